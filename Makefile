@@ -1,0 +1,57 @@
+# adloom — the two commands: `make serve` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_VERSION ?= 2.13.0
+# Where torch comes from. Empty: the configured pip index (here it serves the CPU wheel). On a host
+# whose index would give the CUDA build, use: make TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+TORCH_INDEX_URL ?=
+# Debian packages the service and tests need (fonts for typography, tesseract for OCR tests).
+APT_PACKAGES ?= fonts-dejavu-core fonts-noto-core fonts-noto-cjk tesseract-ocr redis-server prometheus docker-compose chromium
+
+.PHONY: venv sysdeps serve test bench train eval lint soak clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU torch first: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==$(TORCH_VERSION) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+serve: venv
+	$(BIN)/adloom serve --host 0.0.0.0 --port 8000
+
+test: venv sysdeps
+	@redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --port 6379 --save "" --appendonly no
+	$(BIN)/python -m pytest -q -ra
+
+bench: venv
+	$(BIN)/python -m bench
+
+train: venv
+	$(BIN)/python -m models.train --data synthetic --out models/checkpoints/adloom-base
+
+# 10 minutes of steady load on a real server + Redis (not in CI); ADLOOM_SOAK_S=120 shortens it.
+soak: venv
+	$(BIN)/python -m tests.reliability.soak
+
+eval: venv
+	$(BIN)/python -m models.evaluate models/checkpoints/adloom-base
+
+lint: venv
+	$(BIN)/ruff check models service bench tests
+	$(BIN)/hadolint Dockerfile
+
+clean:
+	rm -rf $(VENV) .pytest_cache
