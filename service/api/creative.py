@@ -1,0 +1,95 @@
+"""POST /creative: JSON in; JSON out, or the best creative's image bytes with ``Accept: image/*``."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from service.deps import ApiKeyDep, PipelineDep, RequestIdDep
+from service.schemas import CreativeRequest, CreativeResponse, ErrorResponse
+
+router = APIRouter(tags=["creative"])
+
+MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
+_FORMAT_OF = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpeg", "image/jpg": "jpeg"}
+
+
+def _accepted(accept: str) -> list[str]:
+    """Media types in preference order (q descending, then as listed); q=0 means refused."""
+    ranked = []
+    for i, part in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            ranked.append((-q, i, media.lower()))
+    return [m for _, _, m in sorted(ranked)]
+
+
+def wanted_image_format(accept: str | None, requested: str) -> str | None:
+    """The image format to answer with raw bytes, or None for JSON.
+
+    The most preferred of Accept's types decides: ``image/png`` (webp, jpeg) that format,
+    ``image/*`` the request's ``format``, ``application/json`` or ``*/*`` JSON.
+    """
+    for media in _accepted(accept or ""):
+        if media in ("application/json", "*/*", "application/*"):
+            return None
+        if media == "image/*":
+            return requested
+        if media in _FORMAT_OF:
+            return _FORMAT_OF[media]
+    return None
+
+
+ERRORS = {code: {"model": ErrorResponse, "description": text} for code, text in {
+    400: "An image could not be decoded.",
+    401: "Missing or invalid API key (only when ADLOOM_API_KEYS is set).",
+    413: "Body (ADLOOM_MAX_BODY_BYTES) or an image (ADLOOM_MAX_IMAGE_BYTES / _PIXELS / _SIDE) too large.",
+    422: "Invalid request; `detail` names each field and why.",
+    429: "Queue full; retry after the `Retry-After` header's seconds.",
+    500: "A server fault; `detail` names the failing stage (encode, generate, score, compose) and the request id.",
+    503: "Loading, warming up or draining.",
+    504: "The request deadline (ADLOOM_REQUEST_TIMEOUT_S) passed.",
+}.items()}
+
+
+@router.post(
+    "/creative", response_model=CreativeResponse,
+    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()},
+                     "description": "JSON with every creative, or with `Accept: image/png` (webp, jpeg) the best one's bytes."},
+               **ERRORS})
+async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKeyDep, pipeline: PipelineDep,
+                          request_id: RequestIdDep):
+    """Generate ad creatives for a product, one per size and variant, best first."""
+    deadline = time.monotonic() + pipeline.settings.request_timeout_s
+    raw_format = wanted_image_format(request.headers.get("accept"), body.format)
+    if raw_format is not None:
+        body = body.model_copy(update={"format": raw_format})
+    request.state.log.update({"sizes": body.sizes, "variants": body.variants,
+                              "seed_given": body.seed is not None, "interests": len(body.audience.interests),
+                              "style": body.style is not None, "product_image": body.product.image is not None})
+    result = await pipeline.run(body, deadline=deadline, encode_base64=raw_format is None)
+    request.state.log.update({"cache_hits": result.cache_hits, "cache_misses": result.cache_misses,
+                              "timings_ms": result.timings_ms, "creatives": len(result.creatives)})
+    if raw_format is not None:
+        best = max(result.creatives, key=lambda r: r.scores["overall"])  # first of equals: request order
+        return Response(best.image, media_type=MEDIA_TYPES[raw_format], headers={
+            "X-Adloom-Size": best.size, "X-Adloom-Variant": str(best.variant), "X-Adloom-Seed": str(best.seed),
+            "X-Adloom-Scores": json.dumps(best.scores, separators=(",", ":")),
+            "X-Adloom-Cache": f"hits={result.cache_hits}, misses={result.cache_misses}",
+            "Cache-Control": "no-store"})
+    ids = pipeline.models.ids
+    # Built as plain JSON: the images are megabytes of base64 that need no second validation.
+    return JSONResponse({
+        "id": request_id or uuid.uuid4().hex, "model": ids, "seed": result.seed,
+        "creatives": [c.to_json() for c in result.creatives], "timings_ms": result.timings_ms,
+        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}})

@@ -1,0 +1,120 @@
+"""The FastAPI application: ``create_app(settings=None, pipeline=None)``.
+
+``uvicorn --factory service.app:create_app`` (what ``adloom serve`` runs) reads the settings from
+the environment and loads the models in the background; tests pass a ready-made pipeline built
+on models they loaded once (vLLM's ``init_app`` pattern), so the real app runs around it.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.api import creative, demo, health, metrics
+from service.batching import BatcherClosedError, DeadlineExceededError, QueueFullError
+from service.config import Settings, load_settings
+from service.logs import setup_logging
+from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
+from service.pipeline import CreativePipeline, ImageFieldError, StageError
+from service.runtime import Runtime
+from service.metrics import REJECTED
+
+log = logging.getLogger("adloom.app")
+
+DESCRIPTION = """Ad creatives from product data: `POST /creative` with a product, optional copy, brand kit,
+audience interests and style, and the sizes you need; get PNG/WebP/JPEG creatives back, best first,
+with quality scores and checks. Send `Accept: image/png` to get the best creative's bytes directly.
+
+Errors: 422 names the invalid field; 400 undecodable image; 413 body or image too large;
+401 missing/invalid API key (when keys are configured); 429 queue full (see `Retry-After`);
+503 loading or draining; 504 request deadline passed; 500 a server fault, whose `detail` names the
+failing stage (encode, generate, score, compose) and the request id to report."""
+
+
+def create_app(settings: Settings | None = None, pipeline: CreativePipeline | None = None) -> FastAPI:
+    """Build the app. Without ``settings`` they come from ``ADLOOM_*`` (and logging is set up)."""
+    if settings is None:
+        settings = load_settings()  # ConfigError names each bad variable; the process stops
+        setup_logging(settings.log_level, settings.log_json)
+    runtime = Runtime(settings, pipeline)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        log.info("starting", extra={"event": "starting", "settings": settings.describe()})
+        runtime.hook_sigterm()
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("stopped", extra={"event": "stopped"})
+
+    app = FastAPI(title="adloom", version="0.1.0", summary="Ad-creative generation service",
+                  description=DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = runtime
+    routers = (creative.router, health.router, metrics.router, demo.router)
+    for router in routers:
+        app.include_router(router)
+    demo.mount_static(app)
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    protected = {"/creative"} | ({"/metrics"} if settings.metrics_require_key else set())
+    app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys, protected=protected)
+    # Added last = outermost: it sees every response, including the body limit's 413.
+    # The routers' own paths: newer FastAPI keeps included routes behind a wrapper in app.routes,
+    # and without them a 401 or 413 answered before routing was labelled route="unmatched".
+    known = {r.path for r in app.routes if hasattr(r, "path")} | {r.path for rt in routers for r in rt.routes}
+    app.add_middleware(RequestContextMiddleware, known_paths=known)
+    return app
+
+
+def _error(request: Request, status: int, detail, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "request_id": getattr(request.state, "request_id", None)},
+                        status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return _error(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        # FastAPI's shape ({loc, msg, type} per error, loc naming the field), plus the request id.
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return _error(request, 422, jsonable_encoder(errors))
+
+    @app.exception_handler(ImageFieldError)
+    async def image_error(request: Request, exc: ImageFieldError):
+        return _error(request, exc.status, exc.reason)
+
+    @app.exception_handler(QueueFullError)
+    async def queue_full(request: Request, exc: QueueFullError):
+        return _error(request, 429, f"busy: the {exc.stage} queue is full; retry later",
+                      {"Retry-After": exc.retry_after_header})
+
+    @app.exception_handler(DeadlineExceededError)
+    async def deadline(request: Request, exc: DeadlineExceededError):
+        return _error(request, 504, f"request deadline passed (ADLOOM_REQUEST_TIMEOUT_S): {exc}")
+
+    @app.exception_handler(StageError)
+    async def stage_failed(request: Request, exc: StageError):
+        # 500, not 503: the batcher already retried this request's items apart from their batch
+        # and they failed again, so the fault follows the input; Retry-After would only invite
+        # a retry loop that fails the same way. The traceback is logged; the caller gets the
+        # stage and the request id (never the exception text, which may quote the input).
+        rid = getattr(request.state, "request_id", None)
+        request.state.log["failed_stage"] = exc.stage
+        log.error("%s stage failed for one request", exc.stage, exc_info=exc,
+                  extra={"event": "stage_failed", "request_id": rid, "stage": exc.stage})
+        return _error(request, 500, exc.detail(rid))
+
+    @app.exception_handler(BatcherClosedError)
+    async def closed(request: Request, exc: BatcherClosedError):
+        REJECTED.labels("draining").inc()
+        return _error(request, 503, "service is draining; try another replica", {"Retry-After": "5"})

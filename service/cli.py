@@ -1,0 +1,205 @@
+"""The ``adloom`` command: serve | generate | train | bench.
+
+Settings come from ``ADLOOM_*`` environment variables (see the README's table); the flags below
+override the few that matter on a command line.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EPILOG = """examples:
+  adloom serve --port 8000
+  adloom generate --title "Linen summer dress" --price 39.9 --currency USD \\
+                  --style "navy blue background" --size medium_rectangle --size 1080x1080 --out ads/
+  adloom train --steps 1500 --out models/checkpoints/adloom-base
+  adloom bench --help
+
+configuration: ADLOOM_* environment variables (ADLOOM_DEVICE, ADLOOM_CHECKPOINT, ADLOOM_REDIS_URL, ...);
+see README.md for the full table."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="adloom", description="adloom: ad creatives from product data (HTTP service and tools).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version="adloom 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser("serve", help="run the HTTP service (uvicorn)",
+                       description="Run the HTTP service. Models load in the background; /readyz turns 200 when warm.")
+    s.add_argument("--host", default=None, help="bind address (default: ADLOOM_HOST or 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default: ADLOOM_PORT or 8000)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="worker processes, each with its own models (default: ADLOOM_WORKERS or 1)")
+
+    g = sub.add_parser("generate", help="render creatives to PNG files without a server",
+                       description="Render creatives with the same pipeline as the service, without a server. "
+                                   "Writes <size>-v<variant>.<format> files and report.json into --out.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g.add_argument("--title", required=True, help="product title")
+    g.add_argument("--description", help="product description")
+    g.add_argument("--category", help="product category")
+    g.add_argument("--price", type=float, help="current price")
+    g.add_argument("--original-price", type=float, help="price before the discount")
+    g.add_argument("--currency", help="ISO 4217 code, e.g. USD")
+    g.add_argument("--headline", help="headline (default: the title)")
+    g.add_argument("--subline", help="second line")
+    g.add_argument("--cta", default="Shop now", help="call to action")
+    g.add_argument("--brand", dest="brand_name", help="brand name")
+    g.add_argument("--brand-color", action="append", default=[], metavar="#RRGGBB", help="brand colour (repeatable)")
+    g.add_argument("--image", type=Path, help="product photo (PNG/JPEG/WebP file)")
+    g.add_argument("--logo", type=Path, help="brand logo file")
+    g.add_argument("--interests", action="append", default=[],
+                   help="audience interests, comma separated (repeatable)")
+    g.add_argument("--locale", default="en-US", help="BCP 47 locale")
+    g.add_argument("--style", help="art direction, e.g. 'navy blue background'")
+    g.add_argument("--size", action="append", default=[], help="named size or WxH (repeatable; default medium_rectangle)")
+    g.add_argument("--variants", type=int, default=1, help="creatives per size (1..4)")
+    g.add_argument("--seed", type=int, help="seed (default: random, printed)")
+    g.add_argument("--format", default="png", choices=["png", "webp", "jpeg"], help="image format")
+    g.add_argument("--out", type=Path, required=True, help="output folder")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override ADLOOM_DEVICE")
+    g.add_argument("--checkpoint", help="override ADLOOM_CHECKPOINT (checkpoint prefix)")
+
+    sub.add_parser("train", help="train the generator and critic (models.train; 'adloom train --help')", add_help=False)
+    sub.add_parser("bench", help="load-test a running service ('adloom bench --help')", add_help=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # train and bench own their flags: hand everything after the command straight through.
+    if argv and argv[0] == "train":
+        from models.train import main as train_main
+
+        train_main(argv[1:])
+        return 0
+    if argv and argv[0] == "bench":
+        return _bench(argv[1:])
+    args = _parser().parse_args(argv)
+    return {"serve": _serve, "generate": _generate}[args.command](args)
+
+
+def _settings(**overrides):
+    from service.config import ConfigError, load_settings
+
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as e:
+        print(f"adloom: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from service.logs import setup_logging
+
+    settings = _settings(host=args.host, port=args.port, workers=args.workers)  # fail fast, before forking
+    setup_logging(settings.log_level, settings.log_json)
+    # Workers re-read ADLOOM_*; make the flags visible to them the same way.
+    os.environ.update({"ADLOOM_HOST": settings.host, "ADLOOM_PORT": str(settings.port)})
+    uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_config=None, access_log=False,
+                timeout_graceful_shutdown=int(settings.drain_timeout_s) or None)
+    return 0
+
+
+def _read(path: Path | None, what: str) -> str | None:
+    import base64
+
+    if path is None:
+        return None
+    try:
+        return base64.b64encode(path.read_bytes()).decode("ascii")
+    except OSError as e:
+        print(f"adloom generate: cannot read {what} {path}: {e.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def build_request(args):
+    """argparse namespace -> CreativeRequest (exit 2 with the field's message when invalid)."""
+    from pydantic import ValidationError
+
+    from service.schemas import CreativeRequest
+
+    interests = [i.strip() for chunk in args.interests for i in chunk.split(",") if i.strip()]
+    body = {
+        "product": {"title": args.title, "description": args.description, "category": args.category,
+                    "price": args.price, "original_price": args.original_price, "currency": args.currency,
+                    "image": _read(args.image, "image")},
+        "copy": {"headline": args.headline, "subline": args.subline, "cta": args.cta},
+        "brand": {"name": args.brand_name, "colors": args.brand_color, "logo": _read(args.logo, "logo")},
+        "audience": {"interests": interests, "locale": args.locale},
+        "style": args.style, "sizes": args.size or ["medium_rectangle"], "variants": args.variants,
+        "seed": args.seed, "format": args.format,
+    }
+    try:
+        return CreativeRequest.model_validate(body)
+    except ValidationError as e:
+        for err in e.errors():
+            field = ".".join(str(x) for x in err["loc"])
+            print(f"adloom generate: {field}: {err['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _generate(args) -> int:
+    req = build_request(args)
+    settings = _settings(device=args.device, checkpoint=args.checkpoint, warmup=False, log_json=False)
+    from service.logs import setup_logging
+
+    setup_logging("WARNING", json_lines=False)
+    from models.registry import CheckpointError
+    from service.pipeline import ImageFieldError
+
+    started = time.perf_counter()
+    try:
+        result, ids = asyncio.run(_run_once(settings, req))
+    except (ImageFieldError, CheckpointError, FileNotFoundError) as e:
+        print(f"adloom generate: {e}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"model": ids, "seed": result.seed, "timings_ms": result.timings_ms, "creatives": []}
+    for c in result.creatives:
+        name = f"{c.size}-v{c.variant}.{c.format}"
+        (args.out / name).write_bytes(c.image)
+        report["creatives"].append({"file": name, "size": c.size, "width": c.width, "height": c.height,
+                                    "variant": c.variant, "seed": c.seed, "layout": c.layout,
+                                    "scores": c.scores, "checks": c.checks})
+        print(f"{args.out / name}  {c.width}x{c.height}  overall {c.scores['overall']:.2f}")
+    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"seed {result.seed}; {len(result.creatives)} creative(s) in {time.perf_counter() - started:.1f} s "
+          f"(models {ids['generator']} on {ids['device']}); report: {args.out / 'report.json'}")
+    return 0
+
+
+async def _run_once(settings, req):
+    from service.pipeline import CreativePipeline
+
+    pipeline = await asyncio.to_thread(CreativePipeline.from_settings, settings)
+    await pipeline.start(warmup=False)
+    try:
+        return await pipeline.run(req, encode_base64=False), pipeline.models.ids
+    finally:
+        await pipeline.stop()
+
+
+def _bench(argv: list[str]) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("bench") is None:
+        print("adloom bench: the bench package is not available here (run from the repository root)",
+              file=sys.stderr)
+        return 2
+    return subprocess.call([sys.executable, "-m", "bench", *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Colour: WCAG luminance/contrast, hex parsing, and the palette a creative is painted with.
+
+The palette comes from the brand kit when there is one (brand colours win) and from the
+generated visual otherwise, so panels and buttons pick up the visual's own hues.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+RGB = tuple[int, int, int]
+WHITE: RGB = (255, 255, 255)
+BLACK: RGB = (0, 0, 0)
+SALE_RED: RGB = (214, 40, 57)
+DEFAULT_ACCENT: RGB = (232, 90, 46)
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def parse_hex(value: str | None) -> RGB | None:
+    """'#RRGGBB', '#RGB' (hash optional) -> (r, g, b); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    m = _HEX.match(value.strip())
+    if not m:
+        return None
+    h = m.group(1)
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
+
+
+def to_hex(rgb) -> str:
+    r, g, b = (int(round(float(c))) for c in rgb[:3])
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+def srgb_to_linear(values):
+    """WCAG 2.x channel linearisation of 0..255 sRGB values (scalar or array)."""
+    c = np.asarray(values, dtype=np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _lin(c: float) -> float:
+    c = c / 255.0
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(rgb) -> float | np.ndarray:
+    """WCAG relative luminance of an (..., 3) sRGB colour or array of colours."""
+    if isinstance(rgb, tuple) or (isinstance(rgb, np.ndarray) and rgb.shape == (3,)):
+        r, g, b = (float(v) for v in rgb[:3])  # scalar fast path: this runs thousands of times
+        return 0.2126 * _lin(r) + 0.7152 * _lin(g) + 0.0722 * _lin(b)
+    lin = srgb_to_linear(rgb)
+    lum = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+    return float(lum) if np.ndim(lum) == 0 else lum
+
+
+def contrast_from_luminance(l1, l2):
+    hi, lo = np.maximum(l1, l2), np.minimum(l1, l2)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def contrast_ratio(c1, c2) -> float:
+    """Exact WCAG 2.x contrast ratio of two sRGB colours, 1.0 .. 21.0."""
+    l1, l2 = relative_luminance(tuple(c1)), relative_luminance(tuple(c2))
+    return (max(l1, l2) + 0.05) / (min(l1, l2) + 0.05)
+
+
+def mix(c1: RGB, c2: RGB, t: float) -> RGB:
+    """Linear blend in sRGB: t=0 -> c1, t=1 -> c2."""
+    return tuple(int(round(a + (b - a) * t)) for a, b in zip(c1, c2))  # type: ignore[return-value]
+
+
+def shade_for_contrast(color: RGB, bg: RGB, target: float, max_mix: float = 1.0) -> RGB | None:
+    """The least-changed shade of ``color`` (towards white or black) reaching ``target`` against bg."""
+    best: tuple[float, RGB] | None = None
+    for end in (WHITE, BLACK):
+        for step in range(0, 21):
+            t = step / 20 * max_mix
+            c = mix(color, end, t)
+            if contrast_ratio(c, bg) >= target:
+                if best is None or t < best[0]:
+                    best = (t, c)
+                break
+    return None if best is None else best[1]
+
+
+def hls_color(h: float, l: float, s: float) -> RGB:
+    r, g, b = colorsys.hls_to_rgb(h % 1.0, min(max(l, 0.0), 1.0), min(max(s, 0.0), 1.0))
+    return (int(round(r * 255)), int(round(g * 255)), int(round(b * 255)))
+
+
+def to_hls(rgb: RGB) -> tuple[float, float, float]:
+    return colorsys.rgb_to_hls(*(c / 255.0 for c in rgb))
+
+
+@dataclass(frozen=True)
+class Palette:
+    panel: RGB        # solid copy panels (brand primary when given)
+    panel_light: RGB  # light cards
+    panel_dark: RGB   # dark cards and scrims
+    accent: RGB       # CTA button fill
+    sale: RGB         # discount badge fill
+    ink_dark: RGB     # dark text, a near-black tinted with the key hue
+    ink_light: RGB    # light text
+    brand: tuple[RGB, ...]  # brand colours, preferred for headline/price text when legible
+    key: RGB          # the visual's characteristic colour
+
+
+def dominant_colors(visual: Image.Image, n: int = 6) -> list[tuple[int, RGB]]:
+    """(count, colour) pairs of the visual's main colours, most frequent first (median cut)."""
+    small = visual.convert("RGB").resize((24, 24), Image.Resampling.BOX)
+    q = small.quantize(colors=n, method=Image.Quantize.MEDIANCUT)
+    pal = q.getpalette() or []
+    counts = q.getcolors() or []
+    out = [(c, tuple(pal[i * 3 : i * 3 + 3])) for c, i in counts]
+    return sorted(out, key=lambda x: -x[0])  # type: ignore[return-value]
+
+
+def _saturation(rgb: RGB) -> float:
+    mx, mn = max(rgb), min(rgb)
+    return 0.0 if mx == 0 else (mx - mn) / mx
+
+
+def build_palette(visual: Image.Image, brand_colors: list[str] | None = None, dark: bool = True) -> Palette:
+    """Palette for one creative; ``dark`` picks a deep (True) or light (False) panel without a brand."""
+    brand = tuple(c for c in (parse_hex(s) for s in (brand_colors or [])) if c is not None)
+    colors = dominant_colors(visual)
+    key = max(colors, key=lambda cc: cc[0] * (0.15 + _saturation(cc[1])))[1]
+    hue_src = brand[0] if brand else key
+    h, _, s = to_hls(hue_src)
+    chroma = s if _saturation(hue_src) > 0.08 else 0.0
+    panel_dark = hls_color(h, 0.15, min(chroma, 0.55))
+    panel_light = hls_color(h, 0.955, min(chroma, 0.45))
+    ink_dark = hls_color(h, 0.11, min(chroma, 0.35))
+    if brand:
+        panel = brand[0]
+        accent = brand[1] if len(brand) > 1 else brand[0]
+        if len(brand) == 1 or contrast_ratio(accent, panel) < 1.3:
+            # One brand colour for both panel and button would hide the button: lift or deepen it.
+            accent = shade_for_contrast(brand[0], panel, 2.2) or WHITE
+        sale = brand[2] if len(brand) > 2 else SALE_RED
+    else:
+        panel = panel_dark if dark else panel_light
+        if chroma < 0.08:
+            accent = DEFAULT_ACCENT
+        else:
+            accent = hls_color(h, 0.5, max(0.7, s))
+        sale = SALE_RED
+        if contrast_ratio(accent, panel) < 1.6:
+            accent = shade_for_contrast(accent, panel, 2.2) or accent
+    return Palette(
+        panel=panel,
+        panel_light=panel_light,
+        panel_dark=panel_dark,
+        accent=accent,
+        sale=sale,
+        ink_dark=ink_dark,
+        ink_light=WHITE,
+        brand=brand,
+        key=key,
+    )

@@ -1,0 +1,71 @@
+"""The open quality report: WCAG contrast under the glyphs, overlaps, and the scores from them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .palette import contrast_from_luminance, relative_luminance, srgb_to_linear
+
+_LUT = srgb_to_linear(np.arange(256))  # sRGB byte -> linear light, WCAG 2.x formula
+AA_NORMAL = 4.5
+
+
+def luminance_map(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W) WCAG relative luminance, through a lookup table."""
+    return _LUT[rgb[..., 0]] * 0.2126 + _LUT[rgb[..., 1]] * 0.7152 + _LUT[rgb[..., 2]] * 0.0722
+
+
+def mean_under_glyphs(base: np.ndarray, mask: np.ndarray, x: int, y: int) -> np.ndarray | None:
+    """Mean sRGB colour of ``base`` under a glyph coverage mask placed at (x, y), weighted by coverage."""
+    h, w = mask.shape
+    H, W, _ = base.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    m = mask[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.float32).ravel()
+    total = float(m.sum())
+    if total <= 0:
+        return None
+    patch = base[y0:y1, x0:x1].reshape(-1, 3).astype(np.float32)
+    return (m @ patch).astype(np.float64) / total  # coverage-weighted sum as one mat-vec product
+
+
+def text_contrast(color, base: np.ndarray, mask: np.ndarray, x: int, y: int) -> float | None:
+    """WCAG 2.x contrast of a text colour against the mean background under its glyphs."""
+    mean = mean_under_glyphs(base, mask, x, y)
+    if mean is None:
+        return None
+    return float(contrast_from_luminance(relative_luminance(color), relative_luminance(mean)))
+
+
+def safe_margin(width: int, height: int) -> int:
+    """Elements must keep this far from the edges (2% of the short side, at least 2 px)."""
+    return max(2, round(0.02 * min(width, height)))
+
+
+def count_overlaps(boxes: list[list[int]], width: int, height: int) -> int:
+    """Intersecting pairs of element boxes plus elements reaching into the safe margin."""
+    m = safe_margin(width, height)
+    n = 0
+    live = [b for b in boxes if b[2] > 0 and b[3] > 0]
+    for i, (x, y, w, h) in enumerate(live):
+        if x < m or y < m or x + w > width - m or y + h > height - m:
+            n += 1
+        for (x2, y2, w2, h2) in live[i + 1 :]:
+            if min(x + w, x2 + w2) > max(x, x2) and min(y + h, y2 + h2) > max(y, y2):
+                n += 1
+    return n
+
+
+def legibility_score(min_contrast: float) -> float:
+    """0 at 1:1, rising linearly to 1.0 at WCAG AA (4.5:1) and above."""
+    return float(np.clip((min_contrast - 1.0) / (AA_NORMAL - 1.0), 0.0, 1.0))
+
+
+def composition_score(overlaps: int, text_truncated: bool) -> float:
+    """``max(0, 1 - 0.25 * overlaps) * (0.7 if text_truncated else 1.0)``.
+
+    Each collision or element in the safe margin costs a quarter; cut-off copy costs 30% because
+    the ad no longer says what the advertiser wrote.
+    """
+    return round(max(0.0, 1.0 - 0.25 * overlaps) * (0.7 if text_truncated else 1.0), 4)

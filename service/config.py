@@ -1,0 +1,175 @@
+"""Settings: every knob of the service, read once from ``ADLOOM_*`` environment variables.
+
+A bad value stops the process at start with a message that names the variable
+(``ADLOOM_MAX_BATCH_SIZE: must be >= 1 (got '0')``) instead of failing on the first request.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.registry import DEFAULT_CHECKPOINT
+
+ENV_PREFIX = "ADLOOM_"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS / Windows have no affinity mask
+        return os.cpu_count() or 1
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names every offending ``ADLOOM_*`` variable."""
+
+
+class Settings(BaseSettings):
+    """adloom configuration. Each field is the environment variable ``ADLOOM_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore",
+                                      validate_assignment=True)
+
+    # --- models -------------------------------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where the models run: auto picks CUDA when present (fp16), else CPU.")
+    text_encoder: Path | None = Field(
+        None, description="Folder of a sentence-transformers model; default: the packaged all-MiniLM-L6-v2.")
+    checkpoint: Path = Field(
+        DEFAULT_CHECKPOINT, description="Checkpoint prefix: <prefix>.safetensors + <prefix>.json.")
+    torch_threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = the cores this process may use.")
+    warmup: bool = Field(True, description="Run every batch-size bucket through each model before /readyz says ready.")
+
+    # --- batching -----------------------------------------------------------------------------
+    max_batch_size: int = Field(32, ge=1, le=1024, description="Largest batch per model stage.")
+    max_batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Flush a batch this long after its first item.")
+    max_queue: int = Field(256, ge=1, description="Items a stage may queue; beyond that requests get 429.")
+    request_timeout_s: float = Field(30.0, gt=0, le=600, description="Per-request deadline; expired work is dropped (504).")
+    compose_workers: int = Field(default_factory=lambda: max(2, min(8, _cores())), ge=1, le=64,
+                                 description="Threads for composition and image encoding (CPU work).")
+    png_compress_level: int = Field(1, ge=0, le=9, description="zlib level for PNG output: 1 is fast, 9 is small.")
+
+    # --- cache --------------------------------------------------------------------------------
+    redis_url: str | None = Field(None, description="redis://host:port/db for a shared embedding cache; unset = in-process.")
+    cache_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Time to live of a cached embedding in Redis.")
+    cache_l1_size: int = Field(2048, ge=0, description="In-process L1 entries in front of Redis.")
+    cache_lru_size: int = Field(100_000, ge=1, description="Entries of the in-process cache when Redis is not used.")
+    redis_timeout_s: float = Field(0.1, gt=0, le=30, description="Per-call Redis timeout; slower calls bypass the cache.")
+    redis_backoff_s: float = Field(1.0, gt=0, description="First wait before retrying Redis after an error.")
+    redis_max_backoff_s: float = Field(30.0, gt=0, description="Longest wait between Redis retries.")
+
+    # --- limits and security ------------------------------------------------------------------
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest request body (413 above).")
+    max_image_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest decoded product/logo image file (413 above).")
+    max_image_pixels: int = Field(4096 * 4096, ge=64 * 64, description="Largest product/logo image in pixels (413 above).")
+    max_image_side: int = Field(4096, ge=64, le=65535,
+                                description="Longest side of a product/logo image in pixels (413 above).")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, repr=False,
+        description="Comma-separated API keys; when set, /creative needs 'Authorization: Bearer <key>' or 'X-API-Key'.")
+    metrics_require_key: bool = Field(False, description="Put /metrics behind the API keys too.")
+
+    # --- server -------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="`adloom serve` bind address.")
+    port: int = Field(8000, ge=1, le=65535, description="`adloom serve` port.")
+    workers: int = Field(1, ge=1, le=64, description="`adloom serve` worker processes (each loads the models).")
+    drain_timeout_s: float = Field(30.0, ge=0, description="Graceful shutdown: how long in-flight work may take.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the JSON logs.")
+    log_json: bool = Field(True, description="One JSON object per log line (false: plain text for a terminal).")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, v):
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("device", mode="before")
+    @classmethod
+    def _lower(cls, v):
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, v):
+        if isinstance(v, str):
+            v = v.split(",")
+        keys = [k.strip() for k in v if k and k.strip()]
+        if any(len(k) < 8 for k in keys):
+            raise ValueError("every API key must be at least 8 characters")
+        return keys
+
+    @field_validator("text_encoder")
+    @classmethod
+    def _encoder_exists(cls, v: Path | None):
+        # Runs only for explicit values: the packaged default is checked when it loads.
+        if v is not None and not (v / "config.json").is_file():
+            raise ValueError(f"{v} is not a sentence-transformers folder (no config.json)")
+        return v
+
+    @field_validator("checkpoint")
+    @classmethod
+    def _checkpoint_exists(cls, v: Path):
+        prefix = v.with_suffix("") if v.suffix in (".safetensors", ".json") else v
+        missing = [p.name for p in (prefix.with_suffix(".safetensors"), prefix.with_suffix(".json")) if not p.is_file()]
+        if missing:
+            raise ValueError(f"checkpoint {prefix} is missing {' and '.join(missing)}")
+        return prefix
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, v: str | None):
+        if v is None or not v.strip():
+            return None
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _backoff_order(self):
+        if self.redis_max_backoff_s < self.redis_backoff_s:
+            raise ValueError("redis_max_backoff_s must be >= redis_backoff_s")
+        return self
+
+    @property
+    def threads(self) -> int:
+        """torch intra-op threads actually used."""
+        return self.torch_threads or _cores()
+
+    @property
+    def batch_buckets(self) -> list[int]:
+        """1, 2, 4, ... up to and including max_batch_size: the shapes warm-up runs."""
+        out, b = [], 1
+        while b < self.max_batch_size:
+            out.append(b)
+            b *= 2
+        return out + [self.max_batch_size]
+
+    def describe(self) -> dict:
+        """Settings safe to log: API keys become a count."""
+        d = self.model_dump(mode="json", exclude={"api_keys"})
+        d["api_keys"] = len(self.api_keys)
+        return d
+
+
+def env_name(loc: tuple) -> str:
+    """('max_batch_size',) -> 'ADLOOM_MAX_BATCH_SIZE'."""
+    return ENV_PREFIX + str(loc[0]).upper() if loc else ENV_PREFIX + "*"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment (plus overrides); ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            name = env_name(err["loc"]) if err["loc"] else "ADLOOM settings"
+            msg = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            got = str(got) if isinstance(got, Path) else got
+            shown = "" if isinstance(got, dict) or "api_keys" in str(err["loc"]) else f" (got {got!r})"
+            lines.append(f"{name}: {msg}{shown}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

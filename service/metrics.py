@@ -1,0 +1,100 @@
+"""Every Prometheus metric adloom exports, defined once (default registry, prefix ``adloom_``).
+
+Import the objects from here; never create a metric anywhere else, or a second import of a
+module would raise "Duplicated timeseries". Label values that dashboards expect from the start
+(the model stages, the cache results, every rejection reason) are pre-initialised so their
+series exist at 0 before the first event.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+# Model stages run by a MicroBatcher, and the CPU stages run in the compose pool.
+BATCHED_STAGES = ("encode", "generate", "score")
+STAGES = (*BATCHED_STAGES, "compose", "image_encode")
+CACHE_RESULTS = ("hit", "miss", "error")
+# Every reason the code passes to REJECTED (tests/service/test_metrics.py checks the source):
+# a reason missing here has no series until its first event, and rate() over it shows nothing.
+REJECT_REASONS = ("queue_full", "deadline", "draining", "not_ready", "body_too_large", "unauthorized")
+
+# 1 ms .. 30 s: a cached encode is ~1 ms, a cold request on CPU a few seconds, and the
+# request timeout bounds the top.
+LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75,
+    1.0, 2.5, 5.0, 7.5, 10.0, 30.0,
+)
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+
+REQUESTS = Counter(
+    "adloom_requests_total", "HTTP requests handled, by route and status code.", ["route", "status"]
+)
+REQUEST_DURATION = Histogram(
+    "adloom_request_duration_seconds",
+    "HTTP request latency, from receipt to response, by route.",
+    ["route"],
+    buckets=LATENCY_BUCKETS,
+)
+QUEUE_DEPTH = Gauge("adloom_queue_depth", "Items waiting in a stage's batch queue.", ["stage"])
+QUEUE_WAIT = Histogram(
+    "adloom_queue_wait_seconds",
+    "Time an item waited in a stage's queue before its batch started.",
+    ["stage"],
+    buckets=LATENCY_BUCKETS,
+)
+BATCH_SIZE = Histogram(
+    "adloom_batch_size", "Items per model call, by stage.", ["stage"], buckets=BATCH_SIZE_BUCKETS
+)
+STAGE_DURATION = Histogram(
+    "adloom_stage_duration_seconds",
+    "Wall time of one stage call (a model batch, or one compose/image-encode job).",
+    ["stage"],
+    buckets=LATENCY_BUCKETS,
+)
+EMBEDDING_CACHE = Counter(
+    "adloom_embedding_cache_total",
+    "Embedding cache lookups per text (hit, miss) and failed cache backend operations (error).",
+    ["result"],
+)
+REJECTED = Counter(
+    "adloom_rejected_total", "Requests or items refused or dropped, by reason.", ["reason"]
+)
+CREATIVES = Counter("adloom_creatives_total", "Creatives rendered, by ad size.", ["size"])
+MODEL_INFO = Gauge(
+    "adloom_model_info",
+    "Loaded models (value is always 1; the labels carry the ids).",
+    ["text_encoder", "generator", "device"],
+)
+REDIS_UP = Gauge(
+    "adloom_redis_up", "1 when the Redis embedding cache answered its last operation, else 0."
+)
+
+
+def _preinitialise() -> None:
+    for stage in STAGES:
+        STAGE_DURATION.labels(stage)
+    for stage in BATCHED_STAGES:
+        QUEUE_DEPTH.labels(stage).set(0)
+        QUEUE_WAIT.labels(stage)
+        BATCH_SIZE.labels(stage)
+    for result in CACHE_RESULTS:
+        EMBEDDING_CACHE.labels(result)
+    for reason in REJECT_REASONS:
+        REJECTED.labels(reason)
+
+
+_preinitialise()
+
+
+def render_latest() -> tuple[bytes, str]:
+    """The default registry in Prometheus text format: (body, content type)."""
+    # The classic 0.0.4 text type: what every Prometheus version scrapes, and what
+    # prometheus_client itself serves when the scraper sends no Accept header.
+    return generate_latest(REGISTRY), CONTENT_TYPE_PLAIN_0_0_4

@@ -1,0 +1,105 @@
+"""Runtime: the app's life cycle — loading -> ready -> draining (or failed) — and its pipeline."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+import time
+from typing import Literal
+
+from service.config import Settings
+from service.pipeline import CreativePipeline, Models
+
+log = logging.getLogger("adloom.runtime")
+
+Phase = Literal["loading", "ready", "draining", "stopped", "failed"]
+
+
+class Runtime:
+    """Owns the pipeline for one app. Models load in the background so /healthz answers at once
+    and /readyz says "loading" (503) until every batch-size bucket is warm."""
+
+    def __init__(self, settings: Settings, pipeline: CreativePipeline | None = None):
+        self.settings = settings
+        self.pipeline = pipeline
+        self.phase: Phase = "loading"
+        self.error: str | None = None
+        self.started_at = time.time()
+        self._task: asyncio.Task | None = None
+        self._previous_sigterm = None
+
+    def begin_drain(self) -> None:
+        """From now on /readyz and /creative answer 503; work already accepted carries on."""
+        if self.phase in ("loading", "ready"):
+            self.phase = "draining"
+            log.info("draining", extra={"event": "draining"})
+
+    def hook_sigterm(self) -> None:
+        """Turn /readyz to 503 the moment SIGTERM arrives, then let the server's handler run.
+
+        uvicorn waits for open connections before the lifespan shutdown runs; without this, a
+        load balancer would keep sending new requests during that wait. Only a Python handler
+        (the server's) is wrapped: under a test runner, or off the main thread, nothing changes.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if not callable(previous) or previous is signal.default_int_handler:
+            return
+
+        def on_sigterm(signum, frame):
+            self.begin_drain()
+            previous(signum, frame)
+
+        self._previous_sigterm = previous
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    def unhook_sigterm(self) -> None:
+        if self._previous_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+    async def start(self) -> None:
+        """Begin loading (or start the given pipeline) without waiting for it."""
+        self._task = asyncio.create_task(self._load(), name="adloom-load")
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait for loading to end; raises if it failed."""
+        if self._task is not None:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        if self.phase != "ready":
+            raise RuntimeError(f"adloom is {self.phase}: {self.error or ''}")
+
+    async def _load(self) -> None:
+        try:
+            if self.pipeline is None:
+                models = await asyncio.to_thread(Models.load, self.settings)
+                self.pipeline = CreativePipeline(self.settings, models)
+            if not self.pipeline.ready:
+                await self.pipeline.start()
+            if self.phase == "loading":
+                self.phase = "ready"
+                log.info("ready", extra={"event": "ready", **self.pipeline.models.ids,
+                                         "startup_s": round(time.time() - self.started_at, 2)})
+        except Exception as e:  # noqa: BLE001 - reported by /readyz and the log, never swallowed
+            self.phase = "failed"
+            self.error = f"{type(e).__name__}: {e}"
+            log.exception("model loading failed; /readyz will answer 503", extra={"event": "load_failed"})
+
+    async def stop(self) -> None:
+        """Drain: refuse new work at once, let queued work finish (bounded), release everything."""
+        self.unhook_sigterm()
+        if self.phase != "failed":
+            self.phase = "draining"
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self.pipeline is not None:
+            try:
+                await asyncio.wait_for(self.pipeline.stop(drain=True), self.settings.drain_timeout_s)
+            except asyncio.TimeoutError:
+                log.warning("drain did not finish within ADLOOM_DRAIN_TIMEOUT_S; stopping hard")
+                await self.pipeline.stop(drain=False)
+        if self.phase != "failed":
+            self.phase = "stopped"

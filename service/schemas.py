@@ -1,0 +1,231 @@
+"""The HTTP contract of ``POST /creative`` (see DESIGN.md), as pydantic models.
+
+Every limit a caller can hit is declared here, so a bad request is refused with a 422 that names
+the field before any work starts. Images stay base64 strings here: decoding them is work with its
+own status codes (400 undecodable, 413 too large), done by the pipeline.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from service.compose.sizes import NAMED_SIZES, parse_size
+
+MAX_SEED = 2**31 - 1
+MAX_SIZES = 10
+MAX_VARIANTS = 4
+MAX_INTERESTS = 10
+# A base64 image field may not be longer than this many characters (~48 MB decoded); the real,
+# configurable limits are ADLOOM_MAX_BODY_BYTES (413 before parsing) and ADLOOM_MAX_IMAGE_BYTES.
+MAX_IMAGE_CHARS = 64 * 1024 * 1024
+
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# BCP-47-ish: a 2-3 letter language, then subtags (script, region, variant) of 2-8 alphanumerics.
+LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
+
+FONTS = ("sans", "serif", "display", "mono")
+ImageFormat = Literal["png", "webp", "jpeg"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused: a typo ("varients") should be a 422, not silently ignored.
+    # strict: the JSON types are the ones the OpenAPI schema documents. Lax mode took
+    # "price": false as 0.0, "variants": true as 1 and "return_layers": "yes" as true (found by
+    # schemathesis, tests/reliability/test_fuzz.py); ints are still fine for float fields.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+class Product(_Strict):
+    title: str = Field(..., min_length=1, max_length=200, description="Product name; the main input of the generator.",
+                       examples=["Linen summer dress"])
+    description: str | None = Field(None, max_length=1000, description="Longer product text; shapes the visual a little.",
+                                    examples=["Breathable linen, relaxed fit, three colours."])
+    category: str | None = Field(None, max_length=100, description="Product category, e.g. apparel.", examples=["apparel"])
+    price: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False, description="Current price, shown on the creative.",
+                                examples=[39.9])
+    original_price: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False,
+                                         description="Price before the discount; shown struck through.", examples=[59.9])
+    currency: str | None = Field(None, description="ISO 4217 code for the prices.", examples=["USD"])
+    image: str | None = Field(None, max_length=MAX_IMAGE_CHARS,
+                              description="Product photo: base64 PNG/JPEG/WebP (a data: URL is fine).")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.upper()
+        if not re.fullmatch(r"[A-Z]{3}", v) or v not in _currencies():
+            raise ValueError(f"{v!r} is not an ISO 4217 currency code (e.g. USD, EUR, JPY)")
+        return v
+
+
+class CopyText(_Strict):
+    headline: str | None = Field(None, min_length=1, max_length=200,
+                                 description="Main line of the creative; default: the product title.",
+                                 examples=["Summer in linen"])
+    subline: str | None = Field(None, max_length=500, description="Second line under the headline.",
+                                examples=["Light, breathable, made to last"])
+    cta: str = Field("Shop now", min_length=1, max_length=40, description="Call-to-action button text.",
+                     examples=["Shop now"])
+
+
+class Brand(_Strict):
+    name: str | None = Field(None, max_length=100, description="Brand name, shown when there is no logo.", examples=["Acme"])
+    logo: str | None = Field(None, max_length=MAX_IMAGE_CHARS, description="Brand logo: base64 PNG/JPEG/WebP.")
+    colors: list[str] = Field(default_factory=list, max_length=6,
+                              description="Brand colours as #RRGGBB, most important first.",
+                              examples=[["#0A2540", "#FFB000"]])
+    font: Literal["sans", "serif", "display", "mono"] = Field("sans", description="Font family of the copy.")
+
+    @field_validator("colors")
+    @classmethod
+    def _colours(cls, v: list[str]) -> list[str]:
+        for i, c in enumerate(v):
+            if not isinstance(c, str) or not HEX_COLOUR.match(c):
+                raise ValueError(f"colors[{i}] = {c!r} is not a #RRGGBB colour")
+        return [c.upper() for c in v]
+
+
+class Audience(_Strict):
+    interests: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=MAX_INTERESTS,
+        description="What the audience cares about; steers the visual (never logged or stored in clear).",
+        examples=[["beach holidays", "yoga"]])
+    locale: str = Field("en-US", max_length=35, description="BCP 47 locale for prices and text.", examples=["en-US"])
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        if not LOCALE.match(v):
+            raise ValueError(f"{v!r} is not a BCP 47 locale such as en-US, de-DE or zh-Hant-TW")
+        return v.replace("_", "-")
+
+
+class CreativeRequest(_Strict):
+    """Everything one ad needs; all but product.title is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, strict=True, populate_by_name=True,
+        json_schema_extra={"examples": [{
+            "product": {"title": "Linen summer dress", "price": 39.9, "original_price": 59.9, "currency": "USD"},
+            "copy": {"headline": "Summer in linen", "cta": "Shop now"},
+            "brand": {"name": "Acme", "colors": ["#0A2540", "#FFB000"]},
+            "audience": {"interests": ["beach holidays", "yoga"], "locale": "en-US"},
+            "style": "fresh summer, minimal",
+            "sizes": ["medium_rectangle"], "variants": 2, "seed": 42, "format": "png",
+        }]})
+
+    product: Product
+    copy_: CopyText = Field(default_factory=CopyText, alias="copy", description="Ad copy; defaults from the product.")
+    brand: Brand = Field(default_factory=Brand)
+    audience: Audience = Field(default_factory=Audience)
+    style: str | None = Field(None, max_length=300,
+                              description="Art direction, e.g. 'navy blue background'; it outweighs product and audience.",
+                              examples=["fresh summer, minimal"])
+    sizes: list[str] = Field(["medium_rectangle"], min_length=1, max_length=MAX_SIZES,
+                             description=f"Named sizes ({', '.join(NAMED_SIZES)}) or WIDTHxHEIGHT, 32..2048 per side.",
+                             examples=[["medium_rectangle", "1080x1080"]])
+    variants: int = Field(1, ge=1, le=MAX_VARIANTS, description="Creatives per size; variant v uses seed + v.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Makes the result reproducible; picked and reported when absent.")
+    format: ImageFormat = Field("png", description="Image format of the creatives.")
+    return_layers: bool = Field(False, description="Also return the background and the placed text elements.")
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, v: list[str]) -> list[str]:
+        out = []
+        for i, spec in enumerate(v):
+            try:
+                out.append(parse_size(spec).name)
+            except ValueError as e:
+                raise ValueError(f"sizes[{i}]: {e}") from None
+        if len(set(out)) != len(out):
+            raise ValueError("sizes must not repeat")
+        return out
+
+    @field_validator("style")
+    @classmethod
+    def _blank_style(cls, v: str | None) -> str | None:
+        return v or None
+
+
+# ---------------------------------------------------------------------------------------- response
+
+class Scores(BaseModel):
+    overall: float = Field(..., description="0.35·alignment + 0.25·realism + 0.25·legibility + 0.15·composition.")
+    alignment: float = Field(..., description="Critic cosine of visual and conditioning, mapped to 0..1.")
+    realism: float = Field(..., description="Critic realism, 0..1.")
+    legibility: float = Field(..., description="Text contrast and fit, 0..1.")
+    composition: float = Field(..., description="Layout quality (no overlaps, margins, balance), 0..1.")
+
+
+class Checks(BaseModel):
+    min_contrast_ratio: float = Field(..., description="Lowest WCAG contrast ratio of any text element.")
+    text_truncated: bool = Field(..., description="Some copy had to be shortened to fit.")
+    overlaps: int = Field(..., description="Number of overlapping element pairs.")
+
+
+class Element(BaseModel):
+    type: str
+    text: str | None = None
+    box: list[int] = Field(..., description="[x, y, width, height] in pixels.")
+    font: str | None = None
+    size_px: int | None = None
+    color: str | None = None
+
+
+class Layers(BaseModel):
+    background: str = Field(..., description="Base64 PNG of the creative without text.")
+    elements: list[Element]
+
+
+class Creative(BaseModel):
+    size: str
+    width: int
+    height: int
+    variant: int
+    seed: int
+    format: ImageFormat
+    image: str = Field(..., description="Base64 image bytes.")
+    layout: str | None = Field(None, description="Name of the layout the compositor chose.")
+    scores: Scores
+    checks: Checks
+    layers: Layers | None = None
+
+
+class ModelIds(BaseModel):
+    text_encoder: str
+    generator: str
+    device: str
+
+
+class CacheStats(BaseModel):
+    hits: int
+    misses: int
+
+
+class CreativeResponse(BaseModel):
+    id: str = Field(..., description="Request id (also in the X-Request-Id header and the logs).")
+    model: ModelIds
+    seed: int = Field(..., description="Seed of variant 0 (given or picked).")
+    creatives: list[Creative] = Field(..., description="Per size in request order, best first within a size.")
+    timings_ms: dict[str, float]
+    cache: CacheStats
+
+
+class ErrorResponse(BaseModel):
+    detail: str | list = Field(..., description="What went wrong; for 422 a list naming each field.")
+    request_id: str | None = None
