@@ -1,0 +1,28 @@
+from PIL import Image
+
+from service.compose.gallery import demo_busy_product, demo_products, demo_visual, render_gallery
+from service.compose.compose import compose_creative
+
+
+def test_demo_visual_is_a_small_deterministic_rgb_image():
+    a, b = demo_visual("fresh summer coral", 3), demo_visual("fresh summer coral", 3)
+    assert a.size == (64, 64) and a.mode == "RGB" and a.tobytes() == b.tobytes()
+    assert a.tobytes() != demo_visual("night blue", 3).tobytes()
+
+
+def test_render_gallery_with_any_visual_fn(tmp_path):
+    calls = []
+
+    def visual_fn(prompt: str, seed: int) -> Image.Image:
+        calls.append((prompt, seed))
+        return Image.new("RGB", (64, 64), (40 + 30 * seed, 90, 160))
+
+    out = render_gallery(visual_fn, tmp_path / "sheet.png", products=demo_products()[:2])
+    img = Image.open(out)
+    assert img.width == 24 + 300 + 24 + 728 + 24 and img.height == 56 + 2 * (600 + 24) + 24
+    assert [s for _, s in calls] == [0, 1]
+
+
+def test_busy_photo_product_renders_as_card():
+    out = compose_creative(demo_visual("tech", 1), demo_busy_product(), 300, 250)
+    assert any(e["type"] == "product" for e in out.elements) and out.checks["overlaps"] == 0

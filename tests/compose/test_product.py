@@ -1,0 +1,91 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+from service.compose.product import _flood_cutout_alpha, place_product, prepare_product, rounded_mask
+
+from .conftest import packshot
+
+
+def _jpeg(img: Image.Image, q=85) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=q)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+@pytest.mark.parametrize("jpeg", [False, True])
+def test_white_background_is_removed_and_product_kept(jpeg):
+    img, truth = packshot((40, 110, 200))
+    if jpeg:
+        img = _jpeg(img)  # compression noise and ringing around the edge
+    alpha = _flood_cutout_alpha(np.asarray(img, dtype=np.int16))
+    assert alpha is not None
+    kept = alpha > 0.5
+    truth_img = Image.fromarray(truth.astype(np.uint8) * 255)
+    inner = np.asarray(truth_img.filter(ImageFilter.MinFilter(5))) > 0   # 2 px inside the edge
+    outer = np.asarray(truth_img.filter(ImageFilter.MaxFilter(7))) == 0  # 3 px outside it
+    assert alpha[inner].min() > 0.95                 # the product is fully kept...
+    assert alpha[outer].max() < 0.05                 # ...the white is fully gone
+    iou = (kept & truth).sum() / (kept | truth).sum()
+    assert iou > 0.98
+
+
+def test_cutout_asset_has_no_white_halo():
+    img, truth = packshot((200, 30, 40))
+    asset = prepare_product(_jpeg(img))
+    assert asset.kind == "cutout"
+    rgba = np.asarray(asset.image, dtype=np.int16)
+    a = rgba[..., 3]
+    edge = (a > 60) & (a < 250)
+    assert edge.any()
+    # Edge pixels were un-mixed from the white: they stay red-ish rather than pink/white.
+    assert (rgba[..., 1][edge] < 150).mean() > 0.9
+    h, w = truth.shape
+    assert abs(asset.image.width - (0.5 * w)) <= 8 and abs(asset.image.height - (0.65 * h)) <= 8  # cropped to the product
+
+
+def test_enclosed_background_hole_is_removed():
+    img = Image.new("RGB", (300, 300), "white")
+    d = ImageDraw.Draw(img)
+    d.ellipse((60, 60, 240, 240), fill=(30, 120, 60))
+    d.ellipse((120, 120, 180, 180), fill="white")  # a handle's hole
+    alpha = _flood_cutout_alpha(np.asarray(img, dtype=np.int16))
+    assert alpha[150, 150] < 0.05 and alpha[80, 150] > 0.95
+
+
+def test_alpha_is_used_when_present():
+    img = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(img).rectangle((20, 30, 79, 69), fill=(250, 250, 250, 255))  # white product on transparency
+    asset = prepare_product(img)
+    assert asset.kind == "alpha" and asset.image.size == (60, 40)
+
+
+def test_busy_photo_becomes_a_card():
+    rng = np.random.default_rng(1)
+    photo = Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    assert prepare_product(photo).kind == "card"
+    assert prepare_product(Image.new("RGB", (50, 50), "white")).kind == "card"  # nothing to cut out
+
+
+def test_prepare_is_cached_per_image_object():
+    img = packshot()[0]
+    assert prepare_product(img) is prepare_product(img)
+    assert prepare_product(img.copy()) is not prepare_product(img)
+
+
+def test_place_product_contains_and_shadows():
+    canvas = Image.new("RGB", (300, 250), (240, 240, 240))
+    asset = prepare_product(packshot()[0])
+    x, y, w, h = place_product(canvas, asset, (20, 20, 120, 200))
+    assert 20 <= x and x + w <= 140 and 20 <= y and y + h <= 220
+    assert w >= 119 or h >= 199  # contained: one side touches the box
+    below = np.asarray(canvas.crop((x, y + h, x + w, min(250, y + h + 6))), dtype=int)
+    assert below.mean() < 240  # a soft shadow under the product
+
+
+def test_rounded_mask_is_antialiased():
+    m = np.asarray(rounded_mask(40, 20, 10))
+    assert m[10, 20] == 255 and m[0, 0] == 0
+    assert ((m > 0) & (m < 255)).any()

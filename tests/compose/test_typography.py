@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+
+from service.compose import typography as ty
+from service.compose.typography import (
+    FONT_FAMILIES, FontNotFoundError, clean_text, cmap, cjk_region, font, font_stack, is_rtl, renderable, runs, setter,
+)
+
+CJK_TITLE = "一件时尚的红色连衣裙"
+NOT_A_GLYPH = "\U000F0001"  # plane-15 private use: no font here maps it, so it renders as .notdef
+
+
+def _glyph(face, ch, px=40) -> np.ndarray:
+    mask, _ = font(face, px).getmask2(ch, "L", anchor="ls")
+    return np.asarray(mask, dtype=np.uint8).reshape(mask.size[1], mask.size[0])
+
+
+def test_cjk_title_is_covered_by_a_cjk_face_not_tofu():
+    stack = font_stack("sans", "bold", "SC")
+    faces_used = {stack[fi] for fi, _ in runs(CJK_TITLE, stack)}
+    assert len(faces_used) == 1
+    face = faces_used.pop()
+    assert "CJK" in face.name
+    assert all(ord(c) in cmap(face) for c in CJK_TITLE)
+    notdef = _glyph(face, NOT_A_GLYPH)
+    for ch in CJK_TITLE:
+        g = _glyph(face, ch)
+        assert g.shape != notdef.shape or not np.array_equal(g, notdef), f"{ch} renders as .notdef"
+        assert (g > 128).sum() > 40  # real ink
+
+
+def test_the_tofu_check_would_catch_a_latin_font():
+    latin = font_stack("sans", "bold")[0]
+    assert ord("一") not in cmap(latin)
+    assert np.array_equal(_glyph(latin, "一"), _glyph(latin, NOT_A_GLYPH))
+
+
+@pytest.mark.parametrize("locale,text,region", [("ja-JP", "", "JP"), ("zh-CN", "", "SC"), ("zh-TW", "", "TC"), ("ko-KR", "", "KR"),
+                                               ("en-US", "ランニング", "JP"), ("en-US", "한국어", "KR"), ("de-DE", "", "SC")])
+def test_cjk_region(locale, text, region):
+    assert cjk_region(locale, text) == region
+
+
+def test_regional_faces_differ():
+    jp, sc = font_stack("sans", "bold", "JP")[1], font_stack("sans", "bold", "SC")[1]
+    assert jp.index != sc.index and "JP" in jp.name and "SC" in sc.name
+
+
+def test_latin_wraps_on_words_within_the_width():
+    st = setter("sans", "bold")
+    text = "Organic cotton oversized hoodie with kangaroo pocket"
+    lines = st.wrap(text, 20, 150)
+    assert len(lines) > 1
+    assert " ".join(lines) == text
+    assert all(st.width(l, 20) <= 150 for l in lines)
+    assert all(font(st.stack[0], 20).getlength(l) <= 150.5 for l in lines)  # exact measure agrees
+
+
+def test_cjk_wraps_per_character_with_kinsoku():
+    st = setter("sans", "bold")
+    lines = st.wrap(CJK_TITLE, 20, 65)
+    assert "".join(lines) == CJK_TITLE and max(len(l) for l in lines) == 3
+    lines = st.wrap("很好很好很好。", 20, 65)
+    assert not any(l.startswith("。") for l in lines)
+    assert st.wrap("軽量ランニングシューズ", 20, 230) == ["軽量ランニングシューズ"]
+    assert st.wrap("軽量ランニングシューズ", 20, 190)[0] == "軽量"  # katakana word kept whole
+
+
+def test_overlong_words_hyphenate_by_dictionary_or_fail():
+    st = setter("sans", "bold")
+    word = "Geräuschunterdrückung"
+    width = st.width(word, 20) * 0.7
+    assert st.wrap(word, 20, width, breaks="none") is None
+    lines = st.wrap(word, 20, width, breaks="hyphenate", lang="de_DE")
+    assert len(lines) == 2 and lines[0].endswith("-") and lines[0][:-1] + lines[1] == word
+    assert lines[0] in ("Geräusch-", "Geräuschun-", "Geräuschunter-")
+    assert st.wrap(word, 20, st.width("Ger", 20), breaks="hyphenate", lang="de_DE") is None  # at most one split
+    forced = st.wrap(word, 20, st.width("Gerä", 20) + 15, breaks="any")
+    assert "".join(l.rstrip("-") for l in forced) == word
+
+
+def test_uncovered_characters_are_dropped_not_tofu():
+    stack = font_stack("sans", "bold")
+    assert renderable("Sale 🎉 today", stack) == "Sale today"
+    assert renderable(NOT_A_GLYPH * 3, stack) == ""
+
+
+def test_scripts_get_their_faces_and_direction():
+    stack = font_stack("sans", "regular")
+    ar = runs("خصم كبير", stack)
+    assert len(ar) == 1 and "Arabic" in stack[ar[0][0]].name and stack[ar[0][0]].rtl
+    assert is_rtl("خصم 50%") and is_rtl("שלום") and not is_rtl("50% off خصم")
+    mixed = runs("Linen 连衣裙 dress", stack)
+    assert [stack[fi].name.split()[2] if "CJK" in stack[fi].name else "Latin" for fi, _ in mixed] == ["Latin", "CJK", "Latin"]
+
+
+def test_clean_text():
+    assert clean_text("  a\n\tb\x00c\u200b d ") == "a bc d"
+    assert clean_text(None) == "" and clean_text("") == ""
+
+
+def test_families_and_unknown_family():
+    assert set(FONT_FAMILIES) == {"sans", "serif", "display", "mono"}
+    names = {f: ty.primary_face(f, "bold").name for f in FONT_FAMILIES}
+    assert len(set(names.values())) == 4
+    with pytest.raises(ValueError, match="sans, serif, display, mono"):
+        setter("comic", "bold")
+
+
+def test_missing_fonts_fail_with_a_clear_message(monkeypatch):
+    ty.primary_face.cache_clear()
+    monkeypatch.setattr(ty, "_find_file", lambda names: None)
+    monkeypatch.setattr(ty, "_fc_match", lambda pattern: None)
+    try:
+        with pytest.raises(FontNotFoundError, match="fonts-noto-core"):
+            ty.primary_face("sans", "bold")
+    finally:
+        monkeypatch.undo()
+        ty.primary_face.cache_clear()

@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+TEXTS = ["Linen summer dress", "navy blue background with stripes", "一件时尚的红色连衣裙",
+         "a much longer description " * 40, "x"]
+
+
+def test_matches_sentence_transformers(encoder):
+    from sentence_transformers import SentenceTransformer
+    reference = SentenceTransformer(str(encoder.path), device="cpu")
+    # The folder's sentence_bert_config says 256; the model was trained at 128 tokens and the
+    # issue fixes truncation at 128, so the reference is run with the same limit.
+    reference.max_seq_length = 128
+    expected = torch.tensor(reference.encode(TEXTS))
+    got = encoder.encode(TEXTS)
+    assert got.shape == (len(TEXTS), 384)
+    assert (got - expected).abs().max().item() <= 1e-5
+
+
+def test_unit_length_and_padding_independent(encoder):
+    together = encoder.encode(TEXTS)
+    alone = torch.cat([encoder.encode([t]) for t in TEXTS])
+    assert torch.allclose(together.norm(dim=1), torch.ones(len(TEXTS)), atol=1e-5)
+    assert (together - alone).abs().max().item() < 1e-5
+
+
+def test_id_names_model_and_weights(encoder):
+    name, digest = encoder.id.split("@")
+    assert name == "all-MiniLM-L6-v2" and len(digest) == 8
+
+
+def test_bad_input(encoder):
+    assert encoder.encode([]).shape == (0, 384)
+    with pytest.raises(TypeError):
+        encoder.encode("not a list")
+
+
+def test_missing_folder(tmp_path):
+    from models.text_encoder import TextEncoder
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        TextEncoder(tmp_path)
