@@ -36,7 +36,9 @@ test: venv sysdeps
 	@redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --port 6379 --save "" --appendonly no
 	$(BIN)/python -m pytest -q -ra
 
+# The bench extra adds Ray Serve, the peer it compares with (falls back to a naive FastAPI peer if Ray cannot start).
 bench: venv
+	$(BIN)/pip install -q -e '.[bench]' || echo "bench: could not install the bench extra (Ray Serve); the peer falls back to naive FastAPI"
 	$(BIN)/python -m bench
 
 train: venv

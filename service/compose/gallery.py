@@ -7,6 +7,7 @@ trained generator, once it is wired) so the sheet can be regenerated with real v
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 from dataclasses import dataclass
@@ -264,10 +265,31 @@ def render_gallery(visual_fn: Callable[[str, int], Image.Image], out_path: str |
     return out_path
 
 
+def model_visual_fn(checkpoint: str | None = None):
+    """``visual_fn`` backed by the trained generator: encode the prompt, one forward pass per seed."""
+    from models.registry import DEFAULT_CHECKPOINT, load_checkpoint
+    from models.text_encoder import TextEncoder
+
+    bundle, encoder = load_checkpoint(checkpoint or DEFAULT_CHECKPOINT), TextEncoder()
+
+    def visual(prompt: str, seed: int = 0) -> Image.Image:
+        c = encoder.encode([prompt])  # (1, 384)
+        return Image.fromarray(bundle.generator.generate(c, [seed])[0].numpy())  # 64x64 RGB
+
+    return visual
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    path = render_gallery(demo_visual, args[0] if args else "docs/gallery.png")
-    print(path)
+    """``python -m service.compose.gallery [--model [--checkpoint PREFIX]] [OUT.png]``: without
+    --model the visuals are procedural stand-ins (no torch needed), with it they come from the
+    trained generator, as in the service."""
+    ap = argparse.ArgumentParser(prog="python -m service.compose.gallery")
+    ap.add_argument("out", nargs="?", default="docs/gallery.png")
+    ap.add_argument("--model", action="store_true", help="visuals from the trained generator")
+    ap.add_argument("--checkpoint", default=None, help="checkpoint prefix (default: the shipped adloom-base)")
+    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    visual_fn = model_visual_fn(args.checkpoint) if args.model else demo_visual
+    print(render_gallery(visual_fn, args.out))
 
 
 if __name__ == "__main__":

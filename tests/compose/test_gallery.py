@@ -26,3 +26,13 @@ def test_render_gallery_with_any_visual_fn(tmp_path):
 def test_busy_photo_product_renders_as_card():
     out = compose_creative(demo_visual("tech", 1), demo_busy_product(), 300, 250)
     assert any(e["type"] == "product" for e in out.elements) and out.checks["overlaps"] == 0
+
+
+def test_model_visuals_come_from_the_trained_generator():
+    from service.compose.gallery import model_visual_fn
+
+    visual = model_visual_fn()
+    a, b = visual("coral summer waves", 2), visual("coral summer waves", 2)
+    assert a.size == (64, 64) and a.mode == "RGB" and a.tobytes() == b.tobytes()
+    assert a.tobytes() != visual("coral summer waves", 3).tobytes()
+    assert a.tobytes() != visual("dark navy tech grid", 2).tobytes()

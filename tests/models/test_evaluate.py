@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from models.config import ModelConfig
 from models.evaluate import TARGETS, _meets, evaluate, roc_auc
@@ -62,6 +63,7 @@ def test_training_beats_an_untrained_generator(tmp_path, shipped_eval):
     """Same critic, same prompts: only the generator's weights differ."""
     trained, _ = shipped_eval
     bundle = load_checkpoint()
+    torch.manual_seed(0)  # the untrained weights, fixed (PyTorch's default init)
     untrained = CreativeGenerator(ModelConfig.from_dict(bundle.manifest["architecture"]))
     save_checkpoint(tmp_path / "untrained", untrained, bundle.critic, steps=0, seed=0,
                     data=bundle.manifest["data"], text_encoder=bundle.manifest["text_encoder"])
