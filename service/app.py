@@ -19,7 +19,7 @@ from service.api import creative, demo, health, metrics
 from service.batching import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.config import Settings, load_settings
 from service.logs import setup_logging
-from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
+from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware, LoadShedMiddleware, RequestContextMiddleware
 from service.pipeline import CreativePipeline, ImageFieldError, StageError
 from service.runtime import Runtime
 from service.metrics import REJECTED
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
     demo.mount_static(app)
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LoadShedMiddleware, runtime=runtime, paths={"/creative"})  # before the body is read
     protected = {"/creative"} | ({"/metrics"} if settings.metrics_require_key else set())
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys, protected=protected)
     # Added last = outermost: it sees every response, including the body limit's 413.

@@ -296,6 +296,15 @@ class MicroBatcher(Generic[T, R]):
                 if not f.done():
                     f.cancel()
 
+    def check_capacity(self, n_items: int) -> None:
+        """Refuse at once (QueueFullError, counted) if ``n_items`` would not fit in the queue now.
+
+        A caller uses it before spending anything on a request (image decoding, cache lookups)
+        so that overload is answered fast; admission itself stays all-or-nothing in submit."""
+        if self._queue is not None and not self._closed and n_items > self._queue.free_slots():
+            self._rejected_full.inc()
+            raise QueueFullError(self.stage, self._estimate_retry_after(n_items))
+
     def _admit(self, items: list[T], deadline: float) -> list[asyncio.Future[R]]:
         if self._closed or self._queue is None:
             raise BatcherClosedError(f"{self.stage} batcher is not accepting work (stopped or draining)")

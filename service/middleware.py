@@ -174,3 +174,35 @@ class ApiKeyMiddleware:
         REJECTED.labels("unauthorized").inc()
         await send_json(send, 401, {"detail": UNAUTHORIZED, "request_id": scope.get("state", {}).get("request_id")},
                         [(b"www-authenticate", b"Bearer")])
+
+
+class LoadShedMiddleware:
+    """429 before the body is read or parsed when a model queue has no free slot at all.
+
+    Every creative needs at least one slot in the generate and the score queue, so while either
+    is full no request can be admitted: refusing here costs microseconds, where the route would
+    first read, validate and decode the request. Requests that get past it are still admitted
+    all-or-nothing by the batchers (a request with several variants may still get the route's 429).
+    Runs after the API-key check, so an anonymous caller learns nothing about our load.
+    """
+
+    def __init__(self, app, runtime, paths: set[str]):
+        self.app = app
+        self.runtime = runtime
+        self.paths = paths
+
+    async def __call__(self, scope, receive, send):
+        pipeline = self.runtime.pipeline
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in self.paths \
+                or pipeline is None:
+            return await self.app(scope, receive, send)
+        from service.batching import QueueFullError
+
+        try:
+            for batcher in (pipeline.generator, pipeline.scorer):
+                batcher.check_capacity(1)
+        except QueueFullError as exc:
+            return await send_json(send, 429, {"detail": f"busy: the {exc.stage} queue is full; retry later",
+                                               "request_id": scope.get("state", {}).get("request_id")},
+                                   [(b"retry-after", exc.retry_after_header.encode())])
+        await self.app(scope, receive, send)

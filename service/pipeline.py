@@ -390,6 +390,9 @@ class CreativePipeline:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise DeadlineExceededError("request deadline passed before any work started")
+        # Overload answers before any image is decoded or any cache lookup is made.
+        for batcher in (self.generator, self.scorer):
+            batcher.check_capacity(req.variants)
         try:
             # A little after the deadline, so a batcher's own deadline check (which drops queued
             # items and counts them) answers first; this bounds the rest (composition, encoding).

@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
@@ -222,6 +223,26 @@ async def test_full_queue_is_429_with_retry_after(make_pipeline, app_factory, bo
     for r in rs:
         if r.status_code == 429:
             assert int(r.headers["retry-after"]) >= 1 and "queue is full" in r.json()["detail"]
+
+
+async def test_full_queue_is_429_before_the_body_is_read(make_pipeline, app_factory):
+    """With no free generate slot, /creative answers 429 without reading or parsing the body:
+    an unparseable body gets the 429, not a 422."""
+    pipeline = make_pipeline(max_queue=1, max_batch_size=8, max_batch_wait_ms=1000)
+    async with app_factory(pipeline) as (_, client):
+        c = np.zeros(384, np.float32)
+        c[0] = 1.0
+        waiting = asyncio.create_task(pipeline.generator.submit(((c, 0), []), deadline=time.monotonic() + 10))
+        for _ in range(100):
+            if pipeline.generator.depth == 1:
+                break
+            await asyncio.sleep(0.01)
+        r = await client.post("/creative", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert r.status_code == 429 and "generate queue is full" in r.json()["detail"], r.text
+        assert int(r.headers["retry-after"]) >= 1 and r.json()["request_id"]
+        assert (await waiting).shape == (64, 64, 3)  # the queued item still runs
+        r = await client.post("/creative", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert r.status_code == 422  # room again: the body is read and refused on its own merits
 
 
 async def test_deadline_is_504_without_compute(make_pipeline, app_factory, body):

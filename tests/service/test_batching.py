@@ -207,6 +207,25 @@ async def test_full_queue_rejects_at_once_with_retry_after(make_batcher):
     assert 3 not in fn.seen
 
 
+async def test_check_capacity_refuses_before_any_work_and_admits_otherwise(make_batcher):
+    fn = Recorder(gated=True)
+    b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0, max_queue=2)
+    b.check_capacity(2)  # empty queue: fits, nothing counted or queued
+    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    await until(lambda: b.in_flight == 1)
+    queued = asyncio.create_task(b.submit(1, deadline=in_(5)))
+    await until(lambda: b.depth == 1)
+    b.check_capacity(1)
+    before = sample("adloom_rejected_total", reason="queue_full")
+    with pytest.raises(QueueFullError) as err:
+        b.check_capacity(2)
+    assert err.value.retry_after_s >= 1.0
+    assert sample("adloom_rejected_total", reason="queue_full") == before + 1
+    assert b.depth == 1  # a check never queues anything
+    fn.gate.set()
+    assert await asyncio.gather(running, queued) == [0, 10]
+
+
 async def test_submit_many_admission_is_all_or_nothing(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0, max_queue=3)
