@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from models.config import ModelConfig
 from models.critic import Critic
 from models.generator import CreativeGenerator
-from models.registry import save_checkpoint
+from models.registry import load_checkpoint, save_checkpoint
 from models.text_encoder import TextEncoder, resolve_device
 
 log = logging.getLogger("adloom.train")
@@ -120,6 +120,18 @@ class Trainer:
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
                 "rng": self.rng.get_state(), "config": self.cfg.to_dict()}
 
+    def init_from(self, prefix: str | Path) -> None:
+        """Start from a shipped checkpoint: its EMA generator (as G and EMA) and its critic; fresh
+        optimisers; the step count goes on from the checkpoint's (the EMA decay stays warm)."""
+        bundle = load_checkpoint(prefix, device=self.device)
+        if bundle.generator.config.to_dict() != self.cfg.to_dict():
+            raise ValueError(f"--init {prefix}: its architecture differs from this run's config")
+        self.G.load_state_dict(bundle.generator.state_dict())
+        self.G_ema.load_state_dict(bundle.generator.state_dict())
+        self.D.load_state_dict(bundle.critic.state_dict())
+        self.G.requires_grad_(True); self.D.requires_grad_(True)
+        self.step = int(bundle.manifest.get("steps", 0))
+
     def load_state(self, s: dict) -> None:
         if s["config"] != self.cfg.to_dict():
             raise ValueError("saved training state has another architecture config; use a new --state")
@@ -188,7 +200,8 @@ def parse_args(argv=None):
     p.add_argument("--data", default="synthetic", help="'synthetic' or a folder with captions.jsonl")
     p.add_argument("--out", default="models/checkpoints/adloom-base", help="checkpoint prefix to write")
     p.add_argument("--state", default=None, help="resumable training state (default runs/<name>/state.pt)")
-    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--init", default=None, help="checkpoint prefix to start from (when there is no state to resume)")
+    p.add_argument("--steps", type=int, default=1500, help="total steps (an --init checkpoint's count included)")
     p.add_argument("--minutes", type=float, default=None, help="stop early after this wall time")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--samples", type=int, default=20000, help="synthetic corpus size")
@@ -227,6 +240,9 @@ def main(argv=None) -> dict:
     if state_path.exists():
         trainer.load_state(torch.load(state_path, map_location=device, weights_only=False))
         log.info("resumed from %s at step %d", state_path, trainer.step)
+    elif args.init:
+        trainer.init_from(args.init)
+        log.info("initialised from %s at step %d", args.init, trainer.step)
     state_path.parent.mkdir(parents=True, exist_ok=True)
 
     from tqdm import tqdm
