@@ -255,6 +255,7 @@ def main(argv=None) -> dict:
             if (i + 1) % 50 == 0:
                 log.info("critic warm-up %d/%d nce=%.4f", i + 1, args.critic_warmup, nce)
     bar = tqdm(total=args.steps, initial=trainer.step, desc="train", disable=not sys.stderr.isatty())
+    first_step, t_loop = trainer.step, time.time()
     while trainer.step < args.steps:
         if args.minutes and time.time() - t0 > args.minutes * 60:
             log.info("time budget of %.1f min reached at step %d", args.minutes, trainer.step)
@@ -264,7 +265,7 @@ def main(argv=None) -> dict:
         bar.update(1)
         if trainer.step % args.log_every == 0 or trainer.step == 1:
             log.info("step %d %s %.2fs/step", trainer.step, " ".join(f"{k}={v:.4f}" for k, v in losses.items()),
-                     (time.time() - t0) / max(1, trainer.step))
+                     (time.time() - t_loop) / max(1, trainer.step - first_step))
         if trainer.step % args.save_every == 0:
             torch.save(trainer.state(), state_path)
     bar.close()
