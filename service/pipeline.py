@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
+from models.invariance import make_batch_invariant, pad_single as _pad_single
 from models.registry import Bundle, CheckpointError, load_checkpoint
 from models.text_encoder import TextEncoder, resolve_device
 from service.batching import BatcherClosedError, DeadlineExceededError, MicroBatcher, QueueFullError
@@ -125,33 +125,6 @@ class Models:
         with torch.inference_mode():
             realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)
         return [(float(r), float(a)) for r, a in zip(realism[:n], cosine[:n])]
-
-
-# ------------------------------------------------------------------------- batch invariance
-#
-# "Same request + seed -> byte-identical PNG" must hold whatever else shares the batch. On CPU two
-# things break that, both measured on this model (1 in ~10 visuals differed by 1/255 somewhere):
-# a Linear's GEMM rounds differently for different batch sizes, and oneDNN picks another conv
-# algorithm for a batch of one. So on CPU every Linear runs row by row (they are a tiny part of
-# the cost; the convolutions dominate), and a single item is padded to a batch of two.
-# On CUDA, cuDNN may still choose shape-dependent algorithms: there, identical results are
-# promised for identical batches only.
-
-def _rowwise_linear(module: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
-    if x.ndim != 2 or x.shape[0] == 1:
-        return F.linear(x, module.weight, module.bias)
-    return torch.cat([F.linear(x[i:i + 1].clone(), module.weight, module.bias) for i in range(x.shape[0])])
-
-
-def make_batch_invariant(model: torch.nn.Module) -> None:
-    """Make every nn.Linear of ``model`` compute each row on its own (see above)."""
-    for m in model.modules():
-        if isinstance(m, torch.nn.Linear):
-            m.forward = functools.partial(_rowwise_linear, m)
-
-
-def _pad_single(items: list) -> list:
-    return items * 2 if len(items) == 1 else items
 
 
 # ----------------------------------------------------------------------------- conditioning
