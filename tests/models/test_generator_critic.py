@@ -50,3 +50,19 @@ def test_config_validates():
         ModelConfig(img_size=48)
     with pytest.raises(ValueError, match="unknown model config keys"):
         ModelConfig.from_dict({"bogus": 1})
+
+
+def test_shipped_generator_as_served_is_batch_invariant():
+    """With models/invariance.py applied (as the service and the evaluation do on CPU), every item
+    of a batch of 16 is byte-identical to the same item computed alone (padded to two)."""
+    from models.invariance import make_batch_invariant, pad_single
+    from models.registry import load_checkpoint
+
+    g = load_checkpoint().generator
+    make_batch_invariant(g)
+    c = torch.nn.functional.normalize(torch.randn(16, 384, generator=torch.Generator().manual_seed(3)), dim=1)
+    seeds = list(range(100, 116))
+    batch = g.generate(c, seeds)
+    for i in range(16):
+        alone = g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]))[0]
+        assert torch.equal(alone, batch[i]), i
