@@ -44,12 +44,8 @@ def demo_server(tmp_path_factory):
         "ADLOOM_REQUEST_TIMEOUT_S": "60",
         "ADLOOM_LOG_LEVEL": "WARNING",
     }, log_dir=workdir, name="demo")
-    server.start()
-    try:
-        server.wait_ready()
+    with server.serving():
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

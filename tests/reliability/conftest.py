@@ -47,9 +47,8 @@ def rel_log_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("reliability-logs")
 
 
-@pytest.fixture
-def redis_server():
-    """A dedicated redis-server for one test (killed and removed afterwards)."""
+def own_redis():
+    """Fixture body: a dedicated redis-server, killed and removed afterwards."""
     need_redis()
     server = RedisServer()
     server.start()
@@ -74,13 +73,7 @@ def start_adloom(rel_log_dir):
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def shared_redis():
-    need_redis()
-    server = RedisServer()
-    server.start()
-    yield server
-    server.cleanup()
+shared_redis = pytest.fixture(own_redis, scope="session", name="shared_redis")
 
 
 @pytest.fixture(scope="session")
@@ -92,12 +85,8 @@ def shared_server(shared_redis, rel_log_dir):
         "ADLOOM_METRICS_REQUIRE_KEY": "true", "ADLOOM_REDIS_TIMEOUT_S": "0.5", "ADLOOM_WARMUP": "false",
         "ADLOOM_REQUEST_TIMEOUT_S": "60",
         **SHARED_LIMITS}, log_dir=rel_log_dir, name="shared")
-    server.start()
-    try:
-        server.wait_ready()
+    with server.serving():
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ Plain helpers (no pytest) so ``tests/reliability/soak.py`` can use them too. Eve
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import httpx
 import redis
-from prometheus_client.parser import text_string_to_metric_families
+
+from tests.promtext import sample, scrape  # noqa: F401  (re-exported for the reliability tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Model load + warm-up: ~15 s on an idle 2-core box, several times that beside a training job.
@@ -159,6 +161,16 @@ class AdloomServer:
         except subprocess.TimeoutExpired:
             return None
 
+    @contextlib.contextmanager
+    def serving(self):
+        """``with server.serving():`` started and ready inside, stopped (gracefully) after."""
+        self.start()
+        try:
+            self.wait_ready()
+            yield self
+        finally:
+            self.stop()
+
     def stop(self, grace: float = 20.0) -> None:
         if self.proc is None:
             return
@@ -215,19 +227,6 @@ def _proc_status_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
-
-
-def scrape(text: str) -> dict[tuple[str, tuple], float]:
-    """Prometheus text -> {(sample name, sorted labels): value}."""
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
-def sample(m: dict, name: str, **labels) -> float:
-    return m.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def creative_body(title: str, **extra) -> dict:

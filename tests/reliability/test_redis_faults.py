@@ -14,8 +14,8 @@ import time
 import httpx
 import pytest
 
-from tests.reliability.conftest import need_redis
-from tests.reliability.procs import RedisServer, creative_body, percentile, sample
+from tests.reliability.conftest import own_redis
+from tests.reliability.procs import creative_body, percentile, sample
 
 REDIS_TIMEOUT_S = 0.1
 PRODUCTS = [("Trail running shoe", ["running"]), ("Ceramic coffee mug", ["coffee", "design"]),
@@ -23,13 +23,7 @@ PRODUCTS = [("Trail running shoe", ["running"]), ("Ceramic coffee mug", ["coffee
             ("Bamboo cutting board", ["cooking"]), ("Yoga mat", ["yoga", "wellness"])]
 
 
-@pytest.fixture(scope="module")
-def redis_srv():
-    need_redis()
-    server = RedisServer()
-    server.start()
-    yield server
-    server.cleanup()
+redis_srv = pytest.fixture(own_redis, scope="module", name="redis_srv")
 
 
 @pytest.fixture(scope="module")

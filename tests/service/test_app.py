@@ -20,29 +20,17 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.logs import JsonFormatter
 from service.pipeline import CreativePipeline
+from tests.promtext import sample, scrape
 
 DESIGN_METRICS = ["adloom_requests", "adloom_request_duration_seconds", "adloom_queue_depth",
                   "adloom_queue_wait_seconds", "adloom_batch_size", "adloom_stage_duration_seconds",
                   "adloom_embedding_cache", "adloom_rejected", "adloom_creatives", "adloom_model_info"]
 
 
-def scrape(text: str) -> dict[tuple[str, tuple], float]:
-    """Prometheus text -> {(sample name, sorted labels): value}, via prometheus_client's parser."""
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
 async def metrics(client) -> dict:
     r = await client.get("/metrics")
     assert r.status_code == 200
     return scrape(r.text)
-
-
-def sample(m: dict, name: str, **labels) -> float:
-    return m.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 # --------------------------------------------------------------------------------- endpoints
