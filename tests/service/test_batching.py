@@ -2,6 +2,11 @@
 
 Small fake batch functions (they record the batches they see) keep these fast and exact; the
 app-level tests exercise the same batcher around the real models.
+
+No test here asserts how long anything took. "Did not wait for X" is shown by making X enormous
+(an hour-long max wait, a batch function held on a gate until after the assertion) and checking
+what had already happened; "waited for X" by what landed in one batch. ``HANG_GUARD_S`` bounds
+waits only so that a broken batcher fails instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from service.batching import BatcherClosedError, DeadlineExceededError, MicroBat
 
 _stage_ids = itertools.count()
 
+HANG_GUARD_S = 60.0  # only against hanging: every wait below takes milliseconds when it works
+AMPLE_S = 2 * HANG_GUARD_S  # a deadline no test comes near (past the hang guard)
+AN_HOUR_MS = 3_600_000  # a max wait no test waits out
+
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
@@ -32,6 +41,7 @@ class Recorder:
 
     def __init__(self, *, delay_s: float = 0.0, poison: tuple = (), gated: bool = False):
         self.batches: list[list] = []
+        self.finished = 0  # calls that have returned or raised
         self.threads: set[int] = set()
         self.delay_s = delay_s
         self.poison = set(poison)
@@ -42,14 +52,18 @@ class Recorder:
     def __call__(self, items: list) -> list:
         self.batches.append(list(items))
         self.threads.add(threading.get_ident())
-        if not self.gate.wait(timeout=5):
-            raise TimeoutError("test gate never opened")
-        if self.delay_s:
-            time.sleep(self.delay_s)
-        bad = [i for i in items if i in self.poison]
-        if bad:
-            raise ValueError(f"poisoned item(s) {bad}")
-        return [i * 10 for i in items]
+        try:
+            # Longer than HANG_GUARD_S, so a wait on a held gate is caught by the guard first.
+            if not self.gate.wait(timeout=2 * HANG_GUARD_S):
+                raise TimeoutError("hang guard: the test gate never opened")
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            bad = [i for i in items if i in self.poison]
+            if bad:
+                raise ValueError(f"poisoned item(s) {bad}")
+            return [i * 10 for i in items]
+        finally:
+            self.finished += 1
 
     @property
     def seen(self) -> list:
@@ -77,12 +91,27 @@ async def make_batcher():
         await b.stop(drain=False)
 
 
-async def until(predicate, timeout: float = 2.0) -> None:
-    end = time.monotonic() + timeout
+async def until(predicate, what: str = "the awaited condition") -> None:
+    """Poll until ``predicate()``; HANG_GUARD_S only keeps a broken batcher from hanging the run."""
+    end = time.monotonic() + HANG_GUARD_S
     while not predicate():
         if time.monotonic() > end:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"hang guard: {what} never happened")
         await asyncio.sleep(0.001)
+
+
+async def guarded(awaitable, what: str):
+    """Await ``awaitable``; HANG_GUARD_S is a guard against hanging, never the thing tested."""
+    try:
+        return await asyncio.wait_for(awaitable, HANG_GUARD_S)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"hang guard: {what} did not happen within {HANG_GUARD_S:.0f} s") from None
+
+
+async def settle() -> None:
+    """Let the event loop run a few rounds without letting any meaningful time pass."""
+    for _ in range(5):
+        await asyncio.sleep(0)
 
 
 # -- construction ---------------------------------------------------------------------------
@@ -115,12 +144,12 @@ def test_empty_stage_and_non_callable_fn_are_rejected():
 async def test_submit_before_start_and_after_stop_raise_closed():
     b = MicroBatcher("encode", Recorder(), max_batch_size=1, max_wait_ms=1, max_queue=1)
     with pytest.raises(BatcherClosedError):
-        await b.submit(1, deadline=in_(1))
+        await b.submit(1, deadline=in_(AMPLE_S))
     await b.start()
-    assert await b.submit(1, deadline=in_(1)) == 10
+    assert await b.submit(1, deadline=in_(AMPLE_S)) == 10
     await b.stop()
     with pytest.raises(BatcherClosedError):
-        await b.submit(2, deadline=in_(1))
+        await b.submit(2, deadline=in_(AMPLE_S))
 
 
 # -- flushing -------------------------------------------------------------------------------
@@ -128,57 +157,76 @@ async def test_submit_before_start_and_after_stop_raise_closed():
 
 async def test_flushes_at_max_batch_size_without_waiting(make_batcher):
     fn = Recorder()
-    b = await make_batcher(fn, max_batch_size=4, max_wait_ms=10_000)
-    started = time.monotonic()
-    results = await asyncio.gather(*(b.submit(i, deadline=in_(5)) for i in range(4)))
+    b = await make_batcher(fn, max_batch_size=4, max_wait_ms=AN_HOUR_MS)
+    # A full batch is due at once: waiting for the max wait would take an hour.
+    results = await guarded(asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in range(4))),
+                            "the flush of a full batch")
     assert results == [0, 10, 20, 30]
     assert fn.batches == [[0, 1, 2, 3]]
-    assert time.monotonic() - started < 1.0  # nowhere near the 10 s wait
 
 
 async def test_max_wait_is_measured_from_the_first_item(make_batcher):
+    """Later arrivals do not push a batch's flush back.
+
+    Items arrive every 10 ms for 590 ms or more (each sleep lasts at least its 10 ms), against a
+    200 ms max wait. Measured from the first item, the window closes while items are still
+    arriving, so they span several batches; a window restarted by each arrival would stay open
+    as long as they keep coming and put them all in one.
+    """
     fn = Recorder()
-    b = await make_batcher(fn, max_batch_size=100, max_wait_ms=300)
-    t0 = time.monotonic()
-    first = asyncio.create_task(b.submit(1, deadline=in_(5)))
-    await asyncio.sleep(0.2)
-    second = asyncio.create_task(b.submit(2, deadline=in_(5)))
-    assert await asyncio.gather(first, second) == [10, 20]
-    flushed_after = time.monotonic() - t0
-    assert fn.batches == [[1, 2]]
-    # Flush is due 300 ms after the first item; timing it from the second would give 500 ms.
-    assert 0.28 <= flushed_after < 0.45, flushed_after
+    b = await make_batcher(fn, max_batch_size=1000, max_wait_ms=200, max_queue=1000)
+    tasks = []
+    for i in range(60):
+        tasks.append(asyncio.create_task(b.submit(i, deadline=in_(AMPLE_S))))
+        await asyncio.sleep(0.01)
+    assert await guarded(asyncio.gather(*tasks), "the stream's results") == [i * 10 for i in range(60)]
+    assert fn.seen == list(range(60))  # in order, none lost or repeated
+    assert len(fn.batches) >= 2, [len(x) for x in fn.batches]
 
 
 async def test_single_item_flushes_after_max_wait(make_batcher):
+    # A lone item waits for company: with an hour-long max wait it stays queued, and the next
+    # item joins its batch instead of getting one of its own.
     fn = Recorder()
-    b = await make_batcher(fn, max_batch_size=8, max_wait_ms=50)
-    t0 = time.monotonic()
-    assert await b.submit(3, deadline=in_(5)) == 30
-    assert 0.045 <= time.monotonic() - t0 < 0.3
+    b = await make_batcher(fn, max_batch_size=2, max_wait_ms=AN_HOUR_MS)
+    first = asyncio.create_task(b.submit(1, deadline=in_(AMPLE_S)))
+    await settle()
+    assert b.depth == 1 and fn.batches == [] and not first.done()
+    second = asyncio.create_task(b.submit(2, deadline=in_(AMPLE_S)))
+    assert await guarded(asyncio.gather(first, second), "the batch of two") == [10, 20]
+    assert fn.batches == [[1, 2]]
+
+    # With nobody coming, the max wait alone flushes it.
+    lone = Recorder()
+    b = await make_batcher(lone, max_batch_size=8, max_wait_ms=50)
+    assert await guarded(b.submit(3, deadline=in_(AMPLE_S)), "the max-wait flush of a lone item") == 30
+    assert lone.batches == [[3]]
 
 
 async def test_items_queued_behind_a_running_batch_flush_immediately(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=4, max_wait_ms=200)
-    first = asyncio.create_task(b.submit(0, deadline=in_(5)))
-    await until(lambda: b.in_flight == 1)
-    rest = [asyncio.create_task(b.submit(i, deadline=in_(5))) for i in (1, 2, 3)]
-    await until(lambda: b.depth == 3)
-    await asyncio.sleep(0.25)  # the backlog's max wait has already elapsed while fn ran
+    first = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
+    await until(lambda: b.in_flight == 1, "the first batch starting")
+    rest = [asyncio.create_task(b.submit(i, deadline=in_(AMPLE_S))) for i in (1, 2, 3)]
+    await until(lambda: b.depth == 3, "the backlog queueing")
+    await asyncio.sleep(0.25)  # at least 250 ms: the backlog's max wait elapses while fn is held
     fn.gate.set()
-    t_release = time.monotonic()
-    assert await asyncio.gather(first, *rest) == [0, 10, 20, 30]
-    assert time.monotonic() - t_release < 0.15
+    assert await guarded(first, "the first batch's result") == 0
+    # The backlog was already due: the loop took it as soon as the first batch was done, without
+    # a max wait of its own (which would keep it queued for 200 ms more).
+    await settle()
+    assert b.depth == 0, "the backlog waited for a new max wait after the running batch"
+    assert await guarded(asyncio.gather(*rest), "the backlog's results") == [10, 20, 30]
     assert fn.batches == [[0], [1, 2, 3]]
 
 
 async def test_submit_many_keeps_order_across_batches(make_batcher):
     fn = Recorder()
     b = await make_batcher(fn, max_batch_size=3, max_wait_ms=1)
-    assert await b.submit_many(list(range(7)), deadline=in_(5)) == [i * 10 for i in range(7)]
+    assert await b.submit_many(list(range(7)), deadline=in_(AMPLE_S)) == [i * 10 for i in range(7)]
     assert [len(x) for x in fn.batches] == [3, 3, 1]
-    assert await b.submit_many([], deadline=in_(5)) == []
+    assert await b.submit_many([], deadline=in_(AMPLE_S)) == []
 
 
 # -- bounded queue --------------------------------------------------------------------------
@@ -188,16 +236,17 @@ async def test_full_queue_rejects_at_once_with_retry_after(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0, max_queue=2)
     before = sample("adloom_rejected_total", reason="queue_full")
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
-    queued = [asyncio.create_task(b.submit(i, deadline=in_(5))) for i in (1, 2)]
+    queued = [asyncio.create_task(b.submit(i, deadline=in_(AMPLE_S))) for i in (1, 2)]
     await until(lambda: b.depth == 2)
     assert sample("adloom_queue_depth", stage=b.stage) == 2
 
-    t0 = time.monotonic()
     with pytest.raises(QueueFullError) as err:
-        await b.submit(3, deadline=in_(5))
-    assert time.monotonic() - t0 < 0.05  # rejected, never waited
+        await guarded(b.submit(3, deadline=in_(AMPLE_S)), "the answer to a submit into a full queue")
+    # Rejected at once, not after waiting for a slot: answered while the queue was still full and
+    # the batch ahead still held on its gate.
+    assert b.depth == 2 and b.in_flight == 1 and not running.done()
     assert err.value.retry_after_s >= 1.0
     assert int(err.value.retry_after_header) >= 1
     assert sample("adloom_rejected_total", reason="queue_full") == before + 1
@@ -211,9 +260,9 @@ async def test_check_capacity_refuses_before_any_work_and_admits_otherwise(make_
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0, max_queue=2)
     b.check_capacity(2)  # empty queue: fits, nothing counted or queued
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
-    queued = asyncio.create_task(b.submit(1, deadline=in_(5)))
+    queued = asyncio.create_task(b.submit(1, deadline=in_(AMPLE_S)))
     await until(lambda: b.depth == 1)
     b.check_capacity(1)
     before = sample("adloom_rejected_total", reason="queue_full")
@@ -229,29 +278,29 @@ async def test_check_capacity_refuses_before_any_work_and_admits_otherwise(make_
 async def test_submit_many_admission_is_all_or_nothing(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0, max_queue=3)
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
-    one = asyncio.create_task(b.submit(1, deadline=in_(5)))
+    one = asyncio.create_task(b.submit(1, deadline=in_(AMPLE_S)))
     await until(lambda: b.depth == 1)
     with pytest.raises(QueueFullError):
-        await b.submit_many([7, 8, 9], deadline=in_(5))  # 3 items, 2 free slots
+        await b.submit_many([7, 8, 9], deadline=in_(AMPLE_S))  # 3 items, 2 free slots
     assert b.depth == 1  # nothing of the rejected call was queued
     fn.gate.set()
     assert await asyncio.gather(running, one) == [0, 10]
     assert not {7, 8, 9} & set(fn.seen)
-    assert await b.submit_many([7, 8], deadline=in_(5)) == [70, 80]
+    assert await b.submit_many([7, 8], deadline=in_(AMPLE_S)) == [70, 80]
 
 
 async def test_cancelled_items_free_their_queue_slots(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0, max_queue=1)
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
-    abandoned = asyncio.create_task(b.submit(1, deadline=in_(5)))
+    abandoned = asyncio.create_task(b.submit(1, deadline=in_(AMPLE_S)))
     await until(lambda: b.depth == 1)
     abandoned.cancel()
     await asyncio.sleep(0)
-    kept = asyncio.create_task(b.submit(2, deadline=in_(5)))  # fits: the cancelled slot is reclaimed
+    kept = asyncio.create_task(b.submit(2, deadline=in_(AMPLE_S)))  # fits: the cancelled slot is reclaimed
     await asyncio.sleep(0.01)
     fn.gate.set()
     assert await asyncio.gather(running, kept) == [0, 20]
@@ -265,16 +314,19 @@ async def test_expired_item_is_dropped_before_compute(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=4, max_wait_ms=0)
     before = sample("adloom_rejected_total", reason="deadline")
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
 
-    t0 = time.monotonic()
+    late = asyncio.create_task(b.submit(1, deadline=in_(0.5)))
+    await settle()
+    assert b.depth == 1 and not late.done()  # admitted and queued behind the held batch ...
     with pytest.raises(DeadlineExceededError):
-        await b.submit(1, deadline=in_(0.1))
-    assert 0.09 <= time.monotonic() - t0 < 0.3  # the caller is answered at its deadline
+        await guarded(late, "the deadline answer")
+    # ... and answered at its deadline while that batch is still held, not after it.
+    assert not running.done() and fn.finished == 0
     fn.gate.set()
     assert await running == 0
-    assert await b.submit(2, deadline=in_(5)) == 20
+    assert await b.submit(2, deadline=in_(AMPLE_S)) == 20
     assert fn.batches == [[0], [2]]  # item 1 never reached fn
     assert sample("adloom_rejected_total", reason="deadline") == before + 1
 
@@ -291,7 +343,7 @@ async def test_loop_drops_expired_items_it_finds_in_the_queue(make_batcher):
     """Items that expire while queued are failed by the loop itself, without an fn call."""
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=4, max_wait_ms=0)
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
     loop = asyncio.get_running_loop()
     stale = loop.create_future()
@@ -313,29 +365,29 @@ async def test_exception_fails_only_its_batch_and_the_loop_lives_on(make_batcher
     fn = Recorder(poison=(13,))
     b = await make_batcher(fn, max_batch_size=3, max_wait_ms=50, isolate_failures=False)
     results = await asyncio.gather(
-        *(b.submit(i, deadline=in_(5)) for i in (1, 13, 2)), return_exceptions=True
+        *(b.submit(i, deadline=in_(AMPLE_S)) for i in (1, 13, 2)), return_exceptions=True
     )
     assert all(isinstance(r, ValueError) for r in results)  # the whole batch shares the error
     assert "poisoned item(s) [13]" in str(results[0])
-    assert await b.submit_many([4, 5], deadline=in_(5)) == [40, 50]
+    assert await b.submit_many([4, 5], deadline=in_(AMPLE_S)) == [40, 50]
 
 
 async def test_bisection_isolates_the_poisoned_item(make_batcher):
     fn = Recorder(poison=(13,))
     b = await make_batcher(fn, max_batch_size=8, max_wait_ms=50)
     items = [1, 2, 3, 13, 5, 6, 7, 8]
-    results = await asyncio.gather(*(b.submit(i, deadline=in_(5)) for i in items), return_exceptions=True)
+    results = await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in items), return_exceptions=True)
     assert isinstance(results[3], ValueError) and "13" in str(results[3])
     assert [r for i, r in enumerate(results) if i != 3] == [10, 20, 30, 50, 60, 70, 80]
     assert fn.batches[0] == items
     assert [13] in fn.batches  # narrowed down to the single item
     assert len(fn.batches) <= 1 + 2 * 3  # log2(8) levels, two calls each at most
-    assert await b.submit(9, deadline=in_(5)) == 90
+    assert await b.submit(9, deadline=in_(AMPLE_S)) == 90
 
 
 async def test_wrong_result_count_is_an_error_for_that_batch(make_batcher):
     b = await make_batcher(lambda items: items[:-1], max_batch_size=2, max_wait_ms=20, isolate_failures=False)
-    results = await asyncio.gather(*(b.submit(i, deadline=in_(5)) for i in (1, 2)), return_exceptions=True)
+    results = await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in (1, 2)), return_exceptions=True)
     assert all(isinstance(r, RuntimeError) for r in results)
     assert "returned 1 results for 2 items" in str(results[0])
 
@@ -346,7 +398,7 @@ async def test_a_timeout_raised_by_fn_is_not_mistaken_for_the_deadline(make_batc
 
     b = await make_batcher(times_out, max_batch_size=1, max_wait_ms=0)
     with pytest.raises(TimeoutError, match="model call timed out"):
-        await b.submit(1, deadline=in_(5))
+        await b.submit(1, deadline=in_(AMPLE_S))
 
 
 async def test_a_bug_in_the_loop_fails_the_batch_and_the_loop_continues(make_batcher, caplog):
@@ -364,36 +416,32 @@ async def test_a_bug_in_the_loop_fails_the_batch_and_the_loop_continues(make_bat
 
     b._process_batch = buggy
     with pytest.raises(RuntimeError, match="internal error"):
-        await b.submit(1, deadline=in_(5))
+        await b.submit(1, deadline=in_(AMPLE_S))
     assert "batcher loop error" in caplog.text
-    assert await b.submit(2, deadline=in_(5)) == 20
+    assert await b.submit(2, deadline=in_(AMPLE_S)) == 20
 
 
 # -- execution ------------------------------------------------------------------------------
 
 
 async def test_fn_runs_off_the_event_loop(make_batcher):
-    fn = Recorder(delay_s=0.2)
+    fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0)
-    ticks = 0
-
-    async def ticker():
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    t = asyncio.create_task(ticker())
-    assert await b.submit(1, deadline=in_(5)) == 10
-    t.cancel()
-    assert ticks >= 5  # the loop kept running while fn slept
+    task = asyncio.create_task(b.submit(1, deadline=in_(AMPLE_S)))
+    await until(lambda: fn.batches == [[1]], "the batch fn starting")
+    # fn now blocks on its gate; the event loop does not: this coroutine keeps running.
+    for _ in range(5):
+        await asyncio.sleep(0.001)
+    assert not task.done() and fn.finished == 0
+    fn.gate.set()
+    assert await guarded(task, "the result") == 10
     assert threading.get_ident() not in fn.threads
 
 
 async def test_many_concurrent_submitters_are_batched(make_batcher):
     fn = Recorder(delay_s=0.005)
     b = await make_batcher(fn, max_batch_size=16, max_wait_ms=5, max_queue=256)
-    results = await asyncio.gather(*(b.submit(i, deadline=in_(5)) for i in range(128)))
+    results = await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in range(128)))
     assert results == [i * 10 for i in range(128)]
     assert sorted(fn.seen) == list(range(128))
     assert max(len(x) for x in fn.batches) <= 16
@@ -406,7 +454,7 @@ async def test_many_concurrent_submitters_are_batched(make_batcher):
 async def test_metrics_are_recorded_per_item_and_per_batch(make_batcher):
     fn = Recorder()
     b = await make_batcher(fn, max_batch_size=3, max_wait_ms=20)
-    await asyncio.gather(*(b.submit(i, deadline=in_(5)) for i in range(5)))
+    await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in range(5)))
     n_batches = len(fn.batches)
     assert sample("adloom_queue_wait_seconds_count", stage=b.stage) == 5
     assert sample("adloom_batch_size_sum", stage=b.stage) == 5
@@ -419,24 +467,32 @@ async def test_metrics_are_recorded_per_item_and_per_batch(make_batcher):
 
 
 async def test_stop_drains_everything_queued(make_batcher):
-    fn = Recorder(delay_s=0.02)
-    b = await make_batcher(fn, max_batch_size=2, max_wait_ms=1000)
-    tasks = [asyncio.create_task(b.submit(i, deadline=in_(5))) for i in range(6)]
-    await until(lambda: b.depth + b.in_flight == 6)
-    t0 = time.monotonic()
-    await b.stop(drain=True)
-    assert time.monotonic() - t0 < 0.5  # drain does not sit out the 1 s max wait
-    assert await asyncio.wait_for(asyncio.gather(*tasks), 0.1) == [i * 10 for i in range(6)]
+    fn = Recorder(gated=True)
+    b = await make_batcher(fn, max_batch_size=4, max_wait_ms=AN_HOUR_MS)
+    tasks = [asyncio.create_task(b.submit(i, deadline=in_(AMPLE_S))) for i in range(6)]
+    # A full batch in flight (held), and two items waiting for company that would take an hour.
+    await until(lambda: b.in_flight == 4 and b.depth == 2, "a full batch in flight and two queued")
+    stopping = asyncio.create_task(b.stop(drain=True))
+    await settle()
+    assert not stopping.done()  # the drain waits for the batch in flight ...
+    fn.gate.set()
+    await guarded(stopping, "the drain")
+    # ... and when stop returns, the queued pair is computed too: flushed by the drain, not by
+    # its max wait.
+    assert all(t.done() for t in tasks)
+    assert [t.result() for t in tasks] == [i * 10 for i in range(6)]
+    assert fn.batches == [[0, 1, 2, 3], [4, 5]]
     with pytest.raises(BatcherClosedError):
-        await b.submit(7, deadline=in_(5))
+        await b.submit(7, deadline=in_(AMPLE_S))
 
 
 async def test_stop_without_drain_fails_queued_and_in_flight(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0)
-    tasks = [asyncio.create_task(b.submit(i, deadline=in_(5))) for i in range(3)]
-    await until(lambda: b.in_flight == 1 and b.depth == 2)
-    await asyncio.wait_for(b.stop(drain=False), 1)
+    tasks = [asyncio.create_task(b.submit(i, deadline=in_(AMPLE_S))) for i in range(3)]
+    await until(lambda: b.in_flight == 1 and b.depth == 2, "one item in flight and two queued")
+    await guarded(b.stop(drain=False), "stop without drain")
+    assert fn.finished == 0  # stop returned while the model call was still held: it did not wait
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, BatcherClosedError) for r in results)
     fn.gate.set()
@@ -445,13 +501,13 @@ async def test_stop_without_drain_fails_queued_and_in_flight(make_batcher):
 async def test_new_submits_fail_while_draining(make_batcher):
     fn = Recorder(gated=True)
     b = await make_batcher(fn, max_batch_size=1, max_wait_ms=0)
-    running = asyncio.create_task(b.submit(0, deadline=in_(5)))
+    running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
     stopping = asyncio.create_task(b.stop(drain=True))
     await asyncio.sleep(0.01)
     assert not stopping.done()
     with pytest.raises(BatcherClosedError):
-        await b.submit(1, deadline=in_(5))
+        await b.submit(1, deadline=in_(AMPLE_S))
     fn.gate.set()
     await stopping
     assert await running == 0
