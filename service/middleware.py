@@ -5,6 +5,7 @@ unexpected exception becomes a logged 500 with the request id instead of a dropp
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -94,10 +95,6 @@ class RequestContextMiddleware:
         return scope.get("path") if scope.get("path") in self.known_paths else "unmatched"
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     """413 for bodies over ``max_bytes``: by Content-Length up front, and by counting as it streams.
 
@@ -118,7 +115,7 @@ class BodyLimitMiddleware:
             if not declared.isdigit():
                 return await send_json(send, 400, {"detail": "invalid Content-Length header", "request_id": rid})
             if int(declared) > self.max_bytes:
-                return await self._refuse(send, rid, int(declared))
+                return await self._refuse(scope, send, receive, rid, int(declared))
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -127,7 +124,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                return await self._refuse(send, rid, None)
+                return await self._refuse(scope, send, receive, rid, None)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -143,12 +140,56 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send, rid, declared: int | None) -> None:
+    async def _refuse(self, scope, send, receive, rid, declared: int | None) -> None:
+        """413, then a lingering close (nginx's): the response goes out at once, but the connection
+        is closed only after the rest of the body has been read and thrown away (bounded). Closing
+        a socket with unread bytes makes the kernel send a reset, and a client that writes its
+        whole body before reading (urllib, requests, httpx without 100-continue) would see the
+        reset instead of the 413. The closing empty chunk is sent after the drain, so the server
+        does not close the connection before then."""
         REJECTED.labels("body_too_large").inc()
+        expects_continue = (_header(scope, b"expect") or "").lower() == "100-continue" and declared is not None
         what = f"{declared} bytes" if declared is not None else "larger than that"
-        await send_json(send, 413, {"detail": f"request body is {what}; the limit is {self.max_bytes} bytes "
-                                              f"(ADLOOM_MAX_BODY_BYTES)", "request_id": rid},
-                        [(b"connection", b"close")])
+        raw = json.dumps({"detail": f"request body is {what}; the limit is {self.max_bytes} bytes "
+                                    f"(ADLOOM_MAX_BODY_BYTES)", "request_id": rid}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
+                                (b"connection", b"close")]})
+        if expects_continue:
+            # The client waits for "100 Continue" before it sends the body and will now never
+            # send it; reading would make the server emit that interim line after our 413.
+            await send({"type": "http.response.body", "body": raw})
+            return
+        await send({"type": "http.response.body", "body": raw, "more_body": True})
+        await _linger(receive)
+        await send({"type": "http.response.body", "body": b""})
+
+
+# A lingering close reads at most this much, for at most this long in all and per read; past
+# that the connection is closed anyway (a client still sending then sees a reset).
+LINGER_MAX_BYTES = 512 * 1024 * 1024
+LINGER_MAX_S = 30.0
+LINGER_READ_S = 5.0
+
+
+async def _linger(receive) -> None:
+    """Read and discard the rest of a request body (bounded in bytes and time)."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + LINGER_MAX_S
+    drained = 0
+    while drained <= LINGER_MAX_BYTES:
+        left = until - loop.time()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), min(LINGER_READ_S, left))
+        except asyncio.TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return  # http.disconnect: the client has gone
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class ApiKeyMiddleware:
@@ -177,10 +218,10 @@ class ApiKeyMiddleware:
 
 
 class LoadShedMiddleware:
-    """429 before the body is read or parsed when a model queue has no free slot at all.
+    """429 before the body is read or parsed when no request at all could be admitted now.
 
-    Every creative needs at least one slot in the generate and the score queue, so while either
-    is full no request can be admitted: refusing here costs microseconds, where the route would
+    Every creative needs at least one slot in the generate and the score queue and some compose
+    capacity, so while a queue or the compose backlog is full no request can be admitted: refusing here costs microseconds, where the route would
     first read, validate and decode the request. Requests that get past it are still admitted
     all-or-nothing by the batchers (a request with several variants may still get the route's 429).
     Runs after the API-key check, so an anonymous caller learns nothing about our load.
@@ -199,8 +240,7 @@ class LoadShedMiddleware:
         from service.batching import QueueFullError
 
         try:
-            for batcher in (pipeline.generator, pipeline.scorer):
-                batcher.check_capacity(1)
+            pipeline.check_admission()
         except QueueFullError as exc:
             return await send_json(send, 429, {"detail": f"busy: the {exc.stage} queue is full; retry later",
                                                "request_id": scope.get("state", {}).get("request_id")},
