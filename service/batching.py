@@ -1,7 +1,9 @@
 """MicroBatcher: collects concurrent single-item calls into batched model calls.
 
 One batcher per model stage (encode, generate, score). A batch is flushed when it holds
-``max_batch_size`` items or ``max_wait_ms`` after its *first* item arrived. The queue is bounded
+``max_batch_size`` items or ``max_wait_ms`` after its *first* item arrived, or at once when the
+optional ``upstream`` count says no other caller is on its way to this stage (waiting for nobody
+only adds latency: at concurrency 1 every stage runs without a batch wait). The queue is bounded
 and rejects at once (``QueueFullError`` -> 429) instead of letting callers wait. Every item carries
 an absolute deadline (``time.monotonic()``); an expired or cancelled item is dropped before it
 costs compute. The model function runs in an executor so the event loop never blocks on torch.
@@ -23,7 +25,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Generic, TypeVar
 
-from service.metrics import BATCH_SIZE, QUEUE_DEPTH, QUEUE_WAIT, REJECTED, STAGE_DURATION
+from service.metrics import (BATCH_FLUSHES, BATCH_SIZE, FLUSH_REASONS, QUEUE_DEPTH, QUEUE_WAIT, REJECTED,
+                             STAGE_DURATION)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -68,12 +71,20 @@ class _Item(Generic[T, R]):
 
 
 class _BatchQueue(Generic[T, R]):
-    """Bounded FIFO of waiting items; decides when the next batch is due."""
+    """Bounded FIFO of waiting items; decides when the next batch is due.
 
-    def __init__(self, max_size: int, max_batch_size: int, max_wait_s: float):
+    ``upstream`` (optional) counts the callers that may still add items soon (requests in flight
+    that have not reached this stage yet). When it says 0, the queue holds everything that is
+    coming and waiting would only add latency, so the batch is due at once; the owner calls
+    ``wake`` when the count drops. Without it, every batch waits out ``max_wait_s``.
+    """
+
+    def __init__(self, max_size: int, max_batch_size: int, max_wait_s: float,
+                 upstream: Callable[[], int] | None = None):
         self.max_size = max_size
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
+        self.upstream = upstream
         self.closing = False  # set on drain: flush what is queued without waiting
         self._items: deque[_Item[T, R]] = deque()
         self._arrived = asyncio.Event()
@@ -101,32 +112,46 @@ class _BatchQueue(Generic[T, R]):
         self._items.clear()
         return items
 
-    async def wait_for_batch(self) -> tuple[list[_Item[T, R]], list[_Item[T, R]]]:
-        """Wait until a batch is due; return (live items, expired items).
+    async def wait_for_batch(self) -> tuple[list[_Item[T, R]], list[_Item[T, R]], str]:
+        """Wait until a batch is due; return (live items, expired items, why it is due).
 
-        Returns two empty lists only when closing and nothing is left.
+        The reason is one of metrics.FLUSH_REASONS. Returns two empty lists only when closing and
+        nothing is left.
         """
         while True:
             while not self._items:
                 if self.closing:
-                    return [], []
+                    return [], [], "drain"
                 self._arrived.clear()
                 await self._arrived.wait()
-            # The batch's clock starts when its first item arrived, not when we got here: an
-            # item that queued behind a running batch is already due.
-            flush_at = self._items[0].enqueued_at + self.max_wait_s
-            while len(self._items) < self.max_batch_size and not self.closing:
-                remaining = flush_at - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._arrived.clear()
-                try:
-                    await asyncio.wait_for(self._arrived.wait(), remaining)
-                except asyncio.TimeoutError:
-                    break
+            reason = await self._wait_until_due()
             live, expired = self._take()
             if live or expired:
-                return live, expired
+                return live, expired, reason
+
+    async def _wait_until_due(self) -> str:
+        # The batch's clock starts when its first item arrived, not when we got here: an
+        # item that queued behind a running batch is already due.
+        flush_at = self._items[0].enqueued_at + self.max_wait_s
+        while True:
+            if len(self._items) >= self.max_batch_size:
+                return "full"
+            if self.closing:
+                return "drain"
+            if self.nothing_coming():
+                return "idle"
+            remaining = flush_at - time.monotonic()
+            if remaining <= 0:
+                return "wait"
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                return "wait"
+
+    def nothing_coming(self) -> bool:
+        """True when the owner says no caller upstream may add an item (flush without waiting)."""
+        return self.upstream is not None and self.upstream() <= 0
 
     def _take(self) -> tuple[list[_Item[T, R]], list[_Item[T, R]]]:
         """Pop up to max_batch_size live items; cancelled ones are discarded on the way."""
@@ -154,6 +179,7 @@ class MicroBatcher(Generic[T, R]):
         max_queue: int,
         executor: concurrent.futures.Executor | None = None,
         isolate_failures: bool = True,
+        upstream: Callable[[], int] | None = None,
     ):
         if not isinstance(stage, str) or not stage:
             raise ValueError(f"stage must be a non-empty string, got {stage!r}")
@@ -172,6 +198,8 @@ class MicroBatcher(Generic[T, R]):
             raise ValueError(f"max_queue must be an integer >= 1, got {max_queue!r}")
         if executor is not None and not isinstance(executor, concurrent.futures.Executor):
             raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+        if upstream is not None and not callable(upstream):
+            raise TypeError(f"upstream must be callable (returning a count) or None, got {type(upstream).__name__}")
 
         self.stage = stage
         self.max_batch_size = max_batch_size
@@ -179,16 +207,19 @@ class MicroBatcher(Generic[T, R]):
         self.max_queue = max_queue
         self.isolate_failures = isolate_failures
         self._fn = fn
+        self._upstream = upstream
         self._executor = executor
         self._owns_executor = executor is None
         self._queue: _BatchQueue[T, R] | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._in_flight: list[_Item[T, R]] = []
+        self._reserved = 0  # slots held by admitted callers that have not submitted yet
         self._batch_s_ewma = max(self.max_wait_ms / 1000.0, 0.05)  # prior until the first batch
         self._depth_gauge = QUEUE_DEPTH.labels(stage)
         self._wait_hist = QUEUE_WAIT.labels(stage)
         self._size_hist = BATCH_SIZE.labels(stage)
+        self._flushes = {reason: BATCH_FLUSHES.labels(stage, reason) for reason in FLUSH_REASONS}
         self._duration_hist = STAGE_DURATION.labels(stage)
         self._rejected_full = REJECTED.labels("queue_full")
         self._rejected_deadline = REJECTED.labels("deadline")
@@ -224,7 +255,7 @@ class MicroBatcher(Generic[T, R]):
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix=f"adloom-{self.stage}"
             )
-        self._queue = _BatchQueue(self.max_queue, self.max_batch_size, self.max_wait_ms / 1000.0)
+        self._queue = _BatchQueue(self.max_queue, self.max_batch_size, self.max_wait_ms / 1000.0, self._upstream)
         self._closed = False
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"adloom-batcher-{self.stage}"
@@ -268,11 +299,18 @@ class MicroBatcher(Generic[T, R]):
         """Compute one item in a batch; ``deadline`` is an absolute ``time.monotonic()``."""
         return (await self.submit_many([item], deadline=deadline))[0]
 
-    async def submit_many(self, items: list[T], *, deadline: float) -> list[R]:
-        """Compute several items (possibly across batches); admission is all-or-nothing."""
+    async def submit_many(self, items: list[T], *, deadline: float, reserved: bool = False) -> list[R]:
+        """Compute several items (possibly across batches); admission is all-or-nothing.
+
+        ``reserved``: the caller holds ``len(items)`` slots from ``reserve``; they are used (and
+        given back) by this call, whatever its outcome."""
         if not items:
             return []
-        futures = self._admit(items, deadline)
+        try:
+            futures = self._admit(items, deadline, len(items) if reserved else 0)
+        finally:
+            if reserved:
+                self.release(len(items))
         try:
             # asyncio.wait, not wait_for: a TimeoutError raised *by fn* must not read as our
             # deadline, and waiting must not cancel the futures by itself.
@@ -296,23 +334,47 @@ class MicroBatcher(Generic[T, R]):
                 if not f.done():
                     f.cancel()
 
+    def wake(self) -> None:
+        """Re-check whether the waiting batch is due (call when the ``upstream`` count drops)."""
+        if self._queue is not None:
+            self._queue.wake()
+
     def check_capacity(self, n_items: int) -> None:
         """Refuse at once (QueueFullError, counted) if ``n_items`` would not fit in the queue now.
 
         A caller uses it before spending anything on a request (image decoding, cache lookups)
         so that overload is answered fast; admission itself stays all-or-nothing in submit."""
-        if self._queue is not None and not self._closed and n_items > self._queue.free_slots():
+        if self._queue is not None and not self._closed and n_items > self._free():
             self._rejected_full.inc()
             raise QueueFullError(self.stage, self._estimate_retry_after(n_items))
 
-    def _admit(self, items: list[T], deadline: float) -> list[asyncio.Future[R]]:
+    def reserve(self, n_items: int) -> None:
+        """Hold ``n_items`` queue slots for a caller that will submit them later (or ``release``).
+
+        A request takes its slots in every stage when it is admitted, so it is never refused
+        half-way after waiting in an earlier stage: a 429 is decided at once or not at all.
+        Raises QueueFullError (counted) when they do not fit; BatcherClosedError when stopped."""
+        if self._closed or self._queue is None:
+            raise BatcherClosedError(f"{self.stage} batcher is not accepting work (stopped or draining)")
+        self.check_capacity(n_items)
+        self._reserved += n_items
+
+    def release(self, n_items: int) -> None:
+        """Give back reserved slots that will not be submitted."""
+        self._reserved = max(0, self._reserved - n_items)
+
+    def _free(self, reserved_by_caller: int = 0) -> int:
+        assert self._queue is not None
+        return self._queue.free_slots() - (self._reserved - reserved_by_caller)
+
+    def _admit(self, items: list[T], deadline: float, reserved: int = 0) -> list[asyncio.Future[R]]:
         if self._closed or self._queue is None:
             raise BatcherClosedError(f"{self.stage} batcher is not accepting work (stopped or draining)")
         now = time.monotonic()
         if deadline <= now:
             self._rejected_deadline.inc(len(items))
             raise DeadlineExceededError(f"{self.stage}: deadline already passed at submit")
-        if len(items) > self._queue.free_slots():
+        if len(items) > self._free(reserved):
             self._rejected_full.inc()
             raise QueueFullError(self.stage, self._estimate_retry_after(len(items)))
         loop = asyncio.get_running_loop()
@@ -334,10 +396,11 @@ class MicroBatcher(Generic[T, R]):
         while True:
             live: list[_Item[T, R]] = []
             try:
-                live, expired = await self._queue.wait_for_batch()
+                live, expired, reason = await self._queue.wait_for_batch()
                 self._set_depth()
                 if not live and not expired:
                     return  # closing and drained
+                self._flushes[reason].inc()
                 self._expire(expired)
                 await self._process_batch(live)
             except asyncio.CancelledError:

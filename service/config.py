@@ -47,10 +47,20 @@ class Settings(BaseSettings):
     # --- batching -----------------------------------------------------------------------------
     max_batch_size: int = Field(32, ge=1, le=1024, description="Largest batch per model stage.")
     max_batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Flush a batch this long after its first item.")
+    flush_when_idle: bool = Field(
+        True, description="Flush a batch at once when no other request is on its way to the stage (no batch wait at low load).")
     max_queue: int = Field(256, ge=1, description="Items a stage may queue; beyond that requests get 429.")
     request_timeout_s: float = Field(30.0, gt=0, le=600, description="Per-request deadline; expired work is dropped (504).")
     compose_workers: int = Field(default_factory=lambda: max(2, min(8, _cores())), ge=1, le=64,
                                  description="Threads for composition and image encoding (CPU work).")
+    max_compose_mpx: float = Field(
+        0.0, ge=0, le=10_000,
+        description="Megapixels of admitted creatives not yet composed and encoded; beyond that requests get 429 "
+                    "(a request that finds none pending is always admitted). 0 = 4 per compose worker.")
+    worker_nice: int = Field(
+        5, ge=0, le=19,
+        description="Nice increment of the model and compose threads, so the event loop (admission, 429s, "
+                    "health probes) gets the CPU first when the cores are saturated; 0 = same priority.")
     png_compress_level: int = Field(1, ge=0, le=9, description="zlib level for PNG output: 1 is fast, 9 is small.")
 
     # --- cache --------------------------------------------------------------------------------
@@ -137,6 +147,11 @@ class Settings(BaseSettings):
     def threads(self) -> int:
         """torch intra-op threads actually used."""
         return self.torch_threads or _cores()
+
+    @property
+    def compose_budget_mpx(self) -> float:
+        """The compose backlog admission allows, in megapixels (about 0.2 s of work per worker)."""
+        return self.max_compose_mpx or 4.0 * self.compose_workers
 
     @property
     def batch_buckets(self) -> list[int]:

@@ -52,6 +52,12 @@ QUEUE_WAIT = Histogram(
 BATCH_SIZE = Histogram(
     "adloom_batch_size", "Items per model call, by stage.", ["stage"], buckets=BATCH_SIZE_BUCKETS
 )
+# Why each batch left its queue: "full" (max_batch_size), "wait" (max_wait_ms after its first item),
+# "idle" (no other request on its way to the stage, so nobody to wait for), "drain" (shutting down).
+FLUSH_REASONS = ("full", "wait", "idle", "drain")
+BATCH_FLUSHES = Counter(
+    "adloom_batch_flushes_total", "Batches taken from a stage's queue, by why they were due.", ["stage", "reason"]
+)
 STAGE_DURATION = Histogram(
     "adloom_stage_duration_seconds",
     "Wall time of one stage call (a model batch, or one compose/image-encode job).",
@@ -72,6 +78,11 @@ MODEL_INFO = Gauge(
     "Loaded models (value is always 1; the labels carry the ids).",
     ["text_encoder", "generator", "device"],
 )
+LOOP_LAG = Histogram(
+    "adloom_event_loop_lag_seconds",
+    "How late the event loop ran a timer due every 25 ms: the wait any request (a 429, /healthz) adds.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 REDIS_UP = Gauge(
     "adloom_redis_up", "1 when the Redis embedding cache answered its last operation, else 0."
 )
@@ -84,6 +95,8 @@ def _preinitialise() -> None:
         QUEUE_DEPTH.labels(stage).set(0)
         QUEUE_WAIT.labels(stage)
         BATCH_SIZE.labels(stage)
+        for reason in FLUSH_REASONS:
+            BATCH_FLUSHES.labels(stage, reason)
     for result in CACHE_RESULTS:
         EMBEDDING_CACHE.labels(result)
     for reason in REJECT_REASONS:

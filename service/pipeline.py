@@ -25,9 +25,12 @@ import base64
 import binascii
 import concurrent.futures
 import functools
+import json
 import logging
 import math
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -179,17 +182,20 @@ class Rendered:
     background: bytes | None = None
     elements: list | None = None
     scores: dict = field(default_factory=dict)
-    image_b64: str | None = None  # filled in the compose pool for JSON answers
+    image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
 
-    def to_json(self) -> dict:
-        out = {"size": self.size, "width": self.width, "height": self.height, "variant": self.variant,
-               "seed": self.seed, "format": self.format,
-               "image": self.image_b64 or base64.b64encode(self.image).decode("ascii"),
-               "layout": self.layout, "scores": self.scores, "checks": self.checks}
+    def json_bytes(self) -> bytes:
+        """This creative as a JSON object. The base64 image (megabytes) is spliced in as bytes
+        rather than passed through a JSON encoder: base64 needs no escaping, and encoding it
+        would hold the event loop (and the GIL) for milliseconds per creative."""
+        meta = {"size": self.size, "width": self.width, "height": self.height, "variant": self.variant,
+                "seed": self.seed, "format": self.format,
+                "layout": self.layout, "scores": self.scores, "checks": self.checks}
         if self.background is not None:
-            out["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
-                             "elements": self.elements or []}
-        return out
+            meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
+                              "elements": self.elements or []}
+        head = json.dumps(meta, separators=(",", ":")).encode()
+        return b"".join((head[:-1], b',"image":"', self.image_b64 or base64.b64encode(self.image), b'"}'))
 
 
 @dataclass
@@ -241,6 +247,49 @@ class StageError(RuntimeError):
 _CONTROL_ERRORS = (QueueFullError, DeadlineExceededError, BatcherClosedError)
 
 
+def lower_thread_priority(increment: int) -> None:
+    """Thread initializer: raise this thread's nice value by ``increment`` (Linux: per thread).
+
+    Model and compose work then yields the cores to the event-loop thread when they are all
+    busy, so admission decisions, 429s and health probes stay fast under overload. torch's
+    intra-op threads are started from the model thread and inherit its value. Lowering one's
+    own priority needs no privilege; where it is not supported nothing changes."""
+    if increment <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+    except OSError as e:
+        log.warning("could not lower a worker thread's priority: %s", e)
+
+
+# -------------------------------------------------------------------------------- admission
+
+class ComposeBudget:
+    """Megapixels of admitted creatives not yet composed and encoded, against a cap.
+
+    The model queues bound what waits for a model; without this, admitted requests would pile
+    up in the compose pool (a 1080×1080 creative costs ~60 ms of a core) and every new request,
+    light or heavy, would wait seconds behind them. A request that finds nothing pending is
+    always admitted, however large, so every valid request can be served."""
+
+    def __init__(self, cap_mpx: float):
+        self.cap_mpx = cap_mpx
+        self.pending_mpx = 0.0
+        self._rejected = REJECTED.labels("queue_full")
+
+    def check(self, mpx: float) -> None:
+        if self.pending_mpx > 0 and self.pending_mpx + mpx > self.cap_mpx:
+            self._rejected.inc()
+            raise QueueFullError("compose", 1.0)
+
+    def take(self, mpx: float) -> None:
+        self.pending_mpx += mpx
+
+    def give_back(self, mpx: float) -> None:
+        self.pending_mpx = max(0.0, self.pending_mpx - mpx)
+
+
 # --------------------------------------------------------------------------------- pipeline
 
 class CreativePipeline:
@@ -257,16 +306,25 @@ class CreativePipeline:
         # On CPU the three model stages share one thread: each torch op already uses every core,
         # so running two batches at once would only make both slower. On CUDA, one thread per
         # stage lets one stage's Python/launch overhead overlap another's kernels.
-        self._model_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="adloom-model")
+        nice = dict(initializer=lower_thread_priority, initargs=(settings.worker_nice,))
+        self._model_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="adloom-model", **nice)
                             if models.device.type == "cpu" else None)
         self.compose_pool = concurrent.futures.ThreadPoolExecutor(
-            settings.compose_workers, thread_name_prefix="adloom-compose")
+            settings.compose_workers, thread_name_prefix="adloom-compose", **nice)
         kw = dict(max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
-                  max_queue=settings.max_queue)
-        self.encoder = MicroBatcher("encode", functools.partial(self._stage, "encode"), executor=self._model_pool, **kw)
-        self.generator = MicroBatcher("generate", functools.partial(self._stage, "generate"),
-                                      executor=self._model_pool, **kw)
-        self.scorer = MicroBatcher("score", functools.partial(self._stage, "score"), executor=self._model_pool, **kw)
+                  max_queue=settings.max_queue, executor=self._model_pool)
+        # Per stage: requests in flight that have not submitted to it yet. A batcher whose count
+        # is 0 has everything that is coming and flushes without waiting (see batching.py).
+        self._ahead = {"encode": 0, "generate": 0, "score": 0}
+
+        def batcher(stage: str) -> MicroBatcher:
+            return MicroBatcher(stage, functools.partial(self._stage, stage),
+                                upstream=functools.partial(self._ahead.__getitem__, stage)
+                                if settings.flush_when_idle else None, **kw)
+
+        self.encoder, self.generator, self.scorer = batcher("encode"), batcher("generate"), batcher("score")
+        self._by_stage = {b.stage: b for b in self.batchers}
+        self.compose_budget = ComposeBudget(settings.compose_budget_mpx)
         self.ready = False
         self.warmup_s: float | None = None
 
@@ -363,45 +421,101 @@ class CreativePipeline:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise DeadlineExceededError("request deadline passed before any work started")
-        # Overload answers before any image is decoded or any cache lookup is made.
-        for batcher in (self.generator, self.scorer):
-            batcher.check_capacity(req.variants)
+        # Admission, all of it now: the request's generate and score slots and its share of the
+        # compose backlog are taken before any image is decoded or any cache lookup is made, so
+        # overload is a 429 at once and an admitted request is never refused later.
+        mpx = self._megapixels(req)
+        self.compose_budget.check(mpx)
+        self.generator.reserve(req.variants)
+        try:
+            self.scorer.reserve(req.variants)
+        except BaseException:
+            self.generator.release(req.variants)
+            raise
+        self.compose_budget.take(mpx)
+        reserved = {"generate": True, "score": True}
+        ahead = self._enter()
         try:
             # A little after the deadline, so a batcher's own deadline check (which drops queued
             # items and counts them) answers first; this bounds the rest (composition, encoding).
-            return await asyncio.wait_for(self._run(req, deadline, encode_base64), remaining + DEADLINE_GRACE_S)
+            return await asyncio.wait_for(self._run(req, deadline, encode_base64, ahead, reserved),
+                                          remaining + DEADLINE_GRACE_S)
         except asyncio.TimeoutError:
             if time.monotonic() < deadline:
                 raise  # a TimeoutError from inside the work is not our deadline
             REJECTED.labels("deadline").inc()
             raise DeadlineExceededError(
                 f"request did not finish within {self.settings.request_timeout_s:g} s") from None
+        finally:
+            for stage in list(ahead):  # failed or finished early: stop counting as on its way
+                self._arrive(ahead, stage)
+            for stage, held in reserved.items():
+                if held:
+                    self._by_stage[stage].release(req.variants)
+            self.compose_budget.give_back(mpx)
 
-    async def _run(self, req: CreativeRequest, deadline: float, b64: bool) -> Result:
+    def check_admission(self) -> None:
+        """QueueFullError when not even the smallest request could be admitted now (used by the
+        load-shedding middleware, before the body is read)."""
+        for batcher in (self.generator, self.scorer):
+            batcher.check_capacity(1)
+        self.compose_budget.check(0.0)
+
+    @staticmethod
+    def _megapixels(req: CreativeRequest) -> float:
+        from service.compose import parse_size
+
+        return sum(sz.width * sz.height for sz in map(parse_size, req.sizes)) * req.variants / 1e6
+
+    def _enter(self) -> set[str]:
+        """Count a new request as on its way to every model stage; returns the stages still ahead."""
+        for stage in self._ahead:
+            self._ahead[stage] += 1
+        return set(self._ahead)
+
+    def _arrive(self, ahead: set[str], stage: str) -> None:
+        """The request reached ``stage`` (or will never): a batch waiting only for it is due now."""
+        if stage in ahead:
+            ahead.discard(stage)
+            self._ahead[stage] -= 1
+            self._by_stage[stage].wake()
+
+    async def _run(self, req: CreativeRequest, deadline: float, b64: bool, ahead: set[str],
+                   reserved: dict[str, bool]) -> Result:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         loop = asyncio.get_running_loop()
         seed = req.seed if req.seed is not None else secrets.randbelow(MAX_SEED - MAX_VARIANTS + 2)
 
         # Caller images first: a bad image is a 400/413 before any model work is spent on it.
-        images = await loop.run_in_executor(self.compose_pool, self._decode_images, req)
+        # (No thread hop when there is nothing to decode.)
+        images = (await loop.run_in_executor(self.compose_pool, self._decode_images, req)
+                  if req.product.image or req.brand.logo else {"product": None, "logo": None})
 
         t = time.perf_counter()
         queue: list[float] = []  # per stage: seconds this request's items waited for their batch
-        c, hits, misses = await self._conditioning(req, deadline, queue)
+        c, hits, misses = await self._conditioning(req, deadline, queue, ahead)
+        self._arrive(ahead, "encode")  # every text was a cache hit: it never submits there
         timings["encode"] = _ms(time.perf_counter() - t)
 
         t = time.perf_counter()
         seeds = [seed + v for v in range(req.variants)]
-        visuals = await self._submit(self.generator, [(c, s) for s in seeds], deadline, queue)
+        self._arrive(ahead, "generate")
+        reserved["generate"] = False  # submit_many uses the reservation up, whatever happens
+        visuals = await self._submit(self.generator, [(c, s) for s in seeds], deadline, queue, reserved=True)
         timings["generate"] = _ms(time.perf_counter() - t)
 
         # Scoring (model) and composition (CPU pool) overlap.
         content = self._content(req, images)
         jobs = [(size, v) for size in req.sizes for v in range(req.variants)]
         t = time.perf_counter()
-        score_task = asyncio.ensure_future(self._timed(
-            self._submit(self.scorer, [(vis, c) for vis in visuals], deadline, queue)))
+
+        async def score():
+            self._arrive(ahead, "score")  # in the same step as the items are queued: no await between
+            reserved["score"] = False
+            return await self._submit(self.scorer, [(vis, c) for vis in visuals], deadline, queue, reserved=True)
+
+        score_task = asyncio.ensure_future(self._timed(score()))
         render_futs = [loop.run_in_executor(self.compose_pool, self._render, visuals[v], content, size, v,
                                             seeds[v], req.format, req.return_layers, b64)
                        for size, v in jobs]
@@ -440,14 +554,15 @@ class CreativePipeline:
         return out, time.perf_counter() - t
 
     @staticmethod
-    async def _submit(batcher: MicroBatcher, payloads: list, deadline: float, queue: list[float]) -> list:
+    async def _submit(batcher: MicroBatcher, payloads: list, deadline: float, queue: list[float],
+                      reserved: bool = False) -> list:
         """submit_many with a ticket per item; appends the longest queue wait to ``queue``.
 
         A model fault becomes a StageError naming the stage; 429/503/504 causes pass through."""
         submitted = time.monotonic()
         tickets: list[list[float]] = [[] for _ in payloads]
         try:
-            out = await batcher.submit_many(list(zip(payloads, tickets)), deadline=deadline)
+            out = await batcher.submit_many(list(zip(payloads, tickets)), deadline=deadline, reserved=reserved)
         except _CONTROL_ERRORS:
             raise
         except StageError:
@@ -457,12 +572,13 @@ class CreativePipeline:
         queue.append(max((t[-1] for t in tickets if t), default=submitted) - submitted)
         return out
 
-    async def _conditioning(self, req: CreativeRequest, deadline: float, queue: list[float]):
+    async def _conditioning(self, req: CreativeRequest, deadline: float, queue: list[float], ahead: set[str]):
         """Cached embeddings of the request's texts (misses through the encode batcher) -> (c, hits, misses)."""
         roles = conditioning_texts(req)
         texts = [t for ts in roles.values() for t in ts]
 
         async def encode(missing: list[str]) -> list[np.ndarray]:
+            self._arrive(ahead, "encode")
             return await self._submit(self.encoder, missing, deadline, queue)
 
         vectors, hits, misses = await self.cache.get_or_compute(texts, encode)
@@ -527,7 +643,7 @@ class CreativePipeline:
                         format=fmt, image=data, layout=getattr(out, "layout", None),
                         checks=_checks(out.checks), layout_scores=dict(out.scores),
                         background=background, elements=list(out.elements) if layers else None,
-                        image_b64=base64.b64encode(data).decode("ascii") if b64 else None), t2 - t1
+                        image_b64=base64.b64encode(data) if b64 else None), t2 - t1
 
 
 def _checks(c: dict) -> dict:

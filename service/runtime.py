@@ -9,6 +9,7 @@ import time
 from typing import Literal
 
 from service.config import Settings
+from service.metrics import LOOP_LAG
 from service.pipeline import CreativePipeline, Models
 
 log = logging.getLogger("adloom.runtime")
@@ -27,6 +28,7 @@ class Runtime:
         self.error: str | None = None
         self.started_at = time.time()
         self._task: asyncio.Task | None = None
+        self._lag_task: asyncio.Task | None = None
         self._previous_sigterm = None
 
     def begin_drain(self) -> None:
@@ -63,6 +65,7 @@ class Runtime:
     async def start(self) -> None:
         """Begin loading (or start the given pipeline) without waiting for it."""
         self._task = asyncio.create_task(self._load(), name="adloom-load")
+        self._lag_task = asyncio.create_task(_watch_loop_lag(), name="adloom-loop-lag")
 
     async def wait_ready(self, timeout: float | None = None) -> None:
         """Wait for loading to end; raises if it failed."""
@@ -90,6 +93,9 @@ class Runtime:
     async def stop(self) -> None:
         """Drain: refuse new work at once, let queued work finish (bounded), release everything."""
         self.unhook_sigterm()
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            await asyncio.gather(self._lag_task, return_exceptions=True)
         if self.phase != "failed":
             self.phase = "draining"
         if self._task is not None and not self._task.done():
@@ -103,3 +109,16 @@ class Runtime:
                 await self.pipeline.stop(drain=False)
         if self.phase != "failed":
             self.phase = "stopped"
+
+
+LAG_PERIOD_S = 0.025
+
+
+async def _watch_loop_lag() -> None:
+    """Observe how late a periodic timer fires (adloom_event_loop_lag_seconds): anything that holds
+    the loop or the GIL shows here, whatever request it delays."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + LAG_PERIOD_S
+        await asyncio.sleep(LAG_PERIOD_S)
+        LOOP_LAG.observe(max(0.0, loop.time() - due))

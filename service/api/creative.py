@@ -1,12 +1,13 @@
 """POST /creative: JSON in; JSON out, or the best creative's image bytes with ``Accept: image/*``."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from service.deps import ApiKeyDep, PipelineDep, RequestIdDep
 from service.schemas import CreativeRequest, CreativeResponse, ErrorResponse
@@ -87,9 +88,30 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
             "X-Adloom-Scores": json.dumps(best.scores, separators=(",", ":")),
             "X-Adloom-Cache": f"hits={result.cache_hits}, misses={result.cache_misses}",
             "Cache-Control": "no-store"})
-    ids = pipeline.models.ids
-    # Built as plain JSON: the images are megabytes of base64 that need no second validation.
-    return JSONResponse({
-        "id": request_id or uuid.uuid4().hex, "model": ids, "seed": result.seed,
-        "creatives": [c.to_json() for c in result.creatives], "timings_ms": result.timings_ms,
-        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}})
+    # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_bytes.
+    head = json.dumps({"id": request_id or uuid.uuid4().hex, "model": pipeline.models.ids, "seed": result.seed,
+                       "timings_ms": result.timings_ms,
+                       "cache": {"hits": result.cache_hits, "misses": result.cache_misses}},
+                      separators=(",", ":")).encode()
+    body = b"".join((head[:-1], b',"creatives":[', b",".join(c.json_bytes() for c in result.creatives), b"]}"))
+    return ChunkedResponse(body, media_type="application/json")
+
+
+class ChunkedResponse(Response):
+    """A Response whose body goes out in pieces of ``CHUNK`` bytes (Content-Length kept).
+
+    A multi-megabyte answer handed to the transport in one write is copied into the socket in
+    one go while the event loop waits; in pieces, the server's flow control (it awaits the
+    transport's drain between pieces, and we yield) lets other requests — a /healthz, a 429 — through."""
+
+    CHUNK = 256 * 1024
+
+    async def __call__(self, scope, receive, send) -> None:
+        if len(self.body) <= self.CHUNK:
+            return await super().__call__(scope, receive, send)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        view = memoryview(self.body)
+        for start in range(0, len(view), self.CHUNK):
+            end = start + self.CHUNK
+            await send({"type": "http.response.body", "body": bytes(view[start:end]), "more_body": end < len(view)})
+            await asyncio.sleep(0)  # the server yields only when its buffer is full; let others in anyway

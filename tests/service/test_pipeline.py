@@ -192,7 +192,7 @@ async def test_a_failing_batch_fails_only_its_own_items(make_pipeline):
 
 async def test_deadline_expired_in_the_queue_costs_no_compute(make_pipeline):
     # The request's deadline is 50 ms; the encode batch it joins waits an hour for company.
-    p = make_pipeline(max_batch_wait_ms=300, request_timeout_s=0.05)
+    p = make_pipeline(max_batch_wait_ms=300, request_timeout_s=0.05, flush_when_idle=False)
     p.encoder.max_wait_ms = 3_600_000  # before start(), which gives the encode queue its max wait
     await p.start()
     stopped = False
