@@ -70,3 +70,23 @@ def queue_wait_ms(before: dict[Key, float], after: dict[Key, float],
         n = delta(before, after, "adloom_queue_wait_seconds_count", stage=s)
         out[s] = round(delta(before, after, "adloom_queue_wait_seconds_sum", stage=s) * 1000 / n, 2) if n else None
     return out
+
+
+def histogram_quantile(before: dict[Key, float], after: dict[Key, float], name: str, q: float,
+                       **labels: str) -> float | None:
+    """Upper bound of the bucket holding quantile ``q`` of the observations between two scrapes
+    (Prometheus's histogram_quantile without the interpolation); None when nothing was observed."""
+    bounds = sorted({float(dict(k[1])["le"]) for k in after if k[0] == f"{name}_bucket"
+                     and all(dict(k[1]).get(n) == v for n, v in labels.items())})
+    counts = [(le, delta(before, after, f"{name}_bucket", **labels, le=_le(le))) for le in bounds]
+    total = counts[-1][1] if counts else 0.0
+    if total <= 0:
+        return None
+    for le, c in counts:
+        if c >= q * total:
+            return le
+    return None
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(bound)
