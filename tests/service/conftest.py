@@ -6,13 +6,16 @@ database is flushed before each test that asks for it. With ``CI=true`` a missin
 the test instead of skipping it.
 
 ``redis_process``: a dedicated ``redis-server`` on a free port that a test may kill and
-restart (``stop()``, ``start()``), with DEBUG allowed from localhost (``DEBUG SLEEP``).
+restart (``stop()``, ``start()``) or freeze and thaw (``freeze()``, ``thaw()``: SIGSTOP/SIGCONT,
+a Redis that holds every connection and answers nothing until it is thawed), with DEBUG
+allowed from localhost.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -63,7 +66,7 @@ class RedisProcess:
         ]
         return argv + (["--enable-debug-command", "local"] if self._debug else [])
 
-    def start(self, timeout: float = 5.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:  # a hang guard: it answers in milliseconds
         self._proc = subprocess.Popen(self._argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -83,6 +86,8 @@ class RedisProcess:
         if self._proc is None:
             return
         if self._proc.poll() is None:
+            if not kill:
+                self.thaw()  # a frozen server would hold the SIGTERM
             self._proc.kill() if kill else self._proc.terminate()
             self._proc.wait(timeout=5)
         self._proc = None
@@ -90,6 +95,28 @@ class RedisProcess:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def _state(self) -> str:
+        with open(f"/proc/{self._proc.pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]  # R, S, T (stopped), ...
+
+    def freeze(self, timeout: float = 60.0) -> None:
+        """SIGSTOP: connections still open (the kernel accepts them), nothing is answered."""
+        self._proc.send_signal(signal.SIGSTOP)
+        end = time.monotonic() + timeout  # a hang guard: the stop is immediate
+        while not self.frozen:
+            if time.monotonic() > end:
+                raise RuntimeError(f"hang guard: redis-server did not stop within {timeout} s")
+            time.sleep(0.001)
+
+    @property
+    def frozen(self) -> bool:
+        return self.running and self._state() in ("T", "t")
+
+    def thaw(self) -> None:
+        """SIGCONT: it answers again, replies to the commands it held included."""
+        if self.running:
+            self._proc.send_signal(signal.SIGCONT)
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_timeout=2)
