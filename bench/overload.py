@@ -65,6 +65,7 @@ def _probe(url: str, key: str, stop_at: float, interval_s: float, out) -> None:
 
     light: dict[str, list[float]] = {}
     health: list[float] = []
+    health_codes: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {key}", "Accept": "image/png"} if key else {"Accept": "image/png"}
 
     async def timed(coro_fn, sink):
@@ -82,13 +83,14 @@ def _probe(url: str, key: str, stop_at: float, interval_s: float, out) -> None:
             while time.time() < stop_at:
                 tasks.append(asyncio.create_task(timed(lambda: client.post("/creative", json=LIGHT, headers=headers),
                                                        lambda c, ms: light.setdefault(c, []).append(ms))))
-                tasks.append(asyncio.create_task(timed(lambda: client.get("/healthz"),
-                                                       lambda c, ms: health.append(ms))))
+                tasks.append(asyncio.create_task(timed(
+                    lambda: client.get("/healthz"),
+                    lambda c, ms: (health.append(ms), health_codes.__setitem__(c, health_codes.get(c, 0) + 1)))))
                 await asyncio.sleep(interval_s)
             await asyncio.gather(*tasks)
 
     asyncio.run(main())
-    out.put({"light": light, "health": health})
+    out.put({"light": light, "health": health, "health_codes": health_codes})
 
 
 def measure(url: str, key: str = "", *, heavy: int = 24, duration_s: float = 30.0, interval_s: float = 0.05,
@@ -133,7 +135,7 @@ def measure(url: str, key: str = "", *, heavy: int = 24, duration_s: float = 30.
         "light_429_ms_p50": _pct(refused, 50), "light_429_ms_p95": _pct(refused, 95),
         "light_200_ms_p50": _pct(served, 50), "light_200_ms_p95": _pct(served, 95),
         "healthz_ms_p50": _pct(probe["health"], 50), "healthz_ms_p95": _pct(probe["health"], 95),
-        "healthz_n": len(probe["health"]),
+        "healthz_n": len(probe["health"]), "healthz_statuses": probe["health_codes"],
         "heavy_statuses": heavy_counts,
         # Server side: how late the server's event loop ran a 25 ms timer (bucket upper bounds, ms).
         "server_loop_lag_ms": {k: (None if v is None else round(v * 1000, 1)) for k, v in lag.items()},
