@@ -63,14 +63,14 @@ def stub_server():
         thread.start()
         servers.append((srv, thread))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a hang guard: the stub starts in milliseconds
         while time.monotonic() < deadline:
             try:
                 httpx.post(url + "/creative", timeout=1)
                 return url
             except httpx.TransportError:
                 time.sleep(0.02)
-        pytest.fail("stub server did not start")
+        pytest.fail("hang guard: the stub server did not start within 60 s")
 
     yield start
     for srv, thread in servers:
