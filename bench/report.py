@@ -115,6 +115,7 @@ def markdown(results: dict, s: dict) -> str:
     L += _service(results)
     L += _ratios(results, s)
     L += _peer(results, s)
+    L += _overload(results.get("overload"))
     L += _settings(results, off)
     L += _gpu(m)
     L += _method(results)
@@ -266,6 +267,35 @@ def _peer(results: dict, s: dict) -> list[str]:
     sp = s["peer"]
     L += [f"Headline: throughput ×{_fmt(sp['throughput_ratio'], 2)} (saturation vs saturation, goal ≥ 1.5), "
           f"p99 ×{_fmt(sp['p99_ratio'], 2)} at c={sp['p99_concurrency']} (goal ≤ 1).", ""]
+    return L
+
+
+def _overload(ov: dict | None) -> list[str]:
+    if not ov:
+        return []
+    L = ["## 5b. Overload by heavy callers", ""]
+    if ov.get("skipped"):
+        return L + [f"Not run: {ov['skipped']}.", ""]
+    L += ["`python -m bench.overload`: 24 client processes loop on `{\"variants\": 4, \"sizes\": [\"square\"]}` "
+          "(about 5 MB of JSON per answer) against a server with `ADLOOM_MAX_QUEUE=8` and API keys on; a separate "
+          "process sends one light request (300×250, 1 variant) and one `GET /healthz` every 50 ms, open loop. "
+          "Heavy callers ignore Retry-After and pause *pause* ms after a 429. Times are the prober's (client side, on "
+          "the same 2 cores as the server and the 24 callers); *loop lag* is the server's own "
+          "`adloom_event_loop_lag_seconds` (bucket upper bounds). *before* was measured with the same script on the "
+          "commit before admission at entry (it is a stored reference, `bench/overload_before.json`).", ""]
+    rows = []
+    for name in ("before", "before_no_pause", "after", "after_no_pause"):
+        r = ov.get(name)
+        if not r or "light_statuses" not in r:
+            continue
+        lag = r.get("server_loop_lag_ms") or {}
+        rows.append([name, r.get("heavy_pause_ms"), r.get("light_429_ms_p50"), r.get("light_429_ms_p95"),
+                     r.get("healthz_ms_p50"), r.get("healthz_ms_p95"), r.get("light_200_ms_p50"),
+                     r.get("light_200_ms_p95"), lag.get("p95", "–"),
+                     ", ".join(f"{k}×{v}" for k, v in sorted(r["light_statuses"].items())),
+                     ", ".join(f"{k}×{v}" for k, v in sorted(r["heavy_statuses"].items()))])
+    L += _table(["run", "pause ms", "light 429 p50 ms", "light 429 p95 ms", "/healthz p50 ms", "/healthz p95 ms",
+                 "light 200 p50 ms", "light 200 p95 ms", "loop lag p95 ms", "light answers", "heavy answers"], rows)
     return L
 
 

@@ -51,8 +51,9 @@ class Profile:
     # Settings served once more at concurrency 1 and the top level, in this order while time is
     # left: candidates (no batch wait when idle-ish; one torch thread beside the compose pool) and
     # the PNG level's "before" (Pillow's default 6 vs the service's 1).
-    trials: tuple[tuple[str, str], ...] = (("ADLOOM_MAX_BATCH_WAIT_MS", "0"), ("ADLOOM_TORCH_THREADS", "1"),
-                                           ("ADLOOM_PNG_COMPRESS_LEVEL", "6"))
+    trials: tuple[tuple[str, str], ...] = (("ADLOOM_FLUSH_WHEN_IDLE", "false"), ("ADLOOM_MAX_BATCH_WAIT_MS", "0"),
+                                           ("ADLOOM_TORCH_THREADS", "1"), ("ADLOOM_PNG_COMPRESS_LEVEL", "6"))
+    overload_s: float = 20.0  # the heavy-caller overload shape (bench/overload.py); 0 = skipped
     service_env: dict = field(default_factory=dict)  # extra ADLOOM_* for every server (tests)
 
 
@@ -60,11 +61,11 @@ PROFILES = {
     "full": Profile("full", budget_s=570),
     "quick": Profile("quick", budget_s=75, stage_batches=(1, 4), sizes=("300x250",), min_time_s=0.05, max_reps=3,
                      png_levels=(1, 6), variant_batches=(), in_process_s=1.5, concurrencies=(1, 4),
-                     warmup_s=0.5, window_s=3.0, cache_n=3, peers=(), trials=()),
+                     warmup_s=0.5, window_s=3.0, cache_n=3, peers=(), trials=(), overload_s=0.0),
     # The test suite's run: everything once, as small as it gets (small batches warm up fast).
     "tiny": Profile("tiny", budget_s=120, stage_batches=(1, 2), sizes=("300x250",), min_time_s=0.0, max_reps=1,
                     png_levels=(1,), variant_batches=(1,), in_process_s=0.5, concurrencies=(1, 2), warmup_s=0.0,
-                    window_s=1.5, cache_n=2, peers=(), trials=(),
+                    window_s=1.5, cache_n=2, peers=(), trials=(), overload_s=0.0,
                     service_env={"ADLOOM_MAX_BATCH_SIZE": "2"}),
 }
 
@@ -227,6 +228,24 @@ def run_peer(p: Profile, clock: Clock, peer: str, ceiling: float) -> dict:
     return {"name": peer, "startup_s": round(served.startup_s, 1), "levels": levels}
 
 
+def run_overload(p: Profile, clock: Clock) -> dict | None:
+    """The heavy-caller shape against a fresh server; the "before" is the reference measured with
+    the same script on the commit before admission at entry (bench/overload_before.json)."""
+    if not p.overload_s:
+        return None
+    if clock.left() < p.overload_s + 60:
+        return {"skipped": "out of time"}
+    from bench import overload
+
+    before_path = HERE / "overload_before.json"
+    out: dict = json.loads(before_path.read_text()) if before_path.exists() else {}  # "before", "before_no_pause"
+    for name, pause in (("after", 0.05), ("after_no_pause", 0.0)):
+        if clock.left() < p.overload_s + 45:
+            break
+        out[name] = overload.run_with_server({**p.service_env}, duration_s=p.overload_s, heavy_pause_s=pause)
+    return out
+
+
 def run_trials(p: Profile, clock: Clock, ceiling: float) -> list[dict]:
     """Each trial setting served alone at concurrency 1 and the top level, while time is left."""
     out = []
@@ -293,6 +312,7 @@ def run(p: Profile) -> dict:
             res = run_peer(p, clock, "naive", ceiling)
             res["instead_of"] = "ray"
         results["peers"].append(res)
+    results["overload"] = run_overload(p, clock)
     results["trials"] = run_trials(p, clock, ceiling)
     results["elapsed_s"] = round(clock.elapsed(), 1)
     results["training_running_at_end"] = _training_running()
