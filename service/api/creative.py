@@ -56,7 +56,7 @@ ERRORS = {code: {"model": ErrorResponse, "description": text} for code, text in 
     401: "Missing or invalid API key (only when ADLOOM_API_KEYS is set).",
     413: "Body (ADLOOM_MAX_BODY_BYTES) or an image (ADLOOM_MAX_IMAGE_BYTES / _PIXELS / _SIDE) too large.",
     422: "Invalid request; `detail` names each field and why.",
-    429: "Queue full; retry after the `Retry-After` header's seconds.",
+    429: "A model queue or the compose backlog is full; retry after the `Retry-After` header's seconds.",
     500: "A server fault; `detail` names the failing stage (encode, generate, score, compose) and the request id.",
     503: "Loading, warming up or draining.",
     504: "The request deadline (ADLOOM_REQUEST_TIMEOUT_S) passed.",
