@@ -647,8 +647,9 @@ class CreativePipeline:
 
 
 def _checks(c: dict) -> dict:
-    ratio = float(c.get("min_contrast_ratio", 0.0))
-    return {"min_contrast_ratio": round(ratio, 2) if math.isfinite(ratio) else 21.0,
+    ratio = c.get("min_contrast_ratio")
+    # None (not measured) stays None: a missing measurement is reported as missing, never as 21:1.
+    return {"min_contrast_ratio": round(float(ratio), 2) if ratio is not None and math.isfinite(ratio) else None,
             "text_truncated": bool(c.get("text_truncated", False)), "overlaps": int(c.get("overlaps", 0))}
 
 

@@ -173,7 +173,9 @@ class Scores(BaseModel):
 
 
 class Checks(BaseModel):
-    min_contrast_ratio: float = Field(..., description="Lowest WCAG contrast ratio of any text element.")
+    min_contrast_ratio: float | None = Field(
+        ..., description="Lowest WCAG contrast ratio of any text element; null when it could not be measured "
+                         "(the legibility score is then 0).")
     text_truncated: bool = Field(..., description="Some copy had to be shortened to fit.")
     overlaps: int = Field(..., description="Number of overlapping element pairs.")
 

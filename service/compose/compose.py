@@ -23,7 +23,7 @@ from .palette import (
 from .price import discount_percent, format_discount, format_price
 from .product import ProductAsset, resized, drop_shadow, place_product, prepare_logo, prepare_product, rounded_mask
 from .report import (
-    AA_NORMAL, composition_score, count_overlaps, legibility_score, luminance_map, mean_under_glyphs,
+    AA_NORMAL, composition_score, count_overlaps, legibility_score, min_contrast_ratio, luminance_map, mean_under_glyphs,
 )
 from .sizes import aspect_class
 from .typography import TextSetter, check_family, cjk_region, clean_text, hyphen_lang, renderable, runs, setter
@@ -466,13 +466,13 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan) -> Comp
     elements: list[dict] = []
     if product_box is not None and product_box[2] > 0:
         elements.append({"type": "product", "text": None, "box": product_box, "font": None, "size_px": None, "color": None})
-    contrasts = []
+    contrasts: list[float | None] = []
     for i, p in enumerate(placed):
         if p.role == "logo":
             elements.append({"type": "logo", "text": None, "box": _box(p.box), "font": None, "size_px": None, "color": None})
             continue
         if i not in colors:
-            continue
+            continue  # no glyph reached the canvas: nothing was drawn, nothing to report
         c, ratio, _ = colors[i]
         contrasts.append(ratio)
         elements.append({"type": p.role, "text": p.text, "box": _box(p.box), "font": _face_name(p),
@@ -481,7 +481,7 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan) -> Comp
     w, h = canvas.size
     overlaps = count_overlaps([e["box"] for e in elements], w, h)
     truncated = any(f.truncated for f in fits)
-    min_contrast = round(min(contrasts), 2) if contrasts else 21.0
+    min_contrast = min_contrast_ratio(contrasts)  # None when no text was measured: unknown, never 21:1
     return ComposedCreative(
         image=canvas,
         background=background,

@@ -57,8 +57,18 @@ def count_overlaps(boxes: list[list[int]], width: int, height: int) -> int:
     return n
 
 
-def legibility_score(min_contrast: float) -> float:
-    """0 at 1:1, rising linearly to 1.0 at WCAG AA (4.5:1) and above."""
+def min_contrast_ratio(ratios: list[float | None]) -> float | None:
+    """The lowest measured contrast of the text elements, rounded; None when there is no text
+    element or any of them was not measured (or measured as NaN): unknown, not perfect."""
+    if not ratios or any(r is None or not np.isfinite(r) for r in ratios):
+        return None
+    return round(float(min(ratios)), 2)
+
+
+def legibility_score(min_contrast: float | None) -> float:
+    """0 at 1:1, rising linearly to 1.0 at WCAG AA (4.5:1) and above; 0 when not measured."""
+    if min_contrast is None or not np.isfinite(min_contrast):
+        return 0.0
     return float(np.clip((min_contrast - 1.0) / (AA_NORMAL - 1.0), 0.0, 1.0))
 
 

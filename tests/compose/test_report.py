@@ -42,3 +42,14 @@ def test_scores():
     assert composition_score(1, False) == 0.75
     assert composition_score(0, True) == 0.7
     assert composition_score(9, True) == 0.0
+
+
+def test_a_missing_contrast_measurement_is_reported_as_missing_and_scores_zero():
+    from service.compose.report import legibility_score, min_contrast_ratio
+
+    assert min_contrast_ratio([7.2, 4.81]) == 4.81
+    assert min_contrast_ratio([7.2, None]) is None  # one unmeasured element: unknown, not 7.2
+    assert min_contrast_ratio([]) is None  # no text element measured at all: not 21:1
+    assert min_contrast_ratio([float("nan")]) is None
+    assert legibility_score(None) == 0.0 and legibility_score(float("nan")) == 0.0
+    assert legibility_score(4.5) == 1.0 and legibility_score(21.0) == 1.0

@@ -330,7 +330,8 @@ function qualityReport(c) {
   const k = c.checks;
   const items = [];
   const r = k.min_contrast_ratio;
-  if (r >= 7) items.push(["pass", `Text contrast ${r.toFixed(1)}:1: excellent (WCAG AAA, 7:1 or more).`]);
+  if (r === null || r === undefined) items.push(["fail", "Text contrast could not be measured: check the copy by eye."]);
+  else if (r >= 7) items.push(["pass", `Text contrast ${r.toFixed(1)}:1: excellent (WCAG AAA, 7:1 or more).`]);
   else if (r >= 4.5) items.push(["pass", `Text contrast ${r.toFixed(1)}:1: passes WCAG AA (4.5:1 or more).`]);
   else if (r >= 3) items.push(["warn", `Text contrast ${r.toFixed(1)}:1: fine for large text only (WCAG AA asks 4.5:1).`]);
   else items.push(["fail", `Text contrast ${r.toFixed(1)}:1: too low, some text may be hard to read.`]);
