@@ -4,7 +4,9 @@ In-flight requests all complete (0 dropped); from the signal on, /readyz answers
 /creative requests get 503 with Retry-After (until uvicorn closes its listening socket a moment
 later; after that a new connection is refused, which a load balancer treats the same way:
 never a 200 from a draining process, never a hang); the process finishes its shutdown within
-the grace time.
+the grace time: the drain completes (neither uvicorn nor adloom gives up on it and cancels
+work), every in-flight answer is logged before "stopped", and the process exits. How long each
+step took is reported as a figure, not asserted.
 """
 from __future__ import annotations
 
@@ -19,15 +21,17 @@ from tests.reliability.procs import creative_body, raw_burst, raw_one, raw_reque
 
 DRAIN_S = 20.0
 IN_FLIGHT = 12
+HANG_GUARD_S = 60.0  # only against hanging, never the thing tested
 
 
 @pytest.fixture(scope="module")
 def server(start_adloom):
     # Batches of up to 32 that wait 300 ms for company: the burst below spends >= 0.9 s in the
     # three queues whatever the box's speed, so it is surely in flight when the signal comes.
+    # (ADLOOM_FLUSH_WHEN_IDLE=false: the batches wait out their 300 ms even with nobody else coming.)
     return start_adloom({"ADLOOM_DRAIN_TIMEOUT_S": str(DRAIN_S), "ADLOOM_MAX_BATCH_SIZE": "32",
-                         "ADLOOM_MAX_BATCH_WAIT_MS": "300", "ADLOOM_WARMUP": "false",
-                         "ADLOOM_REQUEST_TIMEOUT_S": "60"})
+                         "ADLOOM_MAX_BATCH_WAIT_MS": "300", "ADLOOM_FLUSH_WHEN_IDLE": "false",
+                         "ADLOOM_WARMUP": "false", "ADLOOM_REQUEST_TIMEOUT_S": "60"})
 
 
 async def _queued(url: str) -> int:
@@ -41,13 +45,13 @@ async def test_sigterm_during_load_finishes_in_flight_and_refuses_new_work(serve
     reqs = [raw_request("POST", "/creative", json.dumps(creative_body(
         f"Drain item {i} {time.time()}", variants=2, sizes=["medium_rectangle", "320x50"], seed=i)).encode(),
         {"X-Request-Id": f"drain-{i}"}) for i in range(IN_FLIGHT)]
-    in_flight = asyncio.create_task(raw_burst(server.port, reqs, timeout=DRAIN_S + 30))
-    for _ in range(100):  # wait until the server has them (items queued), bounded to ~10 s
+    in_flight = asyncio.create_task(raw_burst(server.port, reqs, timeout=DRAIN_S + HANG_GUARD_S))
+    for _ in range(int(HANG_GUARD_S / 0.1)):  # wait until the server has them (items queued)
         if await _queued(server.url) > 0:
             break
         await asyncio.sleep(0.1)
     else:
-        pytest.fail("the in-flight requests never reached a queue")
+        pytest.fail(f"hang guard: the in-flight requests never reached a queue in {HANG_GUARD_S:.0f} s")
     await asyncio.sleep(0.05)
     assert not in_flight.done(), "the load finished before the signal; make it heavier"
 
@@ -57,12 +61,12 @@ async def test_sigterm_during_load_finishes_in_flight_and_refuses_new_work(serve
     ready_ms = (time.monotonic() - t_term) * 1000
     new = await raw_one(server.port, raw_request("POST", "/creative", json.dumps(creative_body("After SIGTERM")).encode()))
 
-    probes = []  # new work while draining, every 100 ms until the process is gone (bounded)
-    while server.running and time.monotonic() - t_term < DRAIN_S + 10:
+    probes = []  # new work while draining, every 100 ms until the process is gone (hang-guarded)
+    while server.running and time.monotonic() - t_term < DRAIN_S + HANG_GUARD_S:
         probes.append(await raw_one(server.port, raw_request(
             "POST", "/creative", json.dumps(creative_body(f"Probe {len(probes)}")).encode()), timeout=10))
         await asyncio.sleep(0.1)
-    code = await asyncio.to_thread(server.wait_exit, DRAIN_S + 15)
+    code = await asyncio.to_thread(server.wait_exit, HANG_GUARD_S)  # None: it never exited
     exit_s = time.monotonic() - t_term
     done = await in_flight
 
@@ -78,10 +82,20 @@ async def test_sigterm_during_load_finishes_in_flight_and_refuses_new_work(serve
     # uvicorn finishes its graceful shutdown, then re-raises the signal it caught, so the status
     # is "terminated by SIGTERM" (143 in a shell, what Kubernetes expects), or 0.
     assert code in (0, -15), server.tail()
-    assert "Application shutdown complete." in server.log_text()
-    assert exit_s < DRAIN_S, exit_s
-    events = [ln.get("event") for ln in server.log_lines()]
+    log_text = server.log_text()
+    assert "Application shutdown complete." in log_text
+    # Within the grace time: neither uvicorn's graceful-shutdown timeout nor adloom's drain timeout
+    # ran out (each logs when it gives up and cancels the rest) ...
+    assert "timeout graceful shutdown exceeded" not in log_text, server.tail()
+    assert "drain did not finish within ADLOOM_DRAIN_TIMEOUT_S" not in log_text, server.tail()
+    # ... and every in-flight request was answered (its access line) before the app stopped.
+    lines = server.log_lines()
+    events = [ln.get("event") for ln in lines]
     assert "draining" in events and "stopped" in events
+    stopped_at = events.index("stopped")
+    answered = [i for i, ln in enumerate(lines) if ln.get("logger") == "adloom.access"
+                and str(ln.get("request_id", "")).startswith("drain-")]
+    assert len(answered) == IN_FLIGHT and max(answered) < stopped_at, (answered, stopped_at)
 
     record_figure("drain", {
         "in_flight": IN_FLIGHT, "in_flight_200": statuses.count(200), "readyz_after_sigterm": ready["status"],
