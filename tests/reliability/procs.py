@@ -59,7 +59,7 @@ class RedisServer:
                 "--appendonly", "no", "--dir", self._dir]
         return argv + (["--enable-debug-command", "local"] if debug else [])  # Redis >= 7 needs this for DEBUG
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:  # a hang guard: it answers in milliseconds
         for debug in (True, False):  # an old server refuses --enable-debug-command: retry without
             self.proc = subprocess.Popen(self._argv(debug), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             end = time.monotonic() + timeout

@@ -3,7 +3,8 @@
 The server runs with no L1 (ADLOOM_CACHE_L1_SIZE=0), so every cache hit is a Redis hit and
 "hits resume" really means Redis is used again. Requests repeat a small set of products, so
 each one after the first is a hit; every response's PNG is compared with the first one for the
-same request, which would catch a stale or crossed Redis reply after a fault.
+same request, which would catch a stale or crossed Redis reply after a fault. Latencies are
+reported as figures; what is asserted is what happened (and in which order), not how long it took.
 """
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ import time
 
 import httpx
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.reliability.conftest import own_redis
 from tests.reliability.procs import creative_body, percentile, sample
 
 REDIS_TIMEOUT_S = 0.1
+HANG_GUARD_S = 60.0  # only against hanging, never the thing tested
 PRODUCTS = [("Trail running shoe", ["running"]), ("Ceramic coffee mug", ["coffee", "design"]),
             ("Linen summer dress", ["beach holidays"]), ("Noise-cancelling headphones", ["podcasts"]),
             ("Bamboo cutting board", ["cooking"]), ("Yoga mat", ["yoga", "wellness"])]
@@ -131,6 +136,19 @@ async def test_redis_killed_mid_load_then_restarted(server, redis_srv, record_fi
         "redis_keys_after": len(keys)})
 
 
+def _asleep(redis_srv) -> bool:
+    """True once the server no longer answers a PING (it is inside DEBUG SLEEP)."""
+    client = redis.Redis(host="127.0.0.1", port=redis_srv.port, socket_timeout=0.05, socket_connect_timeout=0.05,
+                         retry=Retry(NoBackoff(), 0))  # one try: redis-py would retry a timeout by default
+    try:
+        client.ping()
+        return False
+    except redis.TimeoutError:
+        return True
+    finally:
+        client.close()
+
+
 async def test_debug_sleep_is_bounded_by_the_redis_timeout(server, redis_srv, record_figure):
     sleep_s = 3.0
     load = Load(server.url, workers=2)
@@ -138,12 +156,21 @@ async def test_debug_sleep_is_bounded_by_the_redis_timeout(server, redis_srv, re
     await asyncio.sleep(2.0)                     # warm: every product cached in Redis
     before = _cache(server)
 
-    sleeper = threading.Thread(target=lambda: redis_srv.client(timeout=sleep_s + 5).execute_command(
-        "DEBUG", "SLEEP", sleep_s), daemon=True)
-    t_sleep = time.monotonic()
+    woke: list[float] = []
+
+    def sleep_redis() -> None:
+        redis_srv.client(timeout=sleep_s + HANG_GUARD_S).execute_command("DEBUG", "SLEEP", sleep_s)
+        woke.append(time.monotonic())
+
+    sleeper = threading.Thread(target=sleep_redis, daemon=True)
+    t_sent = time.monotonic()                    # Redis cannot wake before t_sent + sleep_s
     sleeper.start()
-    await asyncio.sleep(sleep_s)
-    sleeper.join(5)
+    guard = time.monotonic() + HANG_GUARD_S
+    while not await asyncio.to_thread(_asleep, redis_srv):
+        assert time.monotonic() < guard, "hang guard: Redis never went to sleep"
+    t_sleep = time.monotonic()                   # asleep from here on (its PING went unanswered)
+    await asyncio.to_thread(sleeper.join, sleep_s + HANG_GUARD_S)
+    assert woke, "hang guard: DEBUG SLEEP never returned"
     during = _cache(server)
     await asyncio.sleep(3.0)                     # Redis answers again; back-off <= 1 s
     after = _cache(server)
@@ -151,18 +178,21 @@ async def test_debug_sleep_is_bounded_by_the_redis_timeout(server, redis_srv, re
     end = _cache(server)
     await load.finish()
 
-    slow = load.window(t_sleep, t_sleep + sleep_s)
+    slow = load.window(t_sleep, woke[0])
     failed = [r for r in load.results if r["status"] != 200]
     assert not failed, failed[:5]
     assert slow, "no request was sent while Redis slept"
-    worst = max(r["s"] for r in slow)
-    # Bounded by the short Redis timeout (2 x 0.1 s per call), not by the 3 s sleep.
-    assert worst < sleep_s / 2, [round(r["s"], 3) for r in slow]
+    worst = max(r["s"] for r in slow)  # reported below, not asserted
+    # Bounded by the short Redis timeout, not by the sleep: requests sent while Redis slept were
+    # answered before it could wake. (Waiting on Redis, none of them could be.)
+    answered_asleep = [r for r in slow if r["t"] + r["s"] < t_sent + sleep_s]
+    assert answered_asleep, "no request sent while Redis slept was answered before it woke"
     assert during["error"] > before["error"], (before, during)
     assert end["error"] == after["error"] and end["hit"] > after["hit"], (after, end)
     assert all(r["same_png"] for r in load.results), "a stale Redis reply changed a result"
     record_figure("redis_debug_sleep", {
         "sleep_s": sleep_s, "redis_timeout_s": REDIS_TIMEOUT_S, "requests_while_sleeping": len(slow),
+        "answered_while_sleeping": len(answered_asleep),
         "latency_ms_while_sleeping": {"p50": round(percentile([r["s"] * 1000 for r in slow], 50), 1),
                                       "max": round(worst * 1000, 1)},
         "cache_errors_during": during["error"] - before["error"], "failed": len(failed)})
