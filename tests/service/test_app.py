@@ -13,12 +13,12 @@ import threading
 import time
 
 import httpx
-import numpy as np
 import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.logs import JsonFormatter
+from service.metrics import render_latest
 from service.pipeline import CreativePipeline
 from tests.promtext import sample, scrape
 
@@ -228,12 +228,16 @@ async def test_full_queue_is_429_before_the_body_is_read(make_pipeline, app_fact
 
 
 async def test_deadline_is_504_without_compute(make_pipeline, app_factory, body):
-    async with app_factory(make_pipeline(request_timeout_s=0.05, max_batch_wait_ms=300, flush_when_idle=False)) as (_, client):
+    pipeline = make_pipeline(request_timeout_s=0.05, max_batch_wait_ms=300, flush_when_idle=False)
+    pipeline.encoder.max_wait_ms = 3_600_000  # before start(): the encode batch waits an hour for company
+    async with app_factory(pipeline) as (_, client):
         before = await metrics(client)
         r = await client.post("/creative", json=body(title=f"too slow {time.time()}"))
-        await asyncio.sleep(0.4)
-        after = await metrics(client)
+        queued = pipeline.encoder.depth  # at the 504, its item still waits for that batch
+    # Leaving the app drained the queue: the expired item was taken then, and dropped.
+    after = scrape(render_latest()[0].decode())
     assert r.status_code == 504 and "ADLOOM_REQUEST_TIMEOUT_S" in r.json()["detail"]
+    assert queued >= 1, "the 504 came only after the batch"
     for stage in ("encode", "generate", "score"):
         assert sample(after, "adloom_batch_size_count", stage=stage) == sample(before, "adloom_batch_size_count", stage=stage)
     assert sample(after, "adloom_rejected_total", reason="deadline") > sample(before, "adloom_rejected_total", reason="deadline")
