@@ -30,9 +30,9 @@ import time
 
 from starlette.requests import Request
 
+from service.formats import MEDIA_TYPES as MEDIA
 from service.pipeline import CreativePipeline
 
-MEDIA = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
 
 
 class ExternallyBatchedPipeline(CreativePipeline):

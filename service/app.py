@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.encoders import jsonable_encoder
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service import __version__
 from service.api import creative, demo, health, metrics
 from service.batching import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.config import Settings, load_settings
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
             await runtime.stop()
             log.info("stopped", extra={"event": "stopped"})
 
-    app = FastAPI(title="adloom", version="0.1.0", summary="Ad-creative generation service",
+    app = FastAPI(title="adloom", version=__version__, summary="Ad-creative generation service",
                   description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     routers = (creative.router, health.router, metrics.router, demo.router)

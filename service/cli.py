@@ -14,6 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+from service import __version__
+from service.formats import ENCODE_FORMATS
+
 EPILOG = """examples:
   adloom serve --port 8000
   adloom generate --title "Linen summer dress" --price 39.9 --currency USD \\
@@ -29,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="adloom", description="adloom: ad creatives from product data (HTTP service and tools).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version="adloom 0.1.0")
+    p.add_argument("--version", action="version", version=f"adloom {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     s = sub.add_parser("serve", help="run the HTTP service (uvicorn)",
@@ -63,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--size", action="append", default=[], help="named size or WxH (repeatable; default medium_rectangle)")
     g.add_argument("--variants", type=int, default=1, help="creatives per size (1..4)")
     g.add_argument("--seed", type=int, help="seed (default: random, printed)")
-    g.add_argument("--format", default="png", choices=["png", "webp", "jpeg"], help="image format")
+    g.add_argument("--format", default="png", choices=list(ENCODE_FORMATS), help="image format")
     g.add_argument("--out", type=Path, required=True, help="output folder")
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override ADLOOM_DEVICE")
     g.add_argument("--checkpoint", help="override ADLOOM_CHECKPOINT (checkpoint prefix)")

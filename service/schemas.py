@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from service.compose.sizes import NAMED_SIZES, parse_size
+from service.formats import ENCODE_FORMATS
 
 MAX_SEED = 2**31 - 1
 MAX_SIZES = 10
@@ -27,7 +28,7 @@ HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
 
 FONTS = ("sans", "serif", "display", "mono")
-ImageFormat = Literal["png", "webp", "jpeg"]
+ImageFormat = Literal[ENCODE_FORMATS]  # type: ignore[valid-type]  # ("png", "webp", "jpeg")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 

@@ -9,13 +9,13 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from service.formats import MEDIA_TYPES
 from service.deps import ApiKeyDep, PipelineDep, RequestIdDep
 from service.schemas import CreativeRequest, CreativeResponse, ErrorResponse
 
 router = APIRouter(tags=["creative"])
 
-MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
-_FORMAT_OF = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpeg", "image/jpg": "jpeg"}
+_FORMAT_OF = {**{media: fmt for fmt, media in MEDIA_TYPES.items()}, "image/jpg": "jpeg"}
 
 
 def _accepted(accept: str) -> list[str]:

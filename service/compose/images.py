@@ -13,9 +13,10 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from service.formats import ENCODE_FORMATS  # the one list of output formats
+
 # MPO is how Pillow names the multi-picture JPEGs many phones write; GIF is accepted as a courtesy.
 ACCEPTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
-ENCODE_FORMATS = ("png", "webp", "jpeg")
 
 
 class ImageInputError(Exception):
