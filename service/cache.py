@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from service.config import Settings
 from service.metrics import EMBEDDING_CACHE, REDIS_UP
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ def _quantise(vector: np.ndarray) -> np.ndarray | None:
 def _decode(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.float16)
 
+
+
+def _default(name: str):
+    """A setting's default, from Settings itself: the cache has no defaults of its own to drift."""
+    return Settings.model_fields[name].default
 
 class _LRU:
     """Bounded mapping, least recently used evicted first. Values are float16 vectors."""
@@ -80,17 +86,25 @@ class _LRU:
 class EmbeddingCache:
     """Embeddings by text; Redis (with an L1 in front) when ``redis_url`` is set, else an LRU."""
 
+    @classmethod
+    def from_settings(cls, encoder_id: str, settings: Settings) -> "EmbeddingCache":
+        """The cache the service runs: every parameter from ``settings`` (ADLOOM_CACHE_*, ADLOOM_REDIS_*)."""
+        return cls(encoder_id, redis_url=settings.redis_url, ttl_s=settings.cache_ttl_s,
+                   l1_size=settings.cache_l1_size, lru_size=settings.cache_lru_size,
+                   redis_timeout_s=settings.redis_timeout_s, backoff_s=settings.redis_backoff_s,
+                   max_backoff_s=settings.redis_max_backoff_s)
+
     def __init__(
         self,
         encoder_id: str,
         *,
         redis_url: str | None = None,
-        ttl_s: int = 7 * 86400,
-        l1_size: int = 4096,
-        lru_size: int = 100_000,
-        redis_timeout_s: float = 0.05,
-        backoff_s: float = 2.0,
-        max_backoff_s: float = 30.0,
+        ttl_s: int = _default("cache_ttl_s"),
+        l1_size: int = _default("cache_l1_size"),
+        lru_size: int = _default("cache_lru_size"),
+        redis_timeout_s: float = _default("redis_timeout_s"),
+        backoff_s: float = _default("redis_backoff_s"),
+        max_backoff_s: float = _default("redis_max_backoff_s"),
     ):
         if not encoder_id:
             raise ValueError("encoder_id must be a non-empty string")

@@ -298,11 +298,7 @@ class CreativePipeline:
     def __init__(self, settings: Settings, models: Models, cache: EmbeddingCache | None = None):
         self.settings = settings
         self.models = models
-        self.cache = cache or EmbeddingCache(
-            models.encoder.id, redis_url=settings.redis_url, ttl_s=settings.cache_ttl_s,
-            l1_size=settings.cache_l1_size, lru_size=settings.cache_lru_size,
-            redis_timeout_s=settings.redis_timeout_s, backoff_s=settings.redis_backoff_s,
-            max_backoff_s=settings.redis_max_backoff_s)
+        self.cache = cache or EmbeddingCache.from_settings(models.encoder.id, settings)
         # On CPU the three model stages share one thread: each torch op already uses every core,
         # so running two batches at once would only make both slower. On CUDA, one thread per
         # stage lets one stage's Python/launch overhead overlap another's kernels.
