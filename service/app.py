@@ -21,6 +21,7 @@ from service.batching import BatcherClosedError, DeadlineExceededError, QueueFul
 from service.config import Settings, load_settings
 from service.logs import setup_logging
 from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware, LoadShedMiddleware, RequestContextMiddleware
+from service.middleware.errors import error_body, queue_full_detail
 from service.pipeline import CreativePipeline, ImageFieldError, StageError
 from service.runtime import Runtime
 from service.metrics import REJECTED
@@ -76,8 +77,8 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
 
 
 def _error(request: Request, status: int, detail, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail, "request_id": getattr(request.state, "request_id", None)},
-                        status_code=status, headers=headers)
+    return JSONResponse(error_body(detail, getattr(request.state, "request_id", None)), status_code=status,
+                        headers=headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -97,8 +98,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QueueFullError)
     async def queue_full(request: Request, exc: QueueFullError):
-        return _error(request, 429, f"busy: the {exc.stage} queue is full; retry later",
-                      {"Retry-After": exc.retry_after_header})
+        return _error(request, 429, queue_full_detail(exc), {"Retry-After": exc.retry_after_header})
 
     @app.exception_handler(DeadlineExceededError)
     async def deadline(request: Request, exc: DeadlineExceededError):

@@ -7,7 +7,6 @@ request. Under a burst those hops queued behind each other and behind the model 
 """
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -34,45 +33,16 @@ async def get_request_id(request: Request) -> str:
     return request.state.request_id
 
 
-UNAUTHORIZED = "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+# The key check itself is ApiKeyMiddleware's (service/middleware/api_key.py): it runs before the
+# body is read, so a second check here could never fail. These dependencies only declare the two
+# schemes, so the OpenAPI page documents them and its "Authorize" button works.
 
-
-def key_matches(keys: list[str], supplied: str | None) -> bool:
-    """Whether ``supplied`` is one of ``keys``; every key is compared, each in constant time."""
-    supplied_b = (supplied or "").encode()
-    ok = False
-    for key in keys:  # no early exit: the time taken does not say which key came close
-        ok |= hmac.compare_digest(supplied_b, key.encode())
-    return ok
-
-
-def supplied_key(authorization: str | None, x_api_key: str | None) -> str | None:
-    """The key from ``Authorization: Bearer <key>``, else from ``X-API-Key``."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return x_api_key
-
-
-def check_api_key(keys: list[str], bearer: HTTPAuthorizationCredentials | None, x_api_key: str | None) -> None:
-    """401 unless one of ``keys`` was sent (no-op when no keys are configured)."""
-    if keys and not key_matches(keys, bearer.credentials if bearer else x_api_key):
-        REJECTED.labels("unauthorized").inc()
-        raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-
-
-async def require_api_key(request: Request,
-                          bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+async def require_api_key(bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
                           x_api_key: Annotated[str | None, Security(_api_key)] = None) -> None:
-    check_api_key(request.app.state.runtime.settings.api_keys, bearer, x_api_key)
+    """Declares Bearer / X-API-Key on a route (checked by ApiKeyMiddleware when ADLOOM_API_KEYS is set)."""
 
 
-async def require_metrics_key(request: Request,
-                              bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
-                              x_api_key: Annotated[str | None, Security(_api_key)] = None) -> None:
-    settings = request.app.state.runtime.settings
-    if settings.metrics_require_key:
-        check_api_key(settings.api_keys, bearer, x_api_key)
+require_metrics_key = require_api_key  # /metrics: checked by the middleware only with ADLOOM_METRICS_REQUIRE_KEY
 
 
 async def get_ready_pipeline(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CreativePipeline:
