@@ -105,6 +105,7 @@ class EmbeddingCache:
         redis_timeout_s: float = _default("redis_timeout_s"),
         backoff_s: float = _default("redis_backoff_s"),
         max_backoff_s: float = _default("redis_max_backoff_s"),
+        clock: Callable[[], float] = time.monotonic,
     ):
         if not encoder_id:
             raise ValueError("encoder_id must be a non-empty string")
@@ -122,6 +123,7 @@ class EmbeddingCache:
         self.redis_timeout_s = redis_timeout_s
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self._clock = clock  # injectable, so the back-off can be tested without sleeping
         self._prefix = f"adloom:emb:{encoder_id}:"
         self._inflight: dict[str, asyncio.Future[np.ndarray]] = {}
         self._writes: set[asyncio.Task[None]] = set()
@@ -331,7 +333,7 @@ class EmbeddingCache:
     def _redis_available(self) -> bool:
         if self._redis_up:
             return True
-        if self._probing or time.monotonic() < self._down_until:
+        if self._probing or self._clock() < self._down_until:
             return False
         self._probing = True  # this caller probes; others keep skipping until it reports
         return True
@@ -352,7 +354,7 @@ class EmbeddingCache:
                 "Redis embedding cache unavailable (%s: %s); bypassing it for %.1f s",
                 type(exc).__name__, exc, self._backoff,
             )
-            self._down_until = time.monotonic() + self._backoff
+            self._down_until = self._clock() + self._backoff
             self._backoff = min(self._backoff * 2, self.max_backoff_s)
         self._redis_up = False
         self._probing = False

@@ -191,11 +191,23 @@ async def test_concurrent_identical_misses_compute_once(caches, redis_url, backe
 
 async def test_followers_survive_a_cancelled_owner(caches):
     cache = caches()
-    enc = FakeEncoder(delay_s=0.1)
-    owner = asyncio.create_task(cache.get_or_compute(["shoes"], enc))
-    await asyncio.sleep(0.01)
+    enc = FakeEncoder()
+    held = asyncio.Event()  # the owner's compute never finishes on its own: it is cancelled
+
+    async def owner_compute(texts):
+        await held.wait()
+        return await enc(texts)
+
+    owner = asyncio.create_task(cache.get_or_compute(["shoes"], owner_compute))
+    for _ in range(50):  # until the owner holds the in-flight slot
+        if cache._inflight:
+            break
+        await asyncio.sleep(0)
+    assert cache._inflight
     follower = asyncio.create_task(cache.get_or_compute(["shoes"], enc))
-    await asyncio.sleep(0.01)
+    for _ in range(50):
+        await asyncio.sleep(0)  # the follower is now waiting on the owner's future
+    assert not follower.done()
     owner.cancel()
     (vector,), hits, misses = await hang_guard(follower, "the follower's answer")
     assert misses == 1  # it had to compute after all
@@ -328,8 +340,10 @@ async def test_redis_killed_and_restarted(caches, redis_process):
 
 
 async def test_backoff_grows_exponentially_and_probes_once(caches):
+    """On an injected clock: the back-off is about which calls try Redis, not about sleeping."""
+    now = [1000.0]
     dead = f"redis://127.0.0.1:{_unused_port()}/0"
-    cache = caches(redis_url=dead, backoff_s=0.2, max_backoff_s=0.6)
+    cache = caches(redis_url=dead, backoff_s=0.2, max_backoff_s=0.6, clock=lambda: now[0])
     enc = FakeEncoder()
     before = errors()
     await cache.get_or_compute(["a"], enc)  # fails: Redis skipped for 0.2 s
@@ -337,15 +351,15 @@ async def test_backoff_grows_exponentially_and_probes_once(caches):
     await asyncio.gather(*(cache.get_or_compute([f"b{i}"], enc) for i in range(5)))
     await cache.flush_writes()
     assert errors() == before + 1  # skipped during back-off (the writes too)
-    await asyncio.sleep(0.25)
+    now[0] += 0.25
     await asyncio.gather(*(cache.get_or_compute([f"c{i}"], enc) for i in range(5)))
     await cache.flush_writes()
     assert errors() == before + 2  # one probe, not five; it fails: skipped for 0.4 s
     assert cache._backoff == pytest.approx(0.6)  # 0.2 -> 0.4 -> 0.8, capped at 0.6
-    await asyncio.sleep(0.15)
+    now[0] += 0.15
     await cache.get_or_compute(["d"], enc)
     assert errors() == before + 2  # the 0.4 s back-off is still running
-    await asyncio.sleep(0.3)
+    now[0] += 0.3
     await cache.get_or_compute(["e"], enc)
     assert errors() == before + 3
     assert len(enc.calls) == 13  # every call was answered, by compute
