@@ -349,6 +349,7 @@ class EmbeddingCache:
     def _mark_down(self, exc: BaseException) -> None:
         self._error.inc()
         REDIS_UP.set(0)
+        self._drop_connections()
         if self._redis_up or self._probing:
             log.warning(
                 "Redis embedding cache unavailable (%s: %s); bypassing it for %.1f s",
@@ -358,6 +359,17 @@ class EmbeddingCache:
             self._backoff = min(self._backoff * 2, self.max_backoff_s)
         self._redis_up = False
         self._probing = False
+
+    def _drop_connections(self) -> None:
+        """Close every pooled connection after a failure. Those opened before it may be dead (a
+        restarted Redis closes them): without this, the first uses after recovery would each
+        fail on a stale connection and count as new errors. The next use opens a fresh one."""
+        if self._redis is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._redis.connection_pool.disconnect(inuse_connections=True))
+        self._writes.add(task)  # flushed and awaited like the background writes
+        task.add_done_callback(self._writes.discard)
 
     async def _redis_get(self, keys: list[str]) -> dict[str, np.ndarray]:
         """MGET; returns the keys found. Any failure: {} (all misses), counted and backed off."""

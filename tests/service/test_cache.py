@@ -311,6 +311,9 @@ async def test_redis_killed_and_restarted(caches, redis_process):
     await cache.flush_writes()
     _, hits, _ = await cache.get_or_compute(["warm"], enc)
     assert hits == 1
+    # Concurrent calls open several pooled connections, all of which the crash leaves dead.
+    await asyncio.gather(*(cache.get_or_compute([f"pool-{i}"], enc) for i in range(8)))
+    await cache.flush_writes()
 
     redis_process.stop()  # SIGKILL, like a crash
     before = errors()
@@ -336,7 +339,10 @@ async def test_redis_killed_and_restarted(caches, redis_process):
     _, hits, misses = await cache.get_or_compute(["after"], enc)
     assert (hits, misses) == (1, 0)  # served by Redis again, without restarting anything
     assert len(enc.texts) == computed
-    assert errors() == before + 1
+    # Concurrent calls again: none may land on a connection from before the crash.
+    await asyncio.gather(*(cache.get_or_compute([f"again-{i}"], enc) for i in range(8)))
+    await cache.flush_writes()
+    assert errors() == before + 1 and sample("adloom_redis_up") == 1
 
 
 async def test_backoff_grows_exponentially_and_probes_once(caches):
