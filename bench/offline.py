@@ -1,6 +1,6 @@
 """Offline floors: every stage on its own, no HTTP, no queues — what the box can do at best.
 
-Model stages (encode, generate, score) call the service's own ``Models`` methods, so the CPU
+Model stages (encode, generate, score) call the service's own ``TorchEngine`` methods, so the CPU
 batch-invariance (row-wise Linear, a lone item padded to two) is included, as in the service.
 Composition and image encoding call the service's ``compose_creative`` / ``encode_image`` with the
 request's content, ``B`` jobs at once on a pool of ``ADLOOM_COMPOSE_WORKERS`` threads (so "batch"
@@ -66,11 +66,10 @@ class Offline:
     """The models and a pipeline object of the service, loaded once in this process."""
 
     def __init__(self, settings):
-        from service.pipeline import CreativePipeline, Models
+        from service.engine import TorchEngine
 
         self.settings = settings
-        self.models = Models.load(settings)
-        self.pipeline = CreativePipeline(settings, self.models)  # not started: its helpers only
+        self.models = TorchEngine.load(settings)
         self.pool = concurrent.futures.ThreadPoolExecutor(settings.compose_workers, thread_name_prefix="bench-compose")
         self._n = 0
 
@@ -87,10 +86,11 @@ class Offline:
 
     def contents(self, n: int, tag: str = "off"):
         """``n`` compositor contents built by the service from workload requests (fresh titles)."""
+        from service.rendering import build_content
         from service.schemas import CreativeRequest
 
         no_images = {"product": None, "logo": None}
-        return [self.pipeline._content(CreativeRequest.model_validate(workload.body(i, tag)), no_images)
+        return [build_content(CreativeRequest.model_validate(workload.body(i, tag)), no_images)
                 for i in self._fresh(n)]
 
     def visuals(self, n: int) -> list[np.ndarray]:

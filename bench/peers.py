@@ -5,7 +5,7 @@ scoring, PNG encoding: identical work per request); only the way model calls are
 
 - ``ray``: a Ray Serve deployment (one replica with every core, behind Ray's HTTP proxy) whose
   three model stages are ``@serve.batch`` methods with adloom's max batch size and wait. The
-  pipeline's ``_submit`` hands each item to those methods instead of to adloom's MicroBatcher;
+  pipeline's ``submit`` seam hands each item to those methods instead of to adloom's MicroBatcher;
   the batch functions run on the pipeline's model thread, as adloom's do.
 - ``naive``: a plain FastAPI endpoint that runs every model call of a request on its own, as it
   comes, on the default thread pool: what a user writes without a batcher.
@@ -35,20 +35,21 @@ from service.pipeline import CreativePipeline
 
 
 
-class ExternallyBatchedPipeline(CreativePipeline):
-    """CreativePipeline whose model items go to ``stage_fns[stage](item)`` (one call per item)
+def externally_batched(settings, stage_fns: dict) -> CreativePipeline:
+    """The service's CreativePipeline whose model items go to ``stage_fns[stage](item)`` (one
+    call per item, which that peer batches its own way) through the pipeline's ``submit`` seam,
     instead of adloom's MicroBatchers, which are never started."""
 
-    stage_fns: dict | None = None  # stage -> async fn(item) -> result; set before the first request
-
-    async def _submit(self, batcher, payloads, deadline, queue):
-        fn = self.stage_fns[batcher.stage]
+    async def submit(stage: str, payloads: list, deadline: float) -> list:
+        fn = stage_fns[stage]
         return list(await asyncio.gather(*(fn(p) for p in payloads)))
+
+    return CreativePipeline.from_settings(settings, submit=submit)
 
 
 async def _off_loop(pipeline: CreativePipeline, fn, arg):
     """Run a batch function where adloom runs it: the pipeline's model thread (CPU)."""
-    return await asyncio.get_running_loop().run_in_executor(pipeline._model_pool, fn, arg)
+    return await asyncio.get_running_loop().run_in_executor(pipeline.model_pool, fn, arg)
 
 
 def _best_png(result, fmt: str):
@@ -91,27 +92,27 @@ def ray_app(max_batch_size: int, wait_s: float, cores: int):
 
             logging.basicConfig(level=logging.WARNING)
             settings = load_settings()
-            self.pipeline = ExternallyBatchedPipeline.from_settings(settings)
-            self.pipeline.stage_fns = {"encode": self.encode, "generate": self.generate, "score": self.score}
+            self.pipeline = externally_batched(settings, {"encode": self.encode, "generate": self.generate,
+                                                          "score": self.score})
             for method in (self.encode, self.generate, self.score):
                 method.set_max_batch_size(max_batch_size)
                 method.set_batch_wait_timeout_s(wait_s)
             # adloom's warm-up, minus the batchers: every bucket through each model, then compose.
-            self.pipeline._warm_buckets()
-            self.pipeline._warm_compose()
+            self.pipeline.warm_models()
+            self.pipeline.warm_compose()
             self.pipeline.ready = True
 
         @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
         async def encode(self, texts: list) -> list:
-            return await _off_loop(self.pipeline, self.pipeline._encode_batch, texts)
+            return await _off_loop(self.pipeline, self.pipeline.engine.encode, texts)
 
         @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
         async def generate(self, items: list) -> list:
-            return await _off_loop(self.pipeline, self.pipeline._generate_batch, items)
+            return await _off_loop(self.pipeline, self.pipeline.engine.generate, items)
 
         @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
         async def score(self, items: list) -> list:
-            return await _off_loop(self.pipeline, self.pipeline._score_batch, items)
+            return await _off_loop(self.pipeline, self.pipeline.engine.score, items)
 
         async def __call__(self, request: Request):
             return await _handle(self.pipeline, request)
@@ -163,11 +164,12 @@ def naive_app():
 
     @asynccontextmanager
     async def lifespan(app):
-        pipeline = await asyncio.to_thread(ExternallyBatchedPipeline.from_settings, load_settings())
-        pipeline.stage_fns = {s: functools.partial(unbatched, getattr(pipeline, f"_{s}_batch"))
-                              for s in ("encode", "generate", "score")}
-        await asyncio.to_thread(pipeline._warm_buckets)
-        await asyncio.to_thread(pipeline._warm_compose)
+        stage_fns: dict = {}
+        pipeline = await asyncio.to_thread(externally_batched, load_settings(), stage_fns)
+        stage_fns.update({s: functools.partial(unbatched, getattr(pipeline.engine, s))
+                          for s in ("encode", "generate", "score")})
+        await asyncio.to_thread(pipeline.warm_models)
+        await asyncio.to_thread(pipeline.warm_compose)
         state["pipeline"] = pipeline
         yield
 

@@ -345,7 +345,7 @@ def _method(results: dict) -> list[str]:
             "the generator costs every configuration alike.",
             "- Each level: warm-up seconds discarded, then a fixed window; throughput counts 200s that finished "
             "in the window. Every phase is bounded by count and by time so the run stays under 10 minutes.",
-            "- Offline stage floors call the service's own `Models` and compose functions; the model stages "
+            "- Offline stage floors call the service's own `TorchEngine` and compose functions; the model stages "
             "include CPU batch invariance, the compose stage includes the compositor's text caches but "
             "never a repeated headline.",
             f"- Full data, including every row: `results.json` (elapsed {results['elapsed_s']:.0f} s).", ""]

@@ -22,7 +22,9 @@ from service.config import Settings, load_settings
 from service.logs import setup_logging
 from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware, LoadShedMiddleware, RequestContextMiddleware
 from service.middleware.errors import error_body, queue_full_detail
-from service.pipeline import CreativePipeline, ImageFieldError, StageError
+from service.inputs import ImageInputError
+from service.pipeline import CreativePipeline
+from service.results import StageError
 from service.runtime import Runtime
 from service.metrics import REJECTED
 
@@ -92,9 +94,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return _error(request, 422, jsonable_encoder(errors))
 
-    @app.exception_handler(ImageFieldError)
-    async def image_error(request: Request, exc: ImageFieldError):
-        return _error(request, exc.status, exc.reason)
+    @app.exception_handler(ImageInputError)
+    async def image_error(request: Request, exc: ImageInputError):
+        return _error(request, exc.status, exc.detail)
 
     @app.exception_handler(QueueFullError)
     async def queue_full(request: Request, exc: QueueFullError):

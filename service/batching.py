@@ -424,8 +424,12 @@ class MicroBatcher(Generic[T, R]):
         elapsed = time.perf_counter() - started
         self._batch_s_ewma += _EWMA_ALPHA * (elapsed - self._batch_s_ewma)
 
-    async def _compute(self, items: list[_Item[T, R]]) -> None:
-        """Run fn on the live items; on failure bisect (if isolating) or fail them all."""
+    async def _compute(self, items: list[_Item[T, R]], shared: bool = False) -> None:
+        """Run fn on the live items; on failure bisect (if isolating) or fail them all.
+
+        ``shared``: these items were split off a larger batch that failed. An item that then
+        fails alone gets ``isolated_from_batch = True`` on its exception, so the caller can say
+        its batch-mates were computed without it (and not claim so for a batch of one)."""
         items = self._live(items)
         if not items:
             return
@@ -448,9 +452,14 @@ class MicroBatcher(Generic[T, R]):
                     self.stage, len(items), type(exc).__name__,
                 )
                 mid = len(items) // 2
-                await self._compute(items[:mid])
-                await self._compute(items[mid:])
+                await self._compute(items[:mid], shared=True)
+                await self._compute(items[mid:], shared=True)
             else:
+                if shared and len(items) == 1:
+                    try:
+                        exc.isolated_from_batch = True  # type: ignore[attr-defined]
+                    except AttributeError:  # an exception type without a __dict__
+                        pass
                 self._fail(items, exc)
             return
         self._duration_hist.observe(time.perf_counter() - started)

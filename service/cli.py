@@ -160,12 +160,12 @@ def _generate(args) -> int:
 
     setup_logging("WARNING", json_lines=False)
     from models.registry import CheckpointError
-    from service.pipeline import ImageFieldError
+    from service.inputs import ImageInputError
 
     started = time.perf_counter()
     try:
         result, ids = asyncio.run(_run_once(settings, req))
-    except (ImageFieldError, CheckpointError, FileNotFoundError) as e:
+    except (ImageInputError, CheckpointError, FileNotFoundError) as e:
         print(f"adloom generate: {e}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
@@ -189,7 +189,7 @@ async def _run_once(settings, req):
     pipeline = await asyncio.to_thread(CreativePipeline.from_settings, settings)
     await pipeline.start(warmup=False)
     try:
-        return await pipeline.run(req, encode_base64=False), pipeline.models.ids
+        return await pipeline.run(req, encode_base64=False), pipeline.engine.ids
     finally:
         await pipeline.stop()
 

@@ -10,7 +10,8 @@ from typing import Literal
 
 from service.config import Settings
 from service.metrics import LOOP_LAG
-from service.pipeline import CreativePipeline, Models
+from service.engine import TorchEngine
+from service.pipeline import CreativePipeline
 
 log = logging.getLogger("adloom.runtime")
 
@@ -77,13 +78,13 @@ class Runtime:
     async def _load(self) -> None:
         try:
             if self.pipeline is None:
-                models = await asyncio.to_thread(Models.load, self.settings)
-                self.pipeline = CreativePipeline(self.settings, models)
+                engine = await asyncio.to_thread(TorchEngine.load, self.settings)
+                self.pipeline = CreativePipeline(self.settings, engine)
             if not self.pipeline.ready:
                 await self.pipeline.start()
             if self.phase == "loading":
                 self.phase = "ready"
-                log.info("ready", extra={"event": "ready", **self.pipeline.models.ids,
+                log.info("ready", extra={"event": "ready", **self.pipeline.engine.ids,
                                          "startup_s": round(time.time() - self.started_at, 2)})
         except Exception as e:  # noqa: BLE001 - reported by /readyz and the log, never swallowed
             self.phase = "failed"

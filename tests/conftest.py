@@ -37,11 +37,11 @@ def hermetic_settings(**overrides):
 @pytest.fixture(scope="session")
 def loaded_models():
     """The real TextEncoder + checkpoint on CPU, loaded once."""
-    from service.pipeline import Models
+    from service.engine import TorchEngine
 
     if not (CHECKPOINT.with_suffix(".safetensors").exists() and CHECKPOINT.with_suffix(".json").exists()):
         pytest.fail(f"checkpoint {CHECKPOINT} is missing; train it with `make train`")
-    return Models.load(hermetic_settings())
+    return TorchEngine.load(hermetic_settings())
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def make_pipeline(loaded_models):
     """Factory: a fresh CreativePipeline on the shared models (stopped at teardown by its owner)."""
     from service.pipeline import CreativePipeline
 
-    def make(cls=CreativePipeline, **overrides):
-        return cls(hermetic_settings(**overrides), loaded_models)
+    def make(cls=CreativePipeline, *, engine=None, seams: dict | None = None, **overrides):
+        return cls(hermetic_settings(**overrides), engine or loaded_models, **(seams or {}))
 
     return make
 

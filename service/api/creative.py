@@ -89,7 +89,7 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
             "X-Adloom-Cache": f"hits={result.cache_hits}, misses={result.cache_misses}",
             "Cache-Control": "no-store"})
     # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_bytes.
-    head = json.dumps({"id": request_id or uuid.uuid4().hex, "model": pipeline.models.ids, "seed": result.seed,
+    head = json.dumps({"id": request_id or uuid.uuid4().hex, "model": pipeline.engine.ids, "seed": result.seed,
                        "timings_ms": result.timings_ms,
                        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}},
                       separators=(",", ":")).encode()

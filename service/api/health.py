@@ -26,7 +26,7 @@ async def readyz(runtime: RuntimeDep):
     if runtime.error:
         body["error"] = runtime.error
     if pipeline is not None:
-        body["models"] = pipeline.models.ids
+        body["models"] = pipeline.engine.ids
         body["queue_depth"] = {b.stage: b.depth for b in pipeline.batchers}
         if pipeline.warmup_s is not None:
             body["warmup_s"] = round(pipeline.warmup_s, 2)

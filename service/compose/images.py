@@ -19,13 +19,25 @@ from service.formats import ENCODE_FORMATS  # the one list of output formats
 ACCEPTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
 
 
-class ImageInputError(Exception):
-    """An image the caller sent cannot be used; ``status`` is the HTTP status to answer with."""
+class ImageInputError(ValueError):
+    """An image the caller sent cannot be used: the one image-error class of the project.
 
-    def __init__(self, status: int, reason: str):
+    ``status`` is the HTTP status to answer with (400 undecodable, 413 too large), ``reason``
+    says why, ``field`` which request field held it (set where the request is decoded,
+    service/inputs.py); ``detail`` is what the caller reads: ``"product.image: <reason>"``."""
+
+    def __init__(self, status: int, reason: str, field: str | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.field = field
+
+    @property
+    def detail(self) -> str:
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 def decode_image(

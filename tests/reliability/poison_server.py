@@ -17,15 +17,17 @@ import argparse
 
 import numpy as np
 
-from service.pipeline import CreativePipeline
+from service.engine import EngineWrapper
 
 POISON_SEED = 666
 
 
-class PoisonedPipeline(CreativePipeline):
-    def _generate_batch(self, items: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
+class PoisonedEngine(EngineWrapper):
+    """The real engine, except that an item with POISON_SEED gets a malformed conditioning."""
+
+    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
         items = [(c[: c.shape[0] // 2], s) if s == POISON_SEED else (c, s) for c, s in items]
-        return super()._generate_batch(items)
+        return super().generate(items)
 
 
 def main() -> None:
@@ -34,7 +36,8 @@ def main() -> None:
     from service.app import create_app
     from service.config import load_settings
     from service.logs import setup_logging
-    from service.pipeline import Models
+    from service.engine import TorchEngine
+    from service.pipeline import CreativePipeline
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -42,7 +45,7 @@ def main() -> None:
     args = ap.parse_args()
     settings = load_settings()
     setup_logging(settings.log_level, settings.log_json)
-    pipeline = PoisonedPipeline(settings, Models.load(settings))
+    pipeline = CreativePipeline(settings, PoisonedEngine(TorchEngine.load(settings)))
     app = create_app(settings, pipeline)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=int(settings.drain_timeout_s) or None)

@@ -18,12 +18,13 @@ import asyncio
 import itertools
 import threading
 
-import numpy as np
 import pytest
 from prometheus_client import REGISTRY
 
 from service.batching import MicroBatcher, QueueFullError
-from service.pipeline import CreativePipeline
+from service.engine import EngineWrapper
+from service.pipeline import megapixels
+from service.rendering import render_creative
 from service.schemas import CreativeRequest
 
 HANG_GUARD_S = 60.0
@@ -149,22 +150,24 @@ async def test_a_lone_request_runs_every_stage_without_a_batch_wait(make_pipelin
             assert grew == {"full": 0, "wait": 3, "idle": 0, "drain": 0}, (stage, grew)
 
 
-class GatedEncodePipeline(CreativePipeline):
+class GatedEncode(EngineWrapper):
     """Encode batches wait on ``gate`` (the model thread is busy elsewhere, say)."""
 
-    gate: threading.Event
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.gate = threading.Event()
 
-    def _encode_batch(self, texts):
+    def encode(self, texts):
         if not self.gate.wait(2 * HANG_GUARD_S):
             raise TimeoutError("hang guard: the test gate never opened")
-        return super()._encode_batch(texts)
+        return super().encode(texts)
 
 
-async def test_admission_is_decided_at_entry_never_half_way(make_pipeline):
+async def test_admission_is_decided_at_entry_never_half_way(make_pipeline, loaded_models):
     """A request takes its generate slots when admitted: while it waits in encode, a newcomer
     that would not fit is refused at once, and the first one is not refused later."""
-    p = make_pipeline(GatedEncodePipeline, max_queue=4, max_batch_size=4)
-    p.gate = threading.Event()
+    gated = GatedEncode(loaded_models)
+    p = make_pipeline(engine=gated, max_queue=4, max_batch_size=4)
     await p.start()
     try:
         first = asyncio.ensure_future(p.run(_req(f"admitted first {id(p)}", variants=4)))
@@ -174,32 +177,33 @@ async def test_admission_is_decided_at_entry_never_half_way(make_pipeline):
             await p.run(_req(f"newcomer {id(p)}"))
         assert refused.value.stage == "generate"
         assert not first.done()  # the refusal did not wait for the first request
-        p.gate.set()
+        gated.gate.set()
         result = await asyncio.wait_for(first, HANG_GUARD_S)
         assert len(result.creatives) == 4
         # Everything given back: a full-size request fits again.
         assert len((await p.run(_req(f"after {id(p)}", variants=4))).creatives) == 4
     finally:
-        p.gate.set()
+        gated.gate.set()
         await p.stop()
 
 
-class GatedComposePipeline(CreativePipeline):
-    """Composition of creatives whose headline starts with "heavy" waits on ``gate``."""
+class GatedCompose:
+    """A render function: creatives whose headline starts with "heavy" wait on ``gate``."""
 
-    gate: threading.Event
+    def __init__(self):
+        self.gate = threading.Event()
 
-    def _render(self, visual, content, *args, **kw):
+    def __call__(self, visual, content, *args, **kw):
         if content.headline.startswith("heavy") and not self.gate.wait(2 * HANG_GUARD_S):
             raise TimeoutError("hang guard: the test gate never opened")
-        return super()._render(visual, content, *args, **kw)
+        return render_creative(visual, content, *args, **kw)
 
 
 async def test_light_request_gets_its_429_while_heavy_ones_run(make_pipeline, app_factory):
     """Heavy requests (4 × 1080×1080) fill the compose backlog; a light request is refused while
     they are still being composed, and every admitted heavy request then succeeds."""
-    p = make_pipeline(GatedComposePipeline, max_compose_mpx=4.0, max_queue=64)
-    p.gate = threading.Event()
+    render = GatedCompose()
+    p = make_pipeline(seams={"render": render}, max_compose_mpx=4.0, max_queue=64)
     heavy = {"product": {"title": "heavy stripes"}, "sizes": ["square"], "variants": 4}
     light = {"product": {"title": "light"}, "sizes": ["medium_rectangle"], "variants": 1}
     async with app_factory(p) as (_, client):
@@ -211,7 +215,7 @@ async def test_light_request_gets_its_429_while_heavy_ones_run(make_pipeline, ap
             assert r.status_code == 429, r.text
             assert "compose" in r.json()["detail"] and int(r.headers["retry-after"]) >= 1
         finally:
-            p.gate.set()
+            render.gate.set()
         results = [await asyncio.wait_for(h, HANG_GUARD_S) for h in heavies]
         assert [x.status_code for x in results].count(200) >= 1 and {x.status_code for x in results} <= {200, 429}
         for was_running, x in zip(running, results):
@@ -234,5 +238,4 @@ async def test_a_lone_request_larger_than_the_compose_budget_is_admitted(make_pi
 
 def test_megapixels_of_a_request(make_pipeline):
     req = CreativeRequest.model_validate({"product": {"title": "x"}, "sizes": ["square", "300x250"], "variants": 2})
-    assert CreativePipeline._megapixels(req) == pytest.approx(2 * (1080 * 1080 + 300 * 250) / 1e6)
-    assert np.isfinite(CreativePipeline._megapixels(req))
+    assert megapixels(req) == pytest.approx(2 * (1080 * 1080 + 300 * 250) / 1e6)

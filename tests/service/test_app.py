@@ -19,7 +19,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.logs import JsonFormatter
 from service.metrics import render_latest
+from service.engine import EngineWrapper
 from service.pipeline import CreativePipeline
+from service.rendering import render_creative
 from tests.promtext import sample, scrape
 
 DESIGN_METRICS = ["adloom_requests", "adloom_request_duration_seconds", "adloom_queue_depth",
@@ -244,12 +246,12 @@ async def test_deadline_is_504_without_compute(make_pipeline, app_factory, body)
 
 
 class ExplodingPipeline(CreativePipeline):
-    """A bug stand-in: composition raises an unexpected error for one product."""
+    """A bug stand-in: the pipeline raises an unexpected error for one product."""
 
-    def _content(self, req, images):
+    async def run(self, req, **kw):
         if req.product.title == "boom":
             raise ZeroDivisionError("a bug")
-        return super()._content(req, images)
+        return await super().run(req, **kw)
 
 
 async def test_unexpected_errors_are_a_logged_500_with_the_request_id(make_pipeline, app_factory, caplog, body):
@@ -263,8 +265,9 @@ async def test_unexpected_errors_are_a_logged_500_with_the_request_id(make_pipel
     assert errors and any(rec.exc_info and rec.exc_info[0] is ZeroDivisionError for rec in errors)
 
 
-class StageFaultPipeline(CreativePipeline):
-    """A model or compose fault on demand: ``fail_stage`` names the stage that raises next."""
+class StageFaults(EngineWrapper):
+    """A model or compose fault on demand around the real engine: ``fail_stage`` names the stage
+    that raises next (``render`` is passed to the pipeline as its compose function)."""
 
     fail_stage: str | None = None
     SECRET = "Secret Fault Product 17"  # would leak if the exception text reached the caller
@@ -273,36 +276,37 @@ class StageFaultPipeline(CreativePipeline):
         if self.fail_stage == stage:
             raise ValueError(f"{stage} choked on {self.SECRET!r}")
 
-    def _generate_batch(self, items):
+    def generate(self, items):
         self._raise_if("generate")
-        return super()._generate_batch(items)
+        return super().generate(items)
 
-    def _score_batch(self, items):
+    def score(self, items):
         self._raise_if("score")
-        return super()._score_batch(items)
+        return super().score(items)
 
-    def _render(self, *args, **kwargs):
+    def render(self, *args, **kwargs):
         self._raise_if("compose")
-        return super()._render(*args, **kwargs)
+        return render_creative(*args, **kwargs)
 
 
 @pytest.mark.parametrize("stage", ["generate", "score", "compose"])
 async def test_a_stage_fault_is_a_500_naming_the_stage_and_the_request_id(make_pipeline, app_factory, caplog,
-                                                                         body, stage):
-    pipeline = make_pipeline(StageFaultPipeline)
+                                                                         body, stage, loaded_models):
+    faults = StageFaults(loaded_models)
+    pipeline = make_pipeline(engine=faults, seams={"render": faults.render})
     async with app_factory(pipeline) as (_, client):
-        pipeline.fail_stage = stage
+        faults.fail_stage = stage
         with caplog.at_level(logging.INFO, logger="adloom"):
-            r = await client.post("/creative", json=body(title=StageFaultPipeline.SECRET, seed=11),
+            r = await client.post("/creative", json=body(title=StageFaults.SECRET, seed=11),
                                   headers={"X-Request-Id": f"req-{stage}-1"})
-        pipeline.fail_stage = None
+        faults.fail_stage = None
         ok = await client.post("/creative", json=body(title="fine", seed=12))
     assert r.status_code == 500, r.text
     detail = r.json()["detail"]
     assert r.json()["request_id"] == f"req-{stage}-1"
     assert detail.startswith(f"the {stage} stage failed for this request") and f"req-{stage}-1" in detail, detail
-    assert ("isolated from its batch" in detail) == (stage != "compose"), detail  # only model stages batch
-    assert StageFaultPipeline.SECRET not in r.text and "choked" not in r.text  # no exception text
+    assert "isolated from its batch" not in detail, detail  # it was alone in its batch: nothing to isolate from
+    assert StageFaults.SECRET not in r.text and "choked" not in r.text  # no exception text
     assert ok.status_code == 200
     failed = [rec for rec in caplog.records if getattr(rec, "event", None) == "stage_failed"]
     assert [(rec.levelno, rec.request_id, rec.stage) for rec in failed] == [(logging.ERROR, f"req-{stage}-1", stage)]

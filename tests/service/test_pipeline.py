@@ -14,7 +14,10 @@ from prometheus_client import REGISTRY
 
 from models.data.colours import delta_e_rgb, dominant_colour, named_colours
 from service.batching import DeadlineExceededError, QueueFullError
-from service.pipeline import CreativePipeline, ImageFieldError, StageError, mix_conditioning, overall_score
+from service.engine import EngineWrapper
+from service.engine.conditioning import mix_conditioning
+from service.inputs import ImageInputError
+from service.results import StageError, overall_score
 from service.schemas import CreativeRequest
 
 
@@ -166,17 +169,17 @@ STYLE_DE_MARGIN = 15.0  # and this much closer than a style that names another c
 
 # ------------------------------------------------------------------------------ failures
 
-class PoisonedPipeline(CreativePipeline):
+class PoisonedEngine(EngineWrapper):
     """Its generator raises for any batch holding seed 666, like a model fault on one input."""
 
-    def _generate_batch(self, items):
+    def generate(self, items):
         if any(seed == 666 for _, seed in items):
             raise RuntimeError("poisoned item")
-        return super()._generate_batch(items)
+        return super().generate(items)
 
 
-async def test_a_failing_batch_fails_only_its_own_items(make_pipeline):
-    p = make_pipeline(PoisonedPipeline, max_batch_wait_ms=50)
+async def test_a_failing_batch_fails_only_its_own_items(make_pipeline, loaded_models):
+    p = make_pipeline(engine=PoisonedEngine(loaded_models), max_batch_wait_ms=50)
     await p.start()
     try:
         runs = [p.run(req(title=f"Product {i}", seed=666 if i == 3 else i)) for i in range(6)]
@@ -185,7 +188,13 @@ async def test_a_failing_batch_fails_only_its_own_items(make_pipeline):
         assert isinstance(results[3], StageError) and results[3].stage == "generate", results[3]
         assert "poisoned" in str(results[3].__cause__) and "poisoned" not in results[3].detail("r-1")
         assert all(not isinstance(r, Exception) for i, r in enumerate(results) if i != 3)
+        # It shared a batch (the six were in flight together) and was retried apart from it...
+        assert results[3].batched and "isolated from its batch" in results[3].detail("r-1")
         assert (await p.run(req(seed=5))).creatives  # and the stage keeps serving
+        # ... while a poisoned request alone in its batch is not said to have been isolated.
+        with pytest.raises(StageError) as alone:
+            await p.run(req(title="alone", seed=666))
+        assert not alone.value.batched and "isolated" not in alone.value.detail("r-2")
     finally:
         await p.stop()
 
@@ -235,21 +244,21 @@ def _png(size=(40, 30), colour=(200, 30, 30)) -> bytes:
     (base64.b64encode(_png()[:60]).decode(), 400, "product.image"),
 ])
 async def test_undecodable_product_images_are_400(pipeline, image, status, needle):
-    with pytest.raises(ImageFieldError) as e:
+    with pytest.raises(ImageInputError) as e:
         await pipeline.run(req(product={"title": "Lamp", "image": image}))
-    assert e.value.status == status and needle in e.value.reason
+    assert e.value.status == status and needle in e.value.detail
 
 
 async def test_oversized_images_are_413(make_pipeline):
     p = make_pipeline(max_image_bytes=2048, max_image_pixels=100 * 100)
     await p.start()
     try:
-        with pytest.raises(ImageFieldError) as e:  # bytes
+        with pytest.raises(ImageInputError) as e:  # bytes
             await p.run(req(product={"title": "Lamp", "image": base64.b64encode(b"\0" * 4096).decode()}))
         assert e.value.status == 413
-        with pytest.raises(ImageFieldError) as e:  # pixels (decided from the header)
+        with pytest.raises(ImageInputError) as e:  # pixels (decided from the header)
             await p.run(req(brand={"logo": base64.b64encode(_png((200, 200))).decode()}))
-        assert e.value.status == 413 and "brand.logo" in e.value.reason
+        assert e.value.status == 413 and "brand.logo" in e.value.detail
     finally:
         await p.stop()
 
@@ -258,10 +267,10 @@ async def test_an_image_side_over_the_limit_is_413_naming_it(make_pipeline):
     p = make_pipeline(max_image_side=256)
     await p.start()
     try:
-        with pytest.raises(ImageFieldError) as e:
+        with pytest.raises(ImageInputError) as e:
             await p.run(req(product={"title": "Lamp", "image": base64.b64encode(_png((2000, 10))).decode()}))
         assert e.value.status == 413
-        assert e.value.reason == "product.image: image is 2000x10 pixels; the limit is 256 pixels a side"
+        assert e.value.detail == "product.image: image is 2000x10 pixels; the limit is 256 pixels a side"
         ok = await p.run(req(product={"title": "Lamp", "image": base64.b64encode(_png((256, 10))).decode()}))
         assert ok.creatives
     finally:

@@ -1,0 +1,170 @@
+"""The models behind a small protocol: ``encode``, ``generate``, ``score`` (and ``warm_up``).
+
+``Engine`` is what the pipeline needs from the models, as vLLM's ``EngineClient`` or LitServe's
+``LitAPI``: batch functions that take a list and return a list of the same length, run by the
+micro-batchers in a worker thread. ``TorchEngine`` is the real one (text encoder + trained
+generator and critic, batch-invariant on CPU). Tests and the bench wrap it (a poisoned engine
+delegates to the real one) instead of reaching into the pipeline.
+
+The scene generator changes ``generate``'s output and composition's input: that is this package
+and ``service/rendering.py``, nothing else.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from models.invariance import make_batch_invariant, pad_single as _pad_single
+from models.registry import Bundle, CheckpointError, load_checkpoint
+from models.text_encoder import TextEncoder, resolve_device
+from service.config import Settings
+
+log = logging.getLogger("adloom.engine")
+
+Visual = np.ndarray  # uint8 (64, 64, 3): what generate makes and composition and score consume
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the pipeline needs from the models. Every method takes a batch and returns one
+    result per item, in order; each item's result must not depend on its batch-mates."""
+
+    ids: dict[str, str]  # {"text_encoder", "generator", "device"}: reported in every response
+    text_dim: int
+
+    def encode(self, texts: list[str]) -> list[np.ndarray]:
+        """texts -> unit float32 embeddings (D,)."""
+
+    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[Visual]:
+        """(conditioning c (D,), seed) pairs -> visuals."""
+
+    def score(self, items: list[tuple[Visual, np.ndarray]]) -> list[tuple[float, float]]:
+        """(visual, c) pairs -> (realism 0..1, alignment cosine -1..1)."""
+
+    def warm_up(self, buckets: list[int]) -> None:
+        """Run each stage once per batch size in ``buckets`` (before readiness)."""
+
+
+@dataclass
+class TorchEngine:
+    """The loaded text encoder and checkpoint, shared by every pipeline built on them."""
+
+    encoder: TextEncoder
+    bundle: Bundle
+    device: torch.device
+
+    @classmethod
+    def load(cls, settings: Settings) -> "TorchEngine":
+        """Load encoder + checkpoint on ADLOOM_DEVICE (fp16 on CUDA); refuse a mismatched pair."""
+        torch.set_num_threads(settings.threads)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a progress bar is not a log line
+        device = resolve_device(settings.device)
+        dtype = torch.float16 if device.type == "cuda" else torch.float32
+        started = time.perf_counter()
+        encoder = TextEncoder(settings.text_encoder, device)
+        bundle = load_checkpoint(settings.checkpoint, device, dtype)
+        trained_with = bundle.manifest.get("text_encoder")
+        if trained_with and trained_with != encoder.id:
+            raise CheckpointError(
+                f"checkpoint {bundle.id} was trained with text encoder {trained_with}, but "
+                f"ADLOOM_TEXT_ENCODER loads {encoder.id}: their embedding spaces differ")
+        if bundle.generator.config.text_dim != encoder.dim:
+            raise CheckpointError(f"checkpoint expects {bundle.generator.config.text_dim}-d text "
+                                  f"embeddings; the encoder gives {encoder.dim}-d")
+        if device.type == "cpu":
+            make_batch_invariant(bundle.generator)
+            make_batch_invariant(bundle.critic)
+        log.info("models loaded", extra={"event": "models_loaded", "text_encoder": encoder.id,
+                                         "generator": bundle.id, "device": str(device),
+                                         "threads": torch.get_num_threads(),
+                                         "load_s": round(time.perf_counter() - started, 2)})
+        return cls(encoder, bundle, device)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"text_encoder": self.encoder.id, "generator": self.bundle.id, "device": str(self.device)}
+
+    @property
+    def text_dim(self) -> int:
+        return self.encoder.dim
+
+    # The batch functions below run in a worker thread, one batch at a time per stage.
+
+    def encode(self, texts: list[str]) -> list[np.ndarray]:
+        """list of texts -> unit float32 vectors (D,)."""
+        return list(self.encoder.encode(list(texts)).numpy())
+
+    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
+        """(c (D,), seed) pairs -> uint8 visuals (64, 64, 3)."""
+        n = len(items)
+        items = _pad_single(items)
+        c = torch.from_numpy(np.stack([ci for ci, _ in items]))  # (B, D)
+        with torch.inference_mode():
+            images = self.bundle.generator.generate(c, [s for _, s in items])  # (B, 64, 64, 3)
+        return list(images.numpy()[:n])
+
+    def score(self, items: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
+        """(visual uint8 (64, 64, 3), c (D,)) pairs -> (realism 0..1, alignment cosine)."""
+        n = len(items)
+        items = _pad_single(items)
+        images = torch.from_numpy(np.stack([im for im, _ in items]))  # (B, 64, 64, 3)
+        c = torch.from_numpy(np.stack([ci for _, ci in items]))  # (B, D)
+        with torch.inference_mode():
+            realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)
+        return [(float(r), float(a)) for r, a in zip(realism[:n], cosine[:n])]
+
+    def warm_up(self, buckets: list[int]) -> None:
+        """Run every stage once per batch-size bucket, so no request pays for a first shape."""
+        c = np.zeros(self.text_dim, np.float32)
+        c[0] = 1.0
+        for n in buckets:
+            self.encode(["warm-up"] * n)
+            visuals = self.generate([(c, i) for i in range(n)])
+            self.score([(v, c) for v in visuals])
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+
+
+
+class EngineWrapper:
+    """An Engine that delegates to ``inner``: subclass it and override one method to hold or
+    fail a stage (tests, fault drills, the bench's peers) around the real models."""
+
+    def __init__(self, inner: Engine):
+        self.inner = inner
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return self.inner.ids
+
+    @property
+    def text_dim(self) -> int:
+        return self.inner.text_dim
+
+    def encode(self, texts: list[str]) -> list[np.ndarray]:
+        return self.inner.encode(texts)
+
+    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[Visual]:
+        return self.inner.generate(items)
+
+    def score(self, items: list[tuple[Visual, np.ndarray]]) -> list[tuple[float, float]]:
+        return self.inner.score(items)
+
+    def warm_up(self, buckets: list[int]) -> None:
+        # Through this wrapper's own methods, so an override also sees the warm-up batches.
+        c = np.zeros(self.text_dim, np.float32)
+        c[0] = 1.0
+        for n in buckets:
+            self.encode(["warm-up"] * n)
+            self.score([(v, c) for v in self.generate([(c, i) for i in range(n)])])
+
+
+__all__ = ["Engine", "EngineWrapper", "TorchEngine", "Visual", "CheckpointError", "resolve_device"]

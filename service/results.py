@@ -1,0 +1,106 @@
+"""What a request produces: one ``Rendered`` per size × variant, and the ``Result`` of a request.
+
+``Rendered.json_bytes`` is the creative's object of the JSON answer (service/schemas.py's
+``Creative``, whose fields it writes); ``StageError`` is a server fault in one stage.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# overall = weighted mean of the four 0..1 scores. Alignment leads: a creative that does not show
+# what was asked for is the worst failure; legibility next, because unreadable copy sells nothing.
+OVERALL_WEIGHTS = {"alignment": 0.35, "realism": 0.25, "legibility": 0.25, "composition": 0.15}
+
+
+def overall_score(s: dict[str, float]) -> float:
+    return round(sum(w * s[k] for k, w in OVERALL_WEIGHTS.items()), 4)
+
+
+def creative_scores(realism: float, cosine: float, layout_scores: dict) -> dict[str, float]:
+    """The critic's (realism, alignment cosine) and the compositor's scores -> the response's scores."""
+    scores = {"alignment": round(min(1.0, max(0.0, (cosine + 1) / 2)), 4),
+              "realism": round(realism, 4),
+              "legibility": round(float(layout_scores.get("legibility", 0.0)), 4),
+              "composition": round(float(layout_scores.get("composition", 0.0)), 4)}
+    return {"overall": overall_score(scores), **scores}
+
+
+def checks_of(c: dict) -> dict:
+    """The compositor's checks -> the response's ``checks``."""
+    ratio = c.get("min_contrast_ratio")
+    # None (not measured) stays None: a missing measurement is reported as missing, never as 21:1.
+    return {"min_contrast_ratio": round(float(ratio), 2) if ratio is not None and math.isfinite(ratio) else None,
+            "text_truncated": bool(c.get("text_truncated", False)), "overlaps": int(c.get("overlaps", 0))}
+
+
+@dataclass
+class Rendered:
+    size: str
+    width: int
+    height: int
+    variant: int
+    seed: int
+    format: str
+    image: bytes
+    layout: str | None
+    checks: dict
+    layout_scores: dict
+    background: bytes | None = None
+    elements: list | None = None
+    scores: dict = field(default_factory=dict)
+    image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
+
+    def json_bytes(self) -> bytes:
+        """This creative as a JSON object. The base64 image (megabytes) is spliced in as bytes
+        rather than passed through a JSON encoder: base64 needs no escaping, and encoding it
+        would hold the event loop (and the GIL) for milliseconds per creative."""
+        meta = {"size": self.size, "width": self.width, "height": self.height, "variant": self.variant,
+                "seed": self.seed, "format": self.format,
+                "layout": self.layout, "scores": self.scores, "checks": self.checks}
+        if self.background is not None:
+            meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
+                              "elements": self.elements or []}
+        head = json.dumps(meta, separators=(",", ":")).encode()
+        return b"".join((head[:-1], b',"image":"', self.image_b64 or base64.b64encode(self.image), b'"}'))
+
+
+@dataclass
+class Result:
+    seed: int
+    creatives: list[Rendered]  # per size in request order, best first within a size
+    timings_ms: dict[str, float]
+    cache_hits: int
+    cache_misses: int
+    visuals: list[np.ndarray] = field(default_factory=list)  # the generated 64x64 visual per variant
+    conditioning: np.ndarray | None = None  # c (D,)
+
+    @property
+    def best(self) -> Rendered:
+        return self.creatives[0]
+
+
+class StageError(RuntimeError):
+    """A stage raised while computing this request's items: a server fault (HTTP 500).
+
+    ``str()`` names the stage only. The original exception is the ``__cause__``: it goes to the
+    log with its traceback, never to the caller, because its text may quote the input. For a
+    batched stage the batcher has already bisected the failed batch, so the fault is this
+    request's own: it failed alone on a retry, and its batch-mates were computed without it
+    (``batched``; False when it was alone in its batch in the first place).
+    """
+
+    def __init__(self, stage: str, batched: bool):
+        self.stage = stage
+        self.batched = batched  # it shared a batch that failed, and was retried apart from it
+        super().__init__(f"the {stage} stage failed for this request")
+
+    def detail(self, request_id: str | None) -> str:
+        """The caller's error message: the stage and the request id, nothing from the exception."""
+        isolated = "; it was isolated from its batch, whose other items were computed without it" if self.batched else ""
+        return (f"the {self.stage} stage failed for this request{isolated} "
+                f"(request id {request_id}; a server fault, logged under that id)")
