@@ -133,6 +133,7 @@ class CreativePipeline:
         self.encoder, self.generator, self.scorer = (batcher(s) for s in STAGES)
         self._by_stage = {b.stage: b for b in self.batchers}
         self.compose_budget = ComposeBudget(settings.compose_budget_mpx)
+        self.requests_in_flight = 0  # admitted and not yet answered (reported by /readyz)
         self.ready = False
         self.warmup_s: float | None = None
 
@@ -250,6 +251,7 @@ class CreativePipeline:
         mpx = megapixels(req)
         reserved = self._admit(req, mpx)
         ahead = self._enter()
+        self.requests_in_flight += 1
         try:
             return await asyncio.wait_for(self._run(req, deadline, encode_base64, ahead, reserved),
                                           remaining + DEADLINE_GRACE_S)
@@ -260,6 +262,7 @@ class CreativePipeline:
             raise DeadlineExceededError(
                 f"request did not finish within {self.settings.request_timeout_s:g} s") from None
         finally:
+            self.requests_in_flight -= 1
             for stage in list(ahead):  # failed or finished early: stop counting as on its way
                 self._arrive(ahead, stage)
             for stage, held in reserved.items():

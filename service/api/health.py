@@ -28,6 +28,7 @@ async def readyz(runtime: RuntimeDep):
     if pipeline is not None:
         body["models"] = pipeline.engine.ids
         body["queue_depth"] = {b.stage: b.depth for b in pipeline.batchers}
+        body["requests_in_flight"] = pipeline.requests_in_flight
         if pipeline.warmup_s is not None:
             body["warmup_s"] = round(pipeline.warmup_s, 2)
         try:  # ping is bounded by the Redis timeout; this bound is for a wedged client

@@ -466,7 +466,11 @@ async def test_sigterm_turns_readyz_503_at_once_and_finishes_accepted_work(make_
             await app.state.runtime.wait_ready(60)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
                 in_flight = asyncio.ensure_future(client.post("/creative", json=body(title=f"In flight {time.time()}")))
-                await asyncio.sleep(0.02)  # accepted and queued
+                for _ in range(60_000):  # until it is admitted (hang guard: a minute at 1 ms a pass)
+                    if pipeline.compose_budget.pending_mpx > 0 or in_flight.done():
+                        break
+                    await asyncio.sleep(0.001)
+                assert pipeline.compose_budget.pending_mpx > 0 or in_flight.done(), "never admitted"
                 os.kill(os.getpid(), signal.SIGTERM)
                 await asyncio.sleep(0)
                 assert received == [signal.SIGTERM]
