@@ -19,7 +19,7 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from typing import Awaitable, Callable, Iterable
+from typing import Awaitable, Callable
 
 import numpy as np
 import redis.asyncio as aioredis
@@ -176,27 +176,6 @@ class EmbeddingCache:
         self._hit.inc(len(texts) - computed)
         self._miss.inc(computed)
         return vectors, len(texts) - computed, computed
-
-    async def get_many(self, texts: Iterable[str]) -> list[np.ndarray | None]:
-        """Cached embeddings (float32) or None per text; counts a hit or miss per text."""
-        keys = [self.key(t) for t in texts]
-        found = {k: v for k in dict.fromkeys(keys) if (v := self._local.get(k)) is not None}
-        missing = [k for k in dict.fromkeys(keys) if k not in found]
-        if missing and self._redis is not None:
-            found.update(await self._redis_get(missing))
-        out = [found[k].astype(np.float32) if k in found else None for k in keys]
-        hits = sum(v is not None for v in out)
-        self._hit.inc(hits)
-        self._miss.inc(len(out) - hits)
-        return out
-
-    async def put_many(self, mapping: dict[str, np.ndarray]) -> None:
-        """Store embeddings by text. Best effort: a Redis failure is counted, never raised."""
-        stored = {self.key(t): q for t, v in mapping.items() if (q := _quantise(v)) is not None}
-        for k, v in stored.items():
-            self._local.put(k, v)
-        if stored and self._redis is not None:
-            await self._redis_set(stored)
 
     async def ping(self) -> dict:
         """Backend state for /readyz; never raises. A successful ping also ends a back-off."""

@@ -231,10 +231,12 @@ async def test_followers_get_the_owners_error(caches):
 async def test_redis_round_trip_preserves_float16_precision(caches, redis_url):
     cache = caches(redis_url=redis_url)
     original = {"linen dress": vector_for("linen dress"), "yoga": vector_for("yoga")}
-    await cache.put_many(original)
+    await cache.get_or_compute(list(original), FakeEncoder())  # computed, written to Redis
+    await cache.flush_writes()
     reader = caches(redis_url=redis_url, encoder_id=cache.encoder_id)  # empty L1: reads Redis
-    got = await reader.get_many(["linen dress", "yoga", "unknown"])
-    assert got[2] is None
+    enc = FakeEncoder()
+    got, hits, misses = await reader.get_or_compute(["linen dress", "yoga", "unknown"], enc)
+    assert (hits, misses) == (2, 1) and enc.texts == ["unknown"]  # two from Redis, one computed
     for text, vec in zip(["linen dress", "yoga"], got[:2]):
         assert vec.dtype == np.float32 and vec.shape == (DIM,)
         np.testing.assert_array_equal(vec, original[text].astype(np.float16).astype(np.float32))
@@ -394,14 +396,18 @@ async def test_slow_redis_is_bounded_by_the_timeout(caches, redis_process):
     assert sample("adloom_redis_up") == 1
 
 
-async def test_put_many_with_redis_down_does_not_raise(caches):
+async def test_with_redis_down_answers_by_compute_and_keeps_the_l1(caches):
     dead = f"redis://127.0.0.1:{_unused_port()}/0"
     cache = caches(redis_url=dead)
     before = errors()
-    await cache.put_many({"x": vector_for("x")})
-    assert errors() == before + 1
+    enc = FakeEncoder()
+    (first,), hits, misses = await cache.get_or_compute(["x"], enc)  # Redis fails: computed, not raised
+    await cache.flush_writes()
+    assert (hits, misses) == (0, 1) and errors() == before + 1
     assert await cache.ping() == {"backend": "redis", "redis": "down"}
-    (got,) = await cache.get_many(["x"])  # still in L1
+    (got,), hits, misses = await cache.get_or_compute(["x"], enc)  # still in L1
+    assert (hits, misses) == (1, 0) and enc.texts == ["x"]
+    np.testing.assert_array_equal(got, first)
     np.testing.assert_allclose(got, vector_for("x"), atol=1e-3)
 
 
