@@ -39,3 +39,25 @@ def test_missing_folder(tmp_path):
     from models.text_encoder import TextEncoder
     with pytest.raises(FileNotFoundError, match="config.json"):
         TextEncoder(tmp_path)
+
+
+SHORT = ["yoga", "running shoes for trail", "beach holidays", "navy blue bokeh lights", "Linen summer dress"]
+LONG = ["a very long product description " * 12, "another long text about many things " * 6]
+
+
+def test_float16_bytes_do_not_depend_on_the_batch(encoder):
+    """What the cache stores (float16) is byte-identical for a text encoded alone, padded among
+    long texts, or in a large batch: determinism may not depend on cache evictions or replicas."""
+    alone = {t: encoder.encode([t]).numpy().astype("float16").tobytes() for t in SHORT}
+    among_long = encoder.encode(LONG + SHORT + LONG).numpy().astype("float16")[len(LONG):len(LONG) + len(SHORT)]
+    crowd = encoder.encode(SHORT * 8 + TEXTS).numpy().astype("float16")[:len(SHORT)]
+    for i, t in enumerate(SHORT):
+        assert among_long[i].tobytes() == alone[t], t
+        assert crowd[i].tobytes() == alone[t], t
+
+
+def test_length_buckets_cover_every_length():
+    from models.text_encoder import LENGTH_BUCKETS, MAX_TOKENS, length_bucket
+
+    assert LENGTH_BUCKETS[-1] == MAX_TOKENS and list(LENGTH_BUCKETS) == sorted(LENGTH_BUCKETS)
+    assert all(n <= length_bucket(n) < 2 * n + 8 for n in range(1, MAX_TOKENS + 1))
