@@ -16,9 +16,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Literal
 
-from .typography import TextSetter, is_cjk
+from .typography import Breaks, TextSetter, is_cjk
+
+DecorKind = Literal["visual", "panel", "scrim"]
+Side = Literal["top", "bottom", "left", "right"]
+HAlign = Literal["left", "center", "right"]
+VAlign = Literal["top", "middle", "bottom"]
+# How much of the price row is kept: all in one row, original price and badge on a second row,
+# no badge, no original price (the fitting ladder's steps, in this order).
+PriceMode = Literal["row", "stack", "nobadge", "noorig"]
+Measure = Callable[[str, float], float]  # (role, px) -> width of that role's text at px
 
 # --------------------------------------------------------------------------- geometry
 
@@ -42,28 +51,32 @@ class Rect:
         dy = dx if dy is None else dy
         return Rect(self.x + dx, self.y + dy, max(0.0, self.w - 2 * dx), max(0.0, self.h - 2 * dy))
 
-    def box(self) -> list[int]:
-        """Integer [x, y, w, h] that contains this rectangle."""
-        x0, y0 = int(self.x), int(self.y)
-        return [x0, y0, int(-(-self.right // 1)) - x0, int(-(-self.bottom // 1)) - y0]
+
+def align_offset(align: HAlign | VAlign, room: float, size: float) -> float:
+    """Offset that puts something ``size`` long at the start, centre or end of ``room``."""
+    if align in ("center", "middle"):
+        return (room - size) / 2
+    if align in ("right", "bottom"):
+        return room - size
+    return 0.0
 
 
 @dataclass
 class Decor:
-    kind: str                  # "visual" | "panel" | "scrim"
+    kind: DecorKind
     rect: Rect
     color: str = "panel"       # Palette attribute
     opacity: float = 1.0
     radius: float = 0.0
-    side: str = "bottom"       # scrim: the side where it is densest
+    side: Side = "bottom"      # scrim: the side where it is densest
 
 
 @dataclass
 class Stack:
     rect: Rect
     roles: tuple[str, ...]
-    halign: str = "left"
-    valign: str = "middle"
+    halign: HAlign = "left"
+    valign: VAlign = "middle"
     max_headline_lines: int = 3
     max_subline_lines: int = 2
 
@@ -82,159 +95,213 @@ class Plan:
 
 # --------------------------------------------------------------------------- layout families
 
+ALL_ROLES = ("brand", "headline", "subline", "price", "cta")
+COPY_ROLES = ("headline", "subline", "price", "cta")
+
+PAD_RATIO, PAD_MIN, PAD_MAX = 0.065, 6, 72  # outer margin: this share of the short side, clamped to px
+TYPE_RATIO = 0.1         # type_px (the headline's maximum size) as a share of the short side
+TYPE_RATIO_LARGE = 0.105  # the same where the copy has a column of its own (square split, landscape hero)
+BIG_CANVAS = 600         # short side from which the subline may take one more line
+CARD_OPACITY = 0.96      # light card panels: the visual barely shows through
+CARD_RADIUS = 0.035      # card corner radius as a share of the short side
+SCRIM_OPACITY = 0.9      # gradient scrims at their densest side ...
+SCRIM_OPACITY_HERO = 0.92  # ... and under the centred copy of square/portrait heroes
+WIDE_ASPECT = 1.4        # w/h from which a square-ish canvas counts as wide
+SPLIT_SHARE = 0.44       # split: the visual's share of the width (square) ...
+SPLIT_SHARE_WIDE = 0.47  # ... on wide canvases
+SPLIT_SHARE_PORTRAIT = 0.48  # ... and of the height (portrait)
+SPLIT_LONG_HEADLINE = 3.0  # a headline longer than this many copy-column widths at full size ...
+SPLIT_WIDEN = 0.08         # ... takes this share of the width from the visual
+CARD_SHARE = 0.58          # card: the card's share of the width (plus one pad) ...
+CARD_SHARE_LANDSCAPE = 0.5  # ... on landscape canvases
+
+
+def _clamp(v: float, lo: float, hi: float) -> float:
+    return min(max(v, lo), hi)
+
 
 def _pad(w: int, h: int) -> int:
-    return round(min(max(min(w, h) * 0.065, 6), 72))
+    return round(_clamp(min(w, h) * PAD_RATIO, PAD_MIN, PAD_MAX))
 
 
-def _split_square(w, h, mirror, measure) -> Plan:
-    p, share = _pad(w, h), (0.44 if w / h < 1.4 else 0.47)
-    if measure("headline", 0.105 * min(w, h)) > 3.0 * (w * (1 - share) - 2 * p):
-        share -= 0.08  # a long headline gets a wider copy column rather than a smaller size
+def _full_visual(w: int, h: int) -> Decor:
+    return Decor("visual", Rect(0, 0, w, h))
+
+
+def _below_brand(w: int, h: int, p: int, brand_h: float, top_share: float) -> Rect:
+    """Hero copy box: from top_share of the height down to the bottom margin."""
+    top_y = max(h * top_share, p + brand_h + 1)  # tiny canvases: the brand row must not reach the copy
+    return Rect(p, top_y, w - 2 * p, max(1.0, h - p - top_y))
+
+
+def _split_square(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+    p, type_px = _pad(w, h), TYPE_RATIO_LARGE * min(w, h)
+    share = SPLIT_SHARE if w / h < WIDE_ASPECT else SPLIT_SHARE_WIDE
+    if measure("headline", type_px) > SPLIT_LONG_HEADLINE * (w * (1 - share) - 2 * p):
+        share -= SPLIT_WIDEN  # a long headline gets a wider copy column rather than a smaller size
     mw = round(w * share)
     media = Rect(w - mw if mirror else 0, 0, mw, h)
     panel = Rect(0 if mirror else mw, 0, w - mw, h)
-    return Plan("split", "", 0.105 * min(w, h), [Decor("visual", media), Decor("panel", panel)],
-                media.inset(p), [Stack(panel.inset(p), ("brand", "headline", "subline", "price", "cta"))], p)
+    return Plan(name="split", aspect="", type_px=type_px, decor=[Decor("visual", media), Decor("panel", panel)],
+                product=media.inset(p), stacks=[Stack(panel.inset(p), ALL_ROLES)], pad=p)
 
 
-def _hero_square(w, h, mirror, measure) -> Plan:
+def _hero_square(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     p = _pad(w, h)
     brand_h = max(12.0, h * 0.085)
-    top = Rect(p, p, w - 2 * p, brand_h)
     product = Rect(p, p + brand_h + p * 0.4, w - 2 * p, h * 0.53 - brand_h - p * 1.4)
-    top_y = max(h * 0.55, p + brand_h + 1)  # tiny canvases: the brand row must not reach the copy
-    copy = Rect(p, top_y, w - 2 * p, max(1.0, h - p - top_y))
-    decor = [Decor("visual", Rect(0, 0, w, h)), Decor("scrim", Rect(0, h * 0.36, w, h * 0.64), "panel_dark", 0.92)]
-    stacks = [Stack(top, ("brand",), "right" if mirror else "left", "top"),
-              Stack(copy, ("headline", "subline", "price", "cta"), "center", "bottom", 2, 1)]
-    return Plan("hero", "", 0.1 * min(w, h), decor, product, stacks, p)
+    scrim = Decor("scrim", Rect(0, h * 0.36, w, h * 0.64), color="panel_dark", opacity=SCRIM_OPACITY_HERO)
+    stacks = [Stack(Rect(p, p, w - 2 * p, brand_h), ("brand",), halign="right" if mirror else "left", valign="top"),
+              Stack(_below_brand(w, h, p, brand_h, 0.55), COPY_ROLES, halign="center", valign="bottom",
+                    max_headline_lines=2, max_subline_lines=1)]
+    return Plan(name="hero", aspect="", type_px=TYPE_RATIO * min(w, h), decor=[_full_visual(w, h), scrim],
+                product=product, stacks=stacks, pad=p)
 
 
-def _card_side(w, h, mirror, measure, share: float = 0.58) -> Plan:
+def _card_side(w: int, h: int, mirror: bool, measure: Measure, share: float = CARD_SHARE) -> Plan:
     p = _pad(w, h)
     cw = w * share - p
     card = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
     product = Rect(p if mirror else card.right + p * 0.7, p, w - cw - p * 2.7, h - 2 * p)
-    decor = [Decor("visual", Rect(0, 0, w, h)),
-             Decor("panel", card, "panel_light", 0.96, radius=min(w, h) * 0.035)]
-    stacks = [Stack(card.inset(p * 0.9), ("brand", "headline", "subline", "price", "cta"))]
-    return Plan("card", "", 0.1 * min(w, h), decor, product, stacks, p)
+    panel = Decor("panel", card, color="panel_light", opacity=CARD_OPACITY, radius=min(w, h) * CARD_RADIUS)
+    return Plan(name="card", aspect="", type_px=TYPE_RATIO * min(w, h), decor=[_full_visual(w, h), panel],
+                product=product, stacks=[Stack(card.inset(p * 0.9), ALL_ROLES)], pad=p)
 
 
-def _hero_landscape(w, h, mirror, measure) -> Plan:
+def _hero_landscape(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     p = _pad(w, h)
     tw = w * 0.5
     text = Rect(w - p - tw if mirror else p, p, tw, h - 2 * p)
     product = Rect(p if mirror else w * 0.56, p, w * 0.44 - p, h - 2 * p)
-    decor = [Decor("visual", Rect(0, 0, w, h)),
-             Decor("scrim", Rect(w * 0.32 if mirror else 0, 0, w * 0.68, h), "panel_dark", 0.9, side="right" if mirror else "left")]
-    return Plan("hero", "", 0.105 * h, decor, product,
-                [Stack(text, ("brand", "headline", "subline", "price", "cta"), "left")], p)
+    scrim = Decor("scrim", Rect(w * 0.32 if mirror else 0, 0, w * 0.68, h), color="panel_dark",
+                  opacity=SCRIM_OPACITY, side="right" if mirror else "left")
+    return Plan(name="hero", aspect="", type_px=TYPE_RATIO_LARGE * h, decor=[_full_visual(w, h), scrim],
+                product=product, stacks=[Stack(text, ALL_ROLES, halign="left")], pad=p)
 
 
-def _split_portrait(w, h, mirror, measure) -> Plan:
+def _split_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     p = _pad(w, h)
-    mh = round(h * 0.48)
+    mh = round(h * SPLIT_SHARE_PORTRAIT)
     media = Rect(0, h - mh if mirror else 0, w, mh)
     panel = Rect(0, 0 if mirror else mh, w, h - mh)
-    return Plan("split", "", 0.1 * w, [Decor("visual", media), Decor("panel", panel)], media.inset(p),
-                [Stack(panel.inset(p), ("brand", "headline", "subline", "price", "cta"), "center", "middle", 4, 3)], p)
+    stack = Stack(panel.inset(p), ALL_ROLES, halign="center", valign="middle", max_headline_lines=4,
+                  max_subline_lines=3)
+    return Plan(name="split", aspect="", type_px=TYPE_RATIO * w, decor=[Decor("visual", media), Decor("panel", panel)],
+                product=media.inset(p), stacks=[stack], pad=p)
 
 
-def _hero_portrait(w, h, mirror, measure) -> Plan:
+def _hero_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     p = _pad(w, h)
     brand_h = max(14.0, w * 0.09)
     product = Rect(p, p + brand_h + p * 0.5, w - 2 * p, h * 0.5 - brand_h - p * 1.5)
-    decor = [Decor("visual", Rect(0, 0, w, h)), Decor("scrim", Rect(0, h * 0.42, w, h * 0.58), "panel_dark", 0.92)]
-    stacks = [Stack(Rect(p, p, w - 2 * p, brand_h), ("brand",), "center", "top"),
-              Stack(Rect(p, max(h * 0.53, p + brand_h + 1), w - 2 * p, max(1.0, h - p - max(h * 0.53, p + brand_h + 1))),
-                    ("headline", "subline", "price", "cta"), "center", "bottom", 4, 3)]
-    return Plan("hero", "", 0.1 * w, decor, product, stacks, p)
+    scrim = Decor("scrim", Rect(0, h * 0.42, w, h * 0.58), color="panel_dark", opacity=SCRIM_OPACITY_HERO)
+    stacks = [Stack(Rect(p, p, w - 2 * p, brand_h), ("brand",), halign="center", valign="top"),
+              Stack(_below_brand(w, h, p, brand_h, 0.53), COPY_ROLES, halign="center", valign="bottom",
+                    max_headline_lines=4, max_subline_lines=3)]
+    return Plan(name="hero", aspect="", type_px=TYPE_RATIO * w, decor=[_full_visual(w, h), scrim],
+                product=product, stacks=stacks, pad=p)
 
 
-def _poster_portrait(w, h, mirror, measure) -> Plan:
+def _poster_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     p = _pad(w, h)
     band = Rect(0, h * 0.62 if mirror else 0, w, h * 0.38)
     product = Rect(p, p if mirror else band.bottom + p, w - 2 * p, h * 0.38 - p)
     bottom = Rect(p, h * 0.40 if mirror else h * 0.78, w - 2 * p, h * 0.20 - p)
-    decor = [Decor("visual", Rect(0, 0, w, h)), Decor("panel", band),
-             Decor("scrim", Rect(0, h * 0.30 if mirror else h * 0.70, w, h * 0.32 if mirror else h * 0.30), "panel_dark", 0.9,
-                   side="bottom")]
-    stacks = [Stack(band.inset(p), ("brand", "headline", "subline"), "center", "middle", 4, 3),
-              Stack(bottom, ("price", "cta"), "center", "middle")]
-    return Plan("poster", "", 0.1 * w, decor, product, stacks, p)
+    scrim = Rect(0, h * 0.30 if mirror else h * 0.70, w, h * 0.32 if mirror else h * 0.30)
+    decor = [_full_visual(w, h), Decor("panel", band),
+             Decor("scrim", scrim, color="panel_dark", opacity=SCRIM_OPACITY, side="bottom")]
+    stacks = [Stack(band.inset(p), ("brand", "headline", "subline"), halign="center", valign="middle",
+                    max_headline_lines=4, max_subline_lines=3),
+              Stack(bottom, ("price", "cta"), halign="center", valign="middle")]
+    return Plan(name="poster", aspect="", type_px=TYPE_RATIO * w, decor=decor, product=product, stacks=stacks, pad=p)
 
 
-def _banner_cells(w, h, measure, left: float, right: float, brand: bool) -> tuple[list[Stack], float, float]:
+# Banners (aspect > 3): one row of cells, brand | copy | CTA, sized from the height.
+BANNER_PAD_RATIO, BANNER_PAD_MIN, BANNER_PAD_MAX = 0.12, 4, 28  # vertical margin: share of the height, clamped
+BANNER_GAP_RATIO, BANNER_GAP_MIN, BANNER_GAP_MAX = 0.22, 8, 40  # gap between cells: share of the height, clamped
+BANNER_TYPE_H, BANNER_TYPE_W = 0.36, 0.055  # type_px: this share of the height, at most this share of the width
+BANNER_CTA_SHARE = 0.26    # the CTA cell takes at most this share of the width ...
+BANNER_BRAND_SHARE = 0.16  # ... the brand cell at most this share
+BANNER_BRAND_MIN_W = 500   # narrower banners have no brand cell
+TALL_BANNER = 200          # from this height the copy cell takes 3 headline and 2 subline lines (else 2 and 1)
+
+
+def _banner_cells(w: int, h: int, measure: Measure, left: float, right: float,
+                  brand: bool) -> tuple[list[Stack], float, float]:
     """Brand | copy | CTA cells between x=left and x=right; returns stacks and the copy extent."""
     py, gap = _banner_pads(w, h)
     b = _banner_type(w, h)
-    cta_w = min(measure("cta", b * 0.5), w * 0.26)
-    brand_w = min(measure("brand", b * 0.45), w * 0.16) if brand and w >= 500 else 0.0
+    cta_w = min(measure("cta", b * 0.5), w * BANNER_CTA_SHARE)
+    has_brand = brand and w >= BANNER_BRAND_MIN_W
+    brand_w = min(measure("brand", b * 0.45), w * BANNER_BRAND_SHARE) if has_brand else 0.0
     stacks = []
     x = left
     if brand_w:
-        stacks.append(Stack(Rect(x, py, brand_w, h - 2 * py), ("brand",), "left", "middle"))
+        stacks.append(Stack(Rect(x, py, brand_w, h - 2 * py), ("brand",), halign="left", valign="middle"))
         x += brand_w + gap
     copy = Rect(x, py, max(1.0, right - cta_w - gap - x), h - 2 * py)
-    lines = 3 if h >= 200 else 2
-    stacks.append(Stack(copy, ("headline", "subline", "price"), "left", "middle", lines, 1 if h < 200 else 2))
+    tall = h >= TALL_BANNER
+    stacks.append(Stack(copy, ("headline", "subline", "price"), halign="left", valign="middle",
+                        max_headline_lines=3 if tall else 2, max_subline_lines=2 if tall else 1))
     if cta_w:
-        stacks.append(Stack(Rect(right - cta_w, py, cta_w, h - 2 * py), ("cta",), "center", "middle"))
+        stacks.append(Stack(Rect(right - cta_w, py, cta_w, h - 2 * py), ("cta",), halign="center", valign="middle"))
     return stacks, copy.x, copy.right
 
 
-def _banner_pads(w, h) -> tuple[int, int]:
-    return round(min(max(h * 0.12, 4), 28)), round(min(max(h * 0.22, 8), 40))
+def _banner_pads(w: int, h: int) -> tuple[int, int]:
+    return (round(_clamp(h * BANNER_PAD_RATIO, BANNER_PAD_MIN, BANNER_PAD_MAX)),
+            round(_clamp(h * BANNER_GAP_RATIO, BANNER_GAP_MIN, BANNER_GAP_MAX)))
 
 
-def _banner_type(w, h) -> float:
-    return min(0.36 * h, 0.055 * w)
+def _banner_type(w: int, h: int) -> float:
+    return min(BANNER_TYPE_H * h, BANNER_TYPE_W * w)
 
 
-def _split_banner(w, h, mirror, measure) -> Plan:
+def _split_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     py, gap = _banner_pads(w, h)
     mw = round(min(h * 1.5, w * 0.28))
     media = Rect(w - mw if mirror else 0, 0, mw, h)
     panel = Rect(0 if mirror else mw, 0, w - mw, h)
     stacks, _, _ = _banner_cells(w, h, measure, panel.x + gap, panel.right - gap, True)
-    return Plan("split", "", _banner_type(w, h), [Decor("visual", media), Decor("panel", panel)],
-                media.inset(py), stacks, py)
+    return Plan(name="split", aspect="", type_px=_banner_type(w, h),
+                decor=[Decor("visual", media), Decor("panel", panel)], product=media.inset(py), stacks=stacks, pad=py)
 
 
-def _hero_banner(w, h, mirror, measure) -> Plan:
+def _hero_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     py, gap = _banner_pads(w, h)
     pw = round(min(h * 1.3, w * 0.22))
-    decor = [Decor("visual", Rect(0, 0, w, h)), Decor("scrim", Rect(0, 0, w * 0.75, h), "panel_dark", 0.9, side="left")]
+    scrim = Decor("scrim", Rect(0, 0, w * 0.75, h), color="panel_dark", opacity=SCRIM_OPACITY, side="left")
     stacks, _, copy_right = _banner_cells(w, h, measure, gap, w - gap - pw - gap, True)
     # The product sits between the copy and the CTA, so the eye runs headline -> product -> button.
     product = Rect(copy_right + gap, py, pw, h - 2 * py)
     if stacks[-1].roles == ("cta",):
         cta = stacks[-1]
         stacks[-1] = replace(cta, rect=Rect(product.right + gap, cta.rect.y, cta.rect.w, cta.rect.h))
-    return Plan("hero", "", _banner_type(w, h), decor, product, stacks, py, float_product=True)
+    return Plan(name="hero", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h), scrim],
+                product=product, stacks=stacks, pad=py, float_product=True)
 
 
-def _card_banner(w, h, mirror, measure) -> Plan:
+def _card_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
     py, gap = _banner_pads(w, h)
     pw = round(min(h * 1.4, w * 0.24))
     card = Rect(pw + gap * 0.5, py * 0.6, w - pw - gap * 0.5 - py * 0.6, h - 1.2 * py)
-    decor = [Decor("visual", Rect(0, 0, w, h)), Decor("panel", card, "panel_light", 0.96, radius=min(h * 0.12, 18))]
+    panel = Decor("panel", card, color="panel_light", opacity=CARD_OPACITY, radius=min(h * 0.12, 18))
     stacks, _, _ = _banner_cells(w, h, measure, card.x + gap * 0.8, card.right - gap * 0.8, True)
-    return Plan("card", "", _banner_type(w, h), decor, Rect(py, py, pw - py, h - 2 * py), stacks, py)
+    return Plan(name="card", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h), panel],
+                product=Rect(py, py, pw - py, h - 2 * py), stacks=stacks, pad=py)
 
 
 LayoutFn = Callable[..., Plan]
 LAYOUTS: dict[str, tuple[tuple[str, LayoutFn], ...]] = {
     "square": (("split", _split_square), ("hero", _hero_square), ("card", _card_side)),
-    "landscape": (("split", _split_square), ("hero", _hero_landscape), ("card", lambda *a: _card_side(*a, share=0.5))),
+    "landscape": (("split", _split_square), ("hero", _hero_landscape),
+                  ("card", lambda *a: _card_side(*a, share=CARD_SHARE_LANDSCAPE))),
     "portrait": (("split", _split_portrait), ("hero", _hero_portrait), ("poster", _poster_portrait)),
     "banner": (("split", _split_banner), ("hero", _hero_banner), ("card", _card_banner)),
 }
 
 
-def make_plan(aspect: str, width: int, height: int, variant: int, measure: Callable[[str, float], float]) -> Plan:
+def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measure) -> Plan:
     """The plan for a variant: family = variant mod 3; the next three variants mirror it."""
     families = LAYOUTS[aspect]
     name, fn = families[variant % len(families)]
@@ -242,7 +309,7 @@ def make_plan(aspect: str, width: int, height: int, variant: int, measure: Calla
     plan = fn(width, height, mirror, measure)
     plan.name = f"{aspect}/{name}" + ("-mirrored" if mirror else "")
     plan.aspect = aspect
-    if min(width, height) >= 600:  # big canvases have room for a fuller description
+    if min(width, height) >= BIG_CANVAS:  # big canvases have room for a fuller description
         for st in plan.stacks:
             st.max_subline_lines += 1
     return plan
@@ -260,6 +327,29 @@ ROLE_RANGE = {
 }
 FLOOR_PX = {"headline": 10, "price": 10, "subline": 9, "cta": 9, "brand": 8}
 LEADING = {"headline": 1.12, "subline": 1.25, "cta": 1.1, "brand": 1.1}
+# Hierarchy: a role is at most these fractions of the larger roles' sizes (headline > price > subline,
+# and the CTA label never outshouts the price); applied in this order.
+HIERARCHY = {
+    "price": {"headline": 0.85},
+    "subline": {"price": 0.8, "headline": 0.62},
+    "cta": {"price": 0.9, "headline": 0.72},
+    "brand": {"headline": 0.6},
+}
+GAP_ABOVE = {"headline": 0.1, "subline": 0.35, "price": 0.35, "cta": 0.9}  # space above an item, in its px
+BRAND_CLEAR_SPACE = 0.55  # space under the brand/logo, as a share of its height
+LOGO_HEIGHT = 2.0         # a logo is this many brand px tall ...
+LOGO_MAX_WIDTH = 0.7      # ... and at most this share of the stack wide
+BUTTON_PAD_X, BUTTON_PAD_Y = 1.0, 0.225  # CTA button padding on each side, in label px
+BADGE_PAD_X, BADGE_PAD_Y = 0.45, 0.05    # discount badge padding on each side, in badge px
+BADGE_CENTRE = 0.72       # the badge is centred this share of its ascent above the price baseline
+ORIGINAL_PRICE_SCALE = 0.62  # original price size as a share of the price's
+DISCOUNT_SCALE = 0.52        # discount badge text size as a share of the price's
+PRICE_PART_GAP = 0.4      # between price, original price and badge, in price px
+PRICE_ROW_GAP = 0.15      # between the rows of a stacked price, in price px
+SECOND_ROW_BASELINE = 0.78  # baseline of a stacked price's second row, as a share of that row's height
+LAST_RESORT_PX = 6        # a headline shrunk to the room left is never smaller than this ...
+LAST_RESORT_LINE = 1.4    # ... and its line box is taken as this many px tall
+HEADLINE_CLEAR_SPACE = 0.15  # under a last-resort headline, as a share of its height
 
 
 @dataclass
@@ -290,7 +380,7 @@ class Placed:
     px: int = 0
     lines: list[str] = field(default_factory=list)
     setter: TextSetter | None = None
-    align: str = "left"
+    align: HAlign = "left"
     pitch: float = 0.0
     text_box: Rect | None = None  # where the lines go (inside a button/badge), default = box
     truncated: bool = False
@@ -299,11 +389,11 @@ class Placed:
 @dataclass
 class _Cfg:
     subline: str
-    price_mode: str = "row"      # row | stack | nobadge | noorig
+    price_mode: PriceMode = "row"
     headline_lines: int = 3
     brand: bool = True
     floor: bool = False
-    breaks: str = "none"         # over-long words: none -> hyphenate (dictionary) -> any (last resort)
+    breaks: Breaks = "none"      # over-long words: none -> hyphenate (dictionary) -> any (last resort)
     drop: tuple[str, ...] = ()
 
 
@@ -313,7 +403,7 @@ class _Item:
     h: float
     w: float
     gap: float
-    place: Callable[[float, float, float, str], list[Placed]]
+    place: Callable[[float, float, float, HAlign], list[Placed]]
 
 
 def button_size(setter: TextSetter, lines: list[str], px: int) -> tuple[float, float]:
@@ -321,12 +411,12 @@ def button_size(setter: TextSetter, lines: list[str], px: int) -> tuple[float, f
     asc, desc = setter.metrics(" ".join(lines), px)
     label_w = max((setter.width(l, px) for l in lines), default=0.0)
     label_h = (len(lines) - 1) * px * LEADING["cta"] + asc + desc
-    return label_w + 2.0 * px, label_h + 0.45 * px
+    return label_w + 2 * BUTTON_PAD_X * px, label_h + 2 * BUTTON_PAD_Y * px
 
 
 def badge_size(setter: TextSetter, text: str, px: int) -> tuple[float, float]:
     asc, desc = setter.metrics(text, px)
-    return setter.width(text, px) + 0.9 * px, asc + desc + 0.1 * px
+    return setter.width(text, px) + 2 * BADGE_PAD_X * px, asc + desc + 2 * BADGE_PAD_Y * px
 
 
 def _sizes(plan_px: float, t: float, floor: bool, caps: dict[str, float]) -> dict[str, int]:
@@ -337,23 +427,22 @@ def _sizes(plan_px: float, t: float, floor: bool, caps: dict[str, float]) -> dic
         s[role] = lo_px + (hi_px - lo_px) * t
     for role, cap in caps.items():
         s[role] = min(s[role], cap)
-    # Hierarchy: headline > price > subline, and the CTA label never outshouts the price.
-    s["price"] = min(s["price"], s["headline"] * 0.85)
-    s["subline"] = min(s["subline"], s["price"] * 0.8, s["headline"] * 0.62)
-    s["cta"] = min(s["cta"], s["price"] * 0.9, s["headline"] * 0.72)
-    s["brand"] = min(s["brand"], s["headline"] * 0.6)
+    for role, limits in HIERARCHY.items():
+        s[role] = min(s[role], *(s[larger] * share for larger, share in limits.items()))
     return {r: max(int(v), FLOOR_PX[r]) for r, v in s.items()}
 
 
 def _text_item(role: str, setter: TextSetter, text: str, px: int, width: float, max_lines: int, gap: float,
-               breaks: str = "none", lang: str = "en_US") -> _Item | None:
+               breaks: Breaks = "none", lang: str = "en_US") -> _Item | None:
     lines = setter.wrap(text, px, width, breaks, lang)
     if not lines or len(lines) > max_lines:
         return None
     return _text_item_from_lines(role, setter, lines, px, gap, text=text, width=width, breaks=breaks, lang=lang)
 
 
-def _text_item_from_lines(role, setter, lines, px, gap, truncated=False, text=None, width=0.0, breaks="any", lang="en_US") -> _Item:
+def _text_item_from_lines(role: str, setter: TextSetter, lines: list[str], px: int, gap: float,
+                          truncated: bool = False, text: str | None = None, width: float = 0.0,
+                          breaks: Breaks = "any", lang: str = "en_US") -> _Item:
     asc, desc = setter.metrics(" ".join(lines), px)
     pitch = px * LEADING.get(role, 1.15)
     h = (len(lines) - 1) * pitch + asc + desc
@@ -364,9 +453,10 @@ def _text_item_from_lines(role, setter, lines, px, gap, truncated=False, text=No
         if text is not None and len(lines) > 1:  # even out the lines only once the size is settled
             final = setter.wrap_balanced(text, px, width, breaks, lang) or lines
         fw = max(setter.width(l, px) for l in final)
-        ox = x + {"left": 0, "center": (avail - fw) / 2, "right": avail - fw}[align]
+        ox = x + align_offset(align, avail, fw)
         shown = text if text is not None and not truncated else join_lines(final)
-        return [Placed(role, shown, Rect(ox, y, fw, h), px, final, setter, align, pitch, truncated=truncated)]
+        return [Placed(role, shown, Rect(ox, y, fw, h), px=px, lines=final, setter=setter, align=align, pitch=pitch,
+                       truncated=truncated)]
 
     return _Item(role, h, w, gap, place)
 
@@ -386,50 +476,65 @@ def join_lines(lines: list[str]) -> str:
     return out
 
 
-def _price_item(copy: Copy, px: int, width: float, mode: str, gap: float) -> _Item | None:
-    bold, reg = copy.bold, copy.regular
-    parts = [("price", copy.price, bold, px)]
+_PricePart = tuple[str, str, TextSetter, int]  # (role, text, setter, px)
+
+
+def _price_rows(copy: Copy, px: int, mode: PriceMode) -> list[list[_PricePart]]:
+    """Price, original price and badge as the mode keeps them: in one row, or the price on a row of its own."""
+    parts = [("price", copy.price, copy.bold, px)]
     if copy.original_price and mode in ("row", "stack", "nobadge"):
-        parts.append(("original_price", copy.original_price, reg, max(FLOOR_PX["price"], int(px * 0.62))))
+        orig_px = max(FLOOR_PX["price"], int(px * ORIGINAL_PRICE_SCALE))
+        parts.append(("original_price", copy.original_price, copy.regular, orig_px))
     if copy.discount and mode in ("row", "stack"):
-        parts.append(("discount", copy.discount, bold, max(FLOOR_PX["price"], int(px * 0.52))))
-    rows = [parts] if mode != "stack" or len(parts) == 1 else [parts[:1], parts[1:]]
-    sep = px * 0.4
+        parts.append(("discount", copy.discount, copy.bold, max(FLOOR_PX["price"], int(px * DISCOUNT_SCALE))))
+    return [parts] if mode != "stack" or len(parts) == 1 else [parts[:1], parts[1:]]
+
+
+def _price_part_size(role: str, text: str, st: TextSetter, px: int) -> tuple[float, float]:
+    if role == "discount":
+        return badge_size(st, text, px)
+    asc, desc = st.metrics(text, px)
+    return st.width(text, px), asc + desc
+
+
+def _place_price_part(part: _PricePart, x: float, base: float, row_y: float, row_h: float,
+                      dw: float, dh: float) -> Placed:
+    """One part on the shared baseline; the badge is centred on it, kept inside its row."""
+    role, text, st, p = part
+    asc = st.metrics(text, p)[0]
+    if role != "discount":
+        return Placed(role, text, Rect(x, base - asc, dw, dh), px=p, lines=[text], setter=st, align="left", pitch=p)
+    top = base - asc * BADGE_CENTRE - dh / 2 + p * 0.05
+    top = min(max(top, row_y), row_y + row_h - dh)
+    tb = Rect(x + BADGE_PAD_X * p, top + BADGE_PAD_Y * p, dw - 2 * BADGE_PAD_X * p, dh - 2 * BADGE_PAD_Y * p)
+    return Placed(role, text, Rect(x, top, dw, dh), px=p, lines=[text], setter=st, align="center", pitch=p,
+                  text_box=tb)
+
+
+def _price_item(copy: Copy, px: int, width: float, mode: PriceMode, gap: float) -> _Item | None:
+    rows = _price_rows(copy, px, mode)
+    sep = px * PRICE_PART_GAP
     row_dims = []
     for row in rows:
-        dims = []
-        for role, text, st, p in row:
-            if role == "discount":
-                dims.append(badge_size(st, text, p))
-            else:
-                asc, desc = st.metrics(text, p)
-                dims.append((st.width(text, p), asc + desc))
+        dims = [_price_part_size(*part) for part in row]
         rw = sum(d[0] for d in dims) + sep * (len(dims) - 1)
         if rw > width:
             return None
         row_dims.append((dims, rw, max(d[1] for d in dims)))
-    row_gap = px * 0.15
+    row_gap = px * PRICE_ROW_GAP
     total_h = sum(r[2] for r in row_dims) + row_gap * (len(rows) - 1)
     total_w = max(r[1] for r in row_dims)
-    price_asc = bold.metrics(copy.price, px)[0]
+    price_asc = copy.bold.metrics(copy.price, px)[0]
 
     def place(x, y, avail, align):
         out: list[Placed] = []
         yy = y
         for row, (dims, rw, rh) in zip(rows, row_dims):
-            xx = x + {"left": 0, "center": (avail - rw) / 2, "right": avail - rw}[align]
+            xx = x + align_offset(align, avail, rw)
             # Share one baseline: the big price's; smaller parts sit on it (badge centred on it).
-            base = yy + (price_asc if row is rows[0] else rh * 0.78)
-            for (role, text, st, p), (dw, dh) in zip(row, dims):
-                if role == "discount":
-                    asc_p = st.metrics(text, p)[0]
-                    top = base - asc_p * 0.72 - dh / 2 + p * 0.05
-                    top = min(max(top, yy), yy + rh - dh)
-                    tb = Rect(xx + 0.45 * p, top + 0.05 * p, dw - 0.9 * p, dh - 0.1 * p)
-                    out.append(Placed(role, text, Rect(xx, top, dw, dh), p, [text], st, "center", p, text_box=tb))
-                else:
-                    asc_p = st.metrics(text, p)[0]
-                    out.append(Placed(role, text, Rect(xx, base - asc_p, dw, dh), p, [text], st, "left", p))
+            base = yy + (price_asc if row is rows[0] else rh * SECOND_ROW_BASELINE)
+            for part, (dw, dh) in zip(row, dims):
+                out.append(_place_price_part(part, xx, base, yy, rh, dw, dh))
                 xx += dw + sep
             yy += rh + row_gap
         return out
@@ -440,7 +545,7 @@ def _price_item(copy: Copy, px: int, width: float, mode: str, gap: float) -> _It
 def _cta_item(copy: Copy, px: int, width: float, gap: float, allow_truncate: bool, max_lines: int = 1) -> _Item | None:
     """The CTA button; its label takes one line (two only once sizes are at their floor)."""
     st = copy.bold
-    inner = width - 2.0 * px
+    inner = width - 2 * BUTTON_PAD_X * px
     if inner <= px:
         return None
     lines = st.wrap(copy.cta, px, inner)
@@ -455,64 +560,66 @@ def _cta_item(copy: Copy, px: int, width: float, gap: float, allow_truncate: boo
     bw, bh = button_size(st, lines, px)
 
     def place(x, y, avail, align):
-        ox = x + {"left": 0, "center": (avail - bw) / 2, "right": avail - bw}[align]
-        box = Rect(ox, y, bw, bh)
-        return [Placed("cta", " ".join(lines), box, px, lines, st, "center", px * LEADING["cta"],
-                       text_box=box.inset(px, 0.225 * px), truncated=truncated)]
+        box = Rect(x + align_offset(align, avail, bw), y, bw, bh)
+        return [Placed("cta", " ".join(lines), box, px=px, lines=lines, setter=st, align="center",
+                       pitch=px * LEADING["cta"], text_box=box.inset(BUTTON_PAD_X * px, BUTTON_PAD_Y * px),
+                       truncated=truncated)]
 
     return _Item("cta", bh, bw, gap, place)
 
 
 def _logo_item(aspect: float, px: int, width: float, gap: float) -> _Item:
-    h = px * 2.0
+    h = px * LOGO_HEIGHT
     w = h * aspect
-    if w > width * 0.7:
-        w = width * 0.7
+    if w > width * LOGO_MAX_WIDTH:
+        w = width * LOGO_MAX_WIDTH
         h = w / aspect
 
     def place(x, y, avail, align):
-        ox = x + {"left": 0, "center": (avail - w) / 2, "right": avail - w}[align]
-        return [Placed("logo", None, Rect(ox, y, w, h))]
+        return [Placed("logo", None, Rect(x + align_offset(align, avail, w), y, w, h))]
 
     return _Item("logo", h, w, gap, place)
 
 
-def _items(stack: Stack, copy: Copy, cfg: _Cfg, sizes: dict[str, int], lenient: list[str] | None = None) -> list[_Item] | None:
+def _present(role: str, copy: Copy, cfg: _Cfg) -> bool:
+    """Whether the role has something to show under this configuration."""
+    if role == "brand":
+        return cfg.brand and bool(copy.brand or copy.logo_aspect)
+    if role == "subline":
+        return bool(cfg.subline)
+    return bool(getattr(copy, role))  # headline, price, cta
+
+
+def _role_item(role: str, stack: Stack, copy: Copy, cfg: _Cfg, px: int, allow_truncate: bool) -> _Item | None:
+    """The item for one role at px, or None when it does not fit the stack's width/lines."""
+    width = stack.rect.w
+    gap = px * GAP_ABOVE.get(role, 0.0)
+    if role == "brand" and copy.logo_aspect:
+        return _logo_item(copy.logo_aspect, px, width, 0.0)
+    if role == "brand":
+        return _text_item("brand", copy.bold, copy.brand, px, width, 1, 0.0)
+    if role == "headline":
+        return _text_item("headline", copy.bold, copy.headline, px, width, cfg.headline_lines, gap, cfg.breaks,
+                          copy.lang)
+    if role == "subline":
+        return _text_item("subline", copy.regular, cfg.subline, px, width, stack.max_subline_lines, gap, cfg.breaks,
+                          copy.lang)
+    if role == "price":
+        return _price_item(copy, px, width, cfg.price_mode, gap)
+    return _cta_item(copy, px, width, gap, allow_truncate, 2 if cfg.floor else 1)
+
+
+def _items(stack: Stack, copy: Copy, cfg: _Cfg, sizes: dict[str, int],
+           lenient: list[str] | None = None) -> list[_Item] | None:
     """The stack's items at these sizes, or None when something does not fit its width/lines.
 
     With ``lenient`` (a list), items that do not fit are skipped and their roles appended to it.
     """
-    width = stack.rect.w
-    allow_truncate = lenient is not None
     items: list[_Item] = []
     for role in stack.roles:
-        if role in cfg.drop:
+        if role in cfg.drop or not _present(role, copy, cfg):
             continue
-        px = sizes[role]
-        item: _Item | None
-        if role == "brand":
-            if not cfg.brand or not (copy.brand or copy.logo_aspect):
-                continue
-            if copy.logo_aspect:
-                item = _logo_item(copy.logo_aspect, px, width, 0.0)
-            else:
-                item = _text_item("brand", copy.bold, copy.brand, px, width, 1, 0.0)
-        elif role == "headline":
-            if not copy.headline:
-                continue
-            item = _text_item("headline", copy.bold, copy.headline, px, width, cfg.headline_lines, px * 0.1, cfg.breaks, copy.lang)
-        elif role == "subline":
-            if not cfg.subline:
-                continue
-            item = _text_item("subline", copy.regular, cfg.subline, px, width, stack.max_subline_lines, px * 0.35, cfg.breaks, copy.lang)
-        elif role == "price":
-            if not copy.price:
-                continue
-            item = _price_item(copy, px, width, cfg.price_mode, px * 0.35)
-        else:  # cta
-            if not copy.cta:
-                continue
-            item = _cta_item(copy, px, width, px * 0.9, allow_truncate, 2 if cfg.floor else 1)
+        item = _role_item(role, stack, copy, cfg, sizes[role], allow_truncate=lenient is not None)
         if item is None:
             if lenient is None:
                 return None
@@ -522,7 +629,7 @@ def _items(stack: Stack, copy: Copy, cfg: _Cfg, sizes: dict[str, int], lenient: 
     if items:
         items[0].gap = 0.0
         if len(items) > 1 and items[0].role in ("brand", "logo"):
-            items[1].gap = max(items[1].gap, items[0].h * 0.55)  # clear space under the brand
+            items[1].gap = max(items[1].gap, items[0].h * BRAND_CLEAR_SPACE)
     return items
 
 
@@ -626,11 +733,11 @@ def _last_resort(stack: Stack, copy: Copy, type_px: float, caps) -> tuple[list[_
         if head is None and not last:
             continue
         if head is None:  # not even one line: shrink one line to the room there is
-            px = max(6, int(min(sizes["headline"], max(room, 8.0) / 1.4)))
+            px = max(LAST_RESORT_PX, int(min(sizes["headline"], max(room, 8.0) / LAST_RESORT_LINE)))
             line = copy.bold.ellipsize(copy.headline, px, stack.rect.w)
             head = _text_item_from_lines("headline", copy.bold, [line], px, 0.0, truncated=True)
         if others:
-            others[0].gap = max(others[0].gap, head.h * 0.15)
+            others[0].gap = max(others[0].gap, head.h * HEADLINE_CLEAR_SPACE)
         return [head] + others, list(drop) + failed
     return [], list(required)
 
@@ -653,7 +760,7 @@ def _truncated_headline(copy: Copy, px: int, width: float, room: float) -> _Item
 def _place(stack: Stack, items: list[_Item]) -> list[Placed]:
     r = stack.rect
     total = _height(items)
-    y = r.y + {"top": 0.0, "middle": (r.h - total) / 2, "bottom": r.h - total}[stack.valign]
+    y = r.y + align_offset(stack.valign, r.h, total)
     y = max(r.y, y) if total <= r.h else r.y
     out: list[Placed] = []
     for it in items:

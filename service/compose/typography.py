@@ -19,12 +19,14 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont, features
 
 FONT_FAMILIES = ("sans", "serif", "display", "mono")
 WEIGHTS = ("regular", "bold")
 ELLIPSIS = "…"
+Breaks = Literal["none", "hyphenate", "any"]  # what wrapping does with a word wider than the line (TextSetter.wrap)
 _REF_PX = 100
 _CACHE_LIMIT = 50_000
 
@@ -392,7 +394,7 @@ def _hyphen_split(word: str, lang: str, measure, max_w: float) -> tuple[str, str
     return None
 
 
-def _wrap(text: str, max_w: float, measure, breaks: str, lang: str) -> list[str] | None:
+def _wrap(text: str, max_w: float, measure, breaks: Breaks, lang: str) -> list[str] | None:
     lines: list[str] = []
     line = ""
     pieces = segments(text)
@@ -475,7 +477,7 @@ class TextSetter:
         desc = max(font(self.stack[fi], px).getmetrics()[1] for fi in faces)
         return asc, desc
 
-    def wrap(self, text: str, px: int, max_w: float, breaks: str = "any", lang: str = "en_US") -> list[str] | None:
+    def wrap(self, text: str, px: int, max_w: float, breaks: Breaks = "any", lang: str = "en_US") -> list[str] | None:
         """Greedy wrap into lines no wider than max_w.
 
         A word wider than the line is handled by ``breaks``: "none" fails (returns None),
@@ -484,7 +486,7 @@ class TextSetter:
         """
         return _wrap(text, max_w, lambda s: self.width(s, px), breaks, lang)
 
-    def wrap_balanced(self, text: str, px: int, max_w: float, breaks: str = "any", lang: str = "en_US") -> list[str] | None:
+    def wrap_balanced(self, text: str, px: int, max_w: float, breaks: Breaks = "any", lang: str = "en_US") -> list[str] | None:
         """Same line count as ``wrap`` but lines of even length (no lonely last word)."""
         lines = self.wrap(text, px, max_w, breaks, lang)
         if not lines or len(lines) < 2:

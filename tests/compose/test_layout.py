@@ -1,6 +1,8 @@
 import pytest
 
-from service.compose.layout import LAYOUTS, Copy, Rect, Stack, fit_stack, join_lines, make_plan, shorten_options
+from service.compose.layout import (
+    LAYOUTS, Copy, Rect, Stack, align_offset, fit_stack, join_lines, make_plan, shorten_options,
+)
 from service.compose.sizes import NAMED_SIZES, aspect_class
 from service.compose.typography import setter
 
@@ -89,3 +91,9 @@ def test_shorten_options_and_join_lines():
     assert join_lines(["Geräusch-", "unterdrückung"]) == "Geräuschunterdrückung"
     assert join_lines(["一件时尚的", "红色连衣裙"]) == "一件时尚的红色连衣裙"
     assert join_lines(["Linen", "dress"]) == "Linen dress"
+
+
+def test_align_offset_puts_a_length_at_the_start_centre_or_end():
+    assert [align_offset(a, 100, 30) for a in ("left", "center", "right")] == [0.0, 35.0, 70.0]
+    assert [align_offset(a, 100, 30) for a in ("top", "middle", "bottom")] == [0.0, 35.0, 70.0]
+    assert align_offset("center", 20, 30) == -5.0  # too long: it overhangs both sides equally
