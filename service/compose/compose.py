@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
-from .layout import Copy, Decor, Fit, Placed, Plan, Rect, button_size, fit_stack, make_plan
+from .layout import Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan
 from .palette import (
     RGB, WHITE, Palette, build_palette, contrast_ratio, mix, relative_luminance, shade_for_contrast, to_hex,
 )
@@ -283,11 +283,10 @@ def _glyphs(p: Placed) -> _Glyphs:
     st = p.setter
     asc, desc = st.metrics(" ".join(p.lines), p.px)
     block = (len(p.lines) - 1) * p.pitch + asc + desc
-    top = (tb.y - y0) + max(0.0, (tb.h - block) / 2)
+    top = (tb.y - y0) + max(0.0, align_offset("middle", tb.h, block))
     for i, line in enumerate(p.lines):
         lw = st.width(line, p.px)
-        dx = {"left": 0.0, "center": (tb.w - lw) / 2, "right": tb.w - lw}.get(p.align, 0.0)
-        st.draw_line(d, (tb.x - x0) + dx, top + asc + i * p.pitch, line, p.px)
+        st.draw_line(d, (tb.x - x0) + align_offset(p.align, tb.w, lw), top + asc + i * p.pitch, line, p.px)
     if p.role == "original_price":
         mid = top + asc - p.px * 0.33
         th = max(1.0, p.px * 0.08)
@@ -404,7 +403,7 @@ def _floating_product_rect(plan: Plan, placed: list[Placed]) -> Rect:
     width = min(right - left, r.w * 1.6)
     if width < r.w * 0.5:
         return r
-    return Rect(left + (right - left - width) / 2, r.y, width, r.h)
+    return Rect(left + align_offset("center", right - left, width), r.y, width, r.h)
 
 
 def _paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], palette: Palette, glyph_map: dict) -> dict[int, tuple[RGB, float, _Glyphs]]:

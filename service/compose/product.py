@@ -20,6 +20,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
+from .layout import VAlign, align_offset
+
 WORK_SIDE = 900
 BORDER_TOLERANCE = 30       # max per-channel difference still counted as background
 UNIFORM_BORDER_SHARE = 0.80  # share of border pixels that must match the background colour
@@ -228,7 +230,7 @@ def _spotlight(canvas: Image.Image, img: Image.Image, x: int, y: int, light, dar
     canvas.paste(color, (x - (gw - w) // 2, y - (gh - h) // 2), glow)
 
 
-def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: str = "middle", shadow_color=(0, 0, 0),
+def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAlign = "middle", shadow_color=(0, 0, 0),
                   glow_color=(255, 255, 255), shade_color=(0, 0, 0)) -> list[int]:
     """Draw the product contained in rect (x, y, w, h); returns its box [x, y, w, h]."""
     rx, ry, rw, rh = rect
@@ -236,8 +238,8 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: str
         return [int(rx), int(ry), 0, 0]
     src = asset.image
     w, h = fit_inside(src.width, src.height, rw, rh)
-    x = int(rx + (rw - w) / 2)
-    y = int(ry + (rh - h) / 2) if valign == "middle" else int(ry + rh - h)
+    x = int(rx + align_offset("center", rw, w))
+    y = int(ry + align_offset(valign, rh, h))
     img = resized(asset, w, h)
     if asset.kind == "card":
         mask = rounded_mask(w, h, radius=max(3, min(w, h) * 0.06))
