@@ -107,7 +107,8 @@ class Offline:
             _tick(progress)
             c = self.models.encode([workload.title(i, "gen") for i in range(b)])
             gen_items = [(c[i], 100 + i) for i in range(b)]
-            rows.append(row("generate", "any", b, time_reps(functools.partial(self.models.generate, gen_items), budget)))
+            rows.append(row("generate", "any", b,
+                            time_reps(functools.partial(self.models.generate, gen_items), budget)))
             _tick(progress)
             visuals = self.models.generate(gen_items)
             score_items = [(visuals[i], c[i]) for i in range(b)]
@@ -135,7 +136,8 @@ class Offline:
 
                 def compose_all(contents, w=w, h=h, composed=composed):
                     composed[:] = self.pool.map(
-                        lambda i: compose_creative(Image.fromarray(visuals[i % len(visuals)]), contents[i], w, h, variant=0),
+                        lambda i: compose_creative(Image.fromarray(visuals[i % len(visuals)]), contents[i], w, h,
+                                                   variant=0),
                         range(len(contents)))
 
                 t = time_reps(compose_all, budget, functools.partial(self._fresh_contents, b))

@@ -108,7 +108,8 @@ def measure(url: str, key: str = "", *, heavy: int = 24, duration_s: float = 30.
     out = ctx.Queue()
     start = time.time()
     stop_at = start + warm_s + duration_s
-    heavies = [ctx.Process(target=_heavy, args=(url, key, stop_at, heavy_pause_s, client_nice, out)) for _ in range(heavy)]
+    heavies = [ctx.Process(target=_heavy, args=(url, key, stop_at, heavy_pause_s, client_nice, out))
+               for _ in range(heavy)]
     for p in heavies:
         p.start()
     time.sleep(warm_s)  # let the heavy callers fill the queues first

@@ -40,7 +40,8 @@ def summarize(results: dict) -> dict:
         "service_over_offline": _ratio(sat and sat["creatives_per_s"], floor["floor_creatives_per_s"]),
         "p50_c1_over_offline": _ratio(c1 and c1["p50_ms"], floor["single_item_ms"]),
         "batching_gain": off["batching_gain"]["model_stages"]["gain"],
-        "service_batched_over_unbatched": _ratio(sat and sat["creatives_per_s"], unbatched and unbatched["creatives_per_s"]),
+        "service_batched_over_unbatched": _ratio(sat and sat["creatives_per_s"],
+                                                 unbatched and unbatched["creatives_per_s"]),
         "cache_hit_over_miss_p50": results["service"].get("cache", {}).get("hit_over_miss"),
         "offline_floor_creatives_per_s_300x250": floor["floor_creatives_per_s"],
         "offline_single_item_ms_300x250": floor["single_item_ms"],
@@ -51,7 +52,8 @@ def summarize(results: dict) -> dict:
             "creatives_per_s_300x250": "adloom serve, default config, best creatives/s over the concurrency levels",
             "service_over_offline": "that / offline pipeline floor (1 / sum of each stage's best per-item time)",
             "p50_c1_over_offline": "service p50 at concurrency 1 / every stage at batch 1, one after another",
-            "batching_gain": "model stages (encode+generate+score) per-item time at batch 1 / at each stage's best batch",
+            "batching_gain": "model stages (encode+generate+score) per-item time at batch 1 / at each stage's "
+                             "best batch",
             "peer.throughput_ratio": "adloom saturation creatives/s / peer saturation creatives/s",
             "peer.p99_ratio": "adloom p99 / peer p99, both at the highest concurrency",
         },
@@ -63,7 +65,8 @@ def summarize(results: dict) -> dict:
         ours_top = next((r for r in ours if r["concurrency"] == top), None)
         theirs_top = next(r for r in theirs if r["concurrency"] == top)
         peer_sat = _saturation(theirs)
-        summary["peer"] = {"name": "Ray Serve (@serve.batch)" if peer["name"] == "ray" else "naive FastAPI (no batching)",
+        summary["peer"] = {"name": ("Ray Serve (@serve.batch)" if peer["name"] == "ray"
+                                    else "naive FastAPI (no batching)"),
                            "throughput_ratio": _ratio(sat and sat["creatives_per_s"], peer_sat["creatives_per_s"]),
                            "p99_ratio": _ratio(ours_top and ours_top["p99_ms"], theirs_top["p99_ms"]),
                            "p99_concurrency": top}
@@ -157,7 +160,8 @@ def _stage_tables(off: dict) -> list[str]:
          "the ad size (the generator paints 64×64). Compose and image-encode run B jobs on the service's "
          f"compose pool ({off['settings']['compose_workers']} threads), PNG at zlib level "
          f"{off['settings']['png_compress_level']}; torch uses {off['settings']['threads']} threads.", ""]
-    L += _table(["stage", "size"] + [f"B={b} ms/item" for b in batches] + ["B=1 latency ms", "best B", "best items/s"], rows)
+    L += _table(["stage", "size"] + [f"B={b} ms/item" for b in batches] + ["B=1 latency ms", "best B", "best items/s"],
+                rows)
     frows = [[f["size"], _fmt(f["per_item_ms"], 2), f["floor_creatives_per_s"], f["single_item_ms"],
               f"{f['slowest_stage']} ({f['bottleneck_creatives_per_s']:.0f}/s)",
               ", ".join(f"{k} {v * 100:.0f}%" for k, v in sorted(f["share"].items(), key=lambda kv: -kv[1]))]
@@ -165,8 +169,8 @@ def _stage_tables(off: dict) -> list[str]:
     L += ["**Pipeline floor** = 1 / (sum of each stage's best per-item time): on this box every stage shares the "
           "same cores, so their costs add up. *Bottleneck* is the slowest stage alone (what perfectly overlapped "
           "stages on separate hardware could reach). *Single item* runs every stage at batch 1, one after another.", ""]
-    L += _table(["size", "floor ms/creative", "floor creatives/s", "single item ms", "bottleneck stage", "where the time goes"],
-                frows)
+    L += _table(["size", "floor ms/creative", "floor creatives/s", "single item ms", "bottleneck stage",
+                 "where the time goes"], frows)
     return L
 
 
@@ -204,7 +208,8 @@ def _service(results: dict) -> list[str]:
     stages = ("encode", "generate", "score", "compose", "image_encode")
     srows = [[r["server"], r["concurrency"]] + [r["stage_ms_per_creative"].get(s) for s in stages]
              + [_fmt(sum(r["stage_ms_per_creative"].values()), 2),
-                _fmt(1000 / r["creatives_per_s"] * (r.get("server_cpu_cores") or 0), 2) if r["creatives_per_s"] else "–",
+                (_fmt(1000 / r["creatives_per_s"] * (r.get("server_cpu_cores") or 0), 2) if r["creatives_per_s"]
+                 else "–"),
                 "/".join(_fmt(r["queue_wait_ms"].get(s), 1) for s in ("encode", "generate", "score"))]
              for r in results["service"]["levels"] if r.get("stage_ms_per_creative")]
     if srows:
@@ -311,9 +316,9 @@ def _settings(results: dict, off: dict) -> list[str]:
         for t in trials:
             for r in t["levels"]:
                 d = ours.get(r["concurrency"]) or {}
-                rows.append([f"{t['env']}={t['value']}", r["concurrency"], r["creatives_per_s"], d.get("creatives_per_s"),
-                             _ratio(r["creatives_per_s"], d.get("creatives_per_s"), 2), r["p50_ms"], d.get("p50_ms"),
-                             r["p99_ms"], d.get("p99_ms")])
+                rows.append([f"{t['env']}={t['value']}", r["concurrency"], r["creatives_per_s"],
+                             d.get("creatives_per_s"), _ratio(r["creatives_per_s"], d.get("creatives_per_s"), 2),
+                             r["p50_ms"], d.get("p50_ms"), r["p99_ms"], d.get("p99_ms")])
         L += ["### Settings served (same load, same run) vs the default config", "",
               f"Defaults: ADLOOM_PNG_COMPRESS_LEVEL={off['settings']['png_compress_level']}, "
               f"ADLOOM_TORCH_THREADS=0 (= {off['settings']['threads']} threads), "
@@ -328,7 +333,8 @@ def _settings(results: dict, off: dict) -> list[str]:
     L += ["### Generator and critic: as served vs plain model vs channels-last (offline)", "",
           "*as served* = row-wise Linear layers and a lone item padded to two (CPU batch invariance).", ""]
     L += _table(["variant", "stage", "batch", "batch ms", "ms/item"],
-                [[r["variant"], r["stage"], r["batch"], r["batch_ms"], r["per_item_ms"]] for r in off["model_variants"]])
+                [[r["variant"], r["stage"], r["batch"], r["batch_ms"], r["per_item_ms"]]
+                 for r in off["model_variants"]])
     return L
 
 

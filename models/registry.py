@@ -79,10 +79,12 @@ def load_checkpoint(prefix: str | Path = DEFAULT_CHECKPOINT, device: str | torch
     """Load and verify a checkpoint; raises CheckpointError with the reason."""
     weights, manifest_path = _paths(prefix)
     if not weights.exists() or not manifest_path.exists():
-        raise CheckpointError(f"checkpoint {weights.with_suffix('')} needs both {weights.name} and {manifest_path.name}")
+        raise CheckpointError(f"checkpoint {weights.with_suffix('')} needs both {weights.name} and "
+                              f"{manifest_path.name}")
     manifest = json.loads(manifest_path.read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{manifest_path.name}: format_version {manifest.get('format_version')} != {FORMAT_VERSION}")
+        raise CheckpointError(f"{manifest_path.name}: format_version {manifest.get('format_version')} "
+                              f"!= {FORMAT_VERSION}")
     actual = sha256_file(weights)
     if actual != manifest.get("sha256"):
         raise CheckpointError(f"{weights.name}: sha256 {actual[:12]}… does not match the manifest's "

@@ -169,7 +169,8 @@ class Trainer:
         c_wrong = c.roll(1, 0)
         logit_wrong = self.D.realism(h_real).squeeze(1) + (self.D.proj(c_wrong) * h_real).sum(1)
         logit_fake, _ = self.D(fake.detach(), c)
-        loss_adv_d = F.relu(1 - logit_real).mean() + 0.5 * (F.relu(1 + logit_fake).mean() + F.relu(1 + logit_wrong).mean())
+        loss_adv_d = F.relu(1 - logit_real).mean() + 0.5 * (F.relu(1 + logit_fake).mean()
+                                                             + F.relu(1 + logit_wrong).mean())
         loss_nce = info_nce(emb_real, c, self.D.logit_scale)
         loss_d = loss_adv_d + a.w_nce * loss_nce
         self.opt_d.zero_grad(set_to_none=True)

@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="audience interests, comma separated (repeatable)")
     g.add_argument("--locale", default="en-US", help="BCP 47 locale")
     g.add_argument("--style", help="art direction, e.g. 'navy blue background'")
-    g.add_argument("--size", action="append", default=[], help="named size or WxH (repeatable; default medium_rectangle)")
+    g.add_argument("--size", action="append", default=[],
+                   help="named size or WxH (repeatable; default medium_rectangle)")
     g.add_argument("--variants", type=int, default=1, help="creatives per size (1..4)")
     g.add_argument("--seed", type=int, help="seed (default: random, printed)")
     g.add_argument("--format", default="png", choices=list(ENCODE_FORMATS), help="image format")

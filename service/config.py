@@ -48,9 +48,11 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(32, ge=1, le=1024, description="Largest batch per model stage.")
     max_batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Flush a batch this long after its first item.")
     flush_when_idle: bool = Field(
-        True, description="Flush a batch at once when no other request is on its way to the stage (no batch wait at low load).")
+        True, description="Flush a batch at once when no other request is on its way to the stage "
+                          "(no batch wait at low load).")
     max_queue: int = Field(256, ge=1, description="Items a stage may queue; beyond that requests get 429.")
-    request_timeout_s: float = Field(30.0, gt=0, le=600, description="Per-request deadline; expired work is dropped (504).")
+    request_timeout_s: float = Field(30.0, gt=0, le=600,
+                                     description="Per-request deadline; expired work is dropped (504).")
     compose_workers: int = Field(default_factory=lambda: max(2, min(8, _cores())), ge=1, le=64,
                                  description="Threads for composition and image encoding (CPU work).")
     max_compose_mpx: float = Field(
@@ -64,18 +66,22 @@ class Settings(BaseSettings):
     png_compress_level: int = Field(1, ge=0, le=9, description="zlib level for PNG output: 1 is fast, 9 is small.")
 
     # --- cache --------------------------------------------------------------------------------
-    redis_url: str | None = Field(None, description="redis://host:port/db for a shared embedding cache; unset = in-process.")
+    redis_url: str | None = Field(None, description="redis://host:port/db for a shared embedding cache; "
+                                                    "unset = in-process.")
     cache_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Time to live of a cached embedding in Redis.")
     cache_l1_size: int = Field(2048, ge=0, description="In-process L1 entries in front of Redis.")
     cache_lru_size: int = Field(100_000, ge=1, description="Entries of the in-process cache when Redis is not used.")
-    redis_timeout_s: float = Field(0.1, gt=0, le=30, description="Per-call Redis timeout; slower calls bypass the cache.")
+    redis_timeout_s: float = Field(0.1, gt=0, le=30,
+                                   description="Per-call Redis timeout; slower calls bypass the cache.")
     redis_backoff_s: float = Field(1.0, gt=0, description="First wait before retrying Redis after an error.")
     redis_max_backoff_s: float = Field(30.0, gt=0, description="Longest wait between Redis retries.")
 
     # --- limits and security ------------------------------------------------------------------
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest request body (413 above).")
-    max_image_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest decoded product/logo image file (413 above).")
-    max_image_pixels: int = Field(4096 * 4096, ge=64 * 64, description="Largest product/logo image in pixels (413 above).")
+    max_image_bytes: int = Field(8 * 1024 * 1024, ge=1024,
+                                 description="Largest decoded product/logo image file (413 above).")
+    max_image_pixels: int = Field(4096 * 4096, ge=64 * 64,
+                                  description="Largest product/logo image in pixels (413 above).")
     max_image_side: int = Field(4096, ge=64, le=65535,
                                 description="Longest side of a product/logo image in pixels (413 above).")
     api_keys: Annotated[list[str], NoDecode] = Field(

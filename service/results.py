@@ -101,6 +101,7 @@ class StageError(RuntimeError):
 
     def detail(self, request_id: str | None) -> str:
         """The caller's error message: the stage and the request id, nothing from the exception."""
-        isolated = "; it was isolated from its batch, whose other items were computed without it" if self.batched else ""
+        isolated = ("; it was isolated from its batch, whose other items were computed without it"
+                    if self.batched else "")
         return (f"the {self.stage} stage failed for this request{isolated} "
                 f"(request id {request_id}; a server fault, logged under that id)")

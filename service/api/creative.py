@@ -66,7 +66,8 @@ ERRORS = {code: {"model": ErrorResponse, "description": text} for code, text in 
 @router.post(
     "/creative", response_model=CreativeResponse,
     responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()},
-                     "description": "JSON with every creative, or with `Accept: image/png` (webp, jpeg) the best one's bytes."},
+                     "description": "JSON with every creative, or with `Accept: image/png` (webp, jpeg) the best "
+                                    "one's bytes."},
                **ERRORS})
 async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKeyDep, pipeline: PipelineDep,
                           request_id: RequestIdDep):

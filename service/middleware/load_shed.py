@@ -10,9 +10,10 @@ class LoadShedMiddleware:
     """429 before the body is read or parsed when no request at all could be admitted now.
 
     Every creative needs at least one slot in the generate and the score queue and some compose
-    capacity, so while a queue or the compose backlog is full no request can be admitted: refusing here costs microseconds, where the route would
-    first read, validate and decode the request. Requests that get past it are still admitted
-    all-or-nothing by the batchers (a request with several variants may still get the route's 429).
+    capacity, so while a queue or the compose backlog is full no request can be admitted: refusing
+    here costs microseconds, where the route would first read, validate and decode the request.
+    Requests that get past it are still admitted all-or-nothing by the batchers (a request with
+    several variants may still get the route's 429).
     Runs after the API-key check, so an anonymous caller learns nothing about our load.
     """
 

@@ -11,7 +11,8 @@ adloom_batch_size_sum{stage="encode"} 3.0
 adloom_embedding_cache_total{result="hit"} 4.0
 adloom_model_info{device="cpu",generator="adloom-base@ab",text_encoder="all-MiniLM-L6-v2@53aa5117"} 1.0
 """
-AFTER = BEFORE.replace('adloom_batch_size_count{stage="generate"} 2.0', 'adloom_batch_size_count{stage="generate"} 6.0') \
+AFTER = BEFORE.replace('adloom_batch_size_count{stage="generate"} 2.0',
+                       'adloom_batch_size_count{stage="generate"} 6.0') \
     .replace('adloom_batch_size_sum{stage="generate"} 2.0', 'adloom_batch_size_sum{stage="generate"} 14.0') \
     .replace('adloom_embedding_cache_total{result="hit"} 4.0', 'adloom_embedding_cache_total{result="hit"} 9.0\n'
              'adloom_embedding_cache_total{result="miss"} 2.0')

@@ -308,7 +308,8 @@ def adloom_cluster(compose, checkpoint_prefix) -> Cluster:
                 break
             except redis.RedisError:
                 if time.monotonic() > end or redis_proc.poll() is not None:
-                    raise RuntimeError("redis-server with the compose flags did not start (exited, or no answer in 60 s)") from None
+                    raise RuntimeError("redis-server with the compose flags did not start "
+                                       "(exited, or no answer in 60 s)") from None
                 time.sleep(0.05)
 
         env = server_env(checkpoint_prefix, ADLOOM_REDIS_URL=redis_url)

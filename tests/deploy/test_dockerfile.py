@@ -97,7 +97,8 @@ def test_fonts_non_root_healthcheck_entrypoint():
 
     health = next(a for op, a in runtime if op == "HEALTHCHECK")
     assert "/healthz" in health and "urllib.request" in health and "curl" not in health
-    assert re.search(r"--start-period=(\d+)s", health) and int(re.search(r"--start-period=(\d+)s", health).group(1)) >= 60
+    assert re.search(r"--start-period=(\d+)s", health) and \
+        int(re.search(r"--start-period=(\d+)s", health).group(1)) >= 60
 
     env = " ".join(a for op, a in runtime if op == "ENV")
     for var in ("HF_HUB_OFFLINE=1", "ADLOOM_HOST=0.0.0.0", "ADLOOM_PORT=8000"):

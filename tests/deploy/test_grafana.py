@@ -61,7 +61,8 @@ def test_the_issue_panels_are_there():
         "p99": r"histogram_quantile\(0\.99, sum by \(le\) \(rate\(adloom_request_duration_seconds_bucket",
         "queue depth": r"adloom_queue_depth\{",
         "mean batch size": r"rate\(adloom_batch_size_sum.*\) / .*rate\(adloom_batch_size_count",
-        "cache hit ratio": r'adloom_embedding_cache_total\{result="hit".*/.*adloom_embedding_cache_total\{result=~"hit\|miss"',
+        "cache hit ratio": r'adloom_embedding_cache_total\{result="hit".*/.*'
+                           r'adloom_embedding_cache_total\{result=~"hit\|miss"',
         "stage timings": r"adloom_stage_duration_seconds_(bucket|sum)",
         "429s": r'adloom_requests_total\{status="429"',
         "rejections": r"adloom_rejected_total",

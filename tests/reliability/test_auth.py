@@ -90,7 +90,8 @@ def test_refusals_are_counted_and_keys_never_logged(shared_server, record_figure
     for _ in range(3):
         creative(shared_server, {"Authorization": f"Bearer {WRONG}"})
     after = shared_server.metrics({"X-API-Key": API_KEY})
-    counted = sample(after, "adloom_rejected_total", reason="unauthorized") - sample(before, "adloom_rejected_total", reason="unauthorized")
+    counted = sample(after, "adloom_rejected_total", reason="unauthorized") - \
+        sample(before, "adloom_rejected_total", reason="unauthorized")
     assert counted == 3
     by_route = sample(after, "adloom_requests_total", route="/creative", status="401") - \
         sample(before, "adloom_requests_total", route="/creative", status="401")

@@ -29,7 +29,8 @@ def server(start_adloom):
 
 def _req(i: int, seed: int, tag: str) -> bytes:
     body = creative_body(f"Isolation product {i}", seed=seed)
-    return raw_request("POST", "/creative", json.dumps(body).encode(), {"X-Request-Id": f"{tag}-{i}", "Accept": "image/png"})
+    return raw_request("POST", "/creative", json.dumps(body).encode(),
+                       {"X-Request-Id": f"{tag}-{i}", "Accept": "image/png"})
 
 
 async def test_a_poisoned_item_fails_alone_and_the_batcher_keeps_serving(server, record_figure):
@@ -58,7 +59,8 @@ async def test_a_poisoned_item_fails_alone_and_the_batcher_keeps_serving(server,
     errors = [ln for ln in lines if ln.get("level") == "ERROR" and ln.get("request_id") == "iso-3"]
     assert errors and any("exc" in ln for ln in errors), errors  # the traceback, under its request id
     assert any(ln.get("stage") == "generate" for ln in errors), errors
-    calls = sample(after, "adloom_batch_size_count", stage="generate") - sample(before, "adloom_batch_size_count", stage="generate")
+    calls = sample(after, "adloom_batch_size_count", stage="generate") - \
+        sample(before, "adloom_batch_size_count", stage="generate")
     assert calls >= 3, calls  # the failed batch, then its halves (and so on down to the lone item)
 
     # Survivors are exactly what they are when computed alone (retried halves, batch-invariant).

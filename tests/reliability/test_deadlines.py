@@ -61,7 +61,8 @@ async def test_deadline_passed_in_the_queue_is_504_without_compute(server, recor
     access = server.access("dl-")
     server_ms = [access[f"dl-{i}"]["duration_ms"] for i in range(4)]  # reported below, not asserted
     assert _batches(after) == _batches(before), (_batches(before), _batches(after))  # no model call at all
-    dropped = sample(after, "adloom_rejected_total", reason="deadline") - sample(before, "adloom_rejected_total", reason="deadline")
+    dropped = sample(after, "adloom_rejected_total", reason="deadline") - \
+        sample(before, "adloom_rejected_total", reason="deadline")
     assert dropped >= 4, dropped
     assert sample(after, "adloom_requests_total", route="/creative", status="504") - \
         sample(before, "adloom_requests_total", route="/creative", status="504") == 4

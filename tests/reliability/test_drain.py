@@ -60,7 +60,8 @@ async def test_sigterm_during_load_finishes_in_flight_and_refuses_new_work(serve
     server.terminate()
     ready = await raw_one(server.port, raw_request("GET", "/readyz"), timeout=10)
     ready_ms = (time.monotonic() - t_term) * 1000
-    new = await raw_one(server.port, raw_request("POST", "/creative", json.dumps(creative_body("After SIGTERM")).encode()))
+    new = await raw_one(server.port,
+                        raw_request("POST", "/creative", json.dumps(creative_body("After SIGTERM")).encode()))
 
     probes = []  # new work while draining, every 100 ms until the process is gone (hang-guarded)
     while server.running and time.monotonic() - t_term < DRAIN_S + HANG_GUARD_S:

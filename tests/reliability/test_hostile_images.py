@@ -135,8 +135,10 @@ REFUSED = {
     "truncated PNG": (lambda: _truncated("PNG"), 400, "PNG image data is corrupt or truncated"),
     "truncated JPEG": (lambda: _truncated("JPEG"), 400, "JPEG image data is corrupt or truncated"),
     "PNG cut inside its header": (lambda: _save(product_photo(), "PNG")[:30], 400, "not a PNG, JPEG or WebP"),
-    "wrong magic bytes": (lambda: b"\x89PNX\r\n\x1a\n" + _save(product_photo(), "PNG")[8:], 400, "not a PNG, JPEG or WebP"),
-    "text pretending to be an image": (lambda: b"<svg xmlns='http://www.w3.org/2000/svg'/>", 400, "not a PNG, JPEG or WebP"),
+    "wrong magic bytes": (lambda: b"\x89PNX\r\n\x1a\n" + _save(product_photo(), "PNG")[8:], 400,
+                          "not a PNG, JPEG or WebP"),
+    "text pretending to be an image": (lambda: b"<svg xmlns='http://www.w3.org/2000/svg'/>", 400,
+                                       "not a PNG, JPEG or WebP"),
     "BMP (valid, not accepted)": (lambda: _save(product_photo(), "BMP"), 400, "unsupported image format BMP"),
     "30000x30000 declared PNG": (png_bomb, 413, f"limit of {MAX_PIXELS} pixels"),
     "empty": (lambda: b"", 400, "empty"),
@@ -267,5 +269,5 @@ def test_no_server_error_and_no_memory_blow_up(shared_server, rss, record_figure
     assert not errors, errors[:3]
     assert after - rss["before"] < 150, (rss, after)
     record_figure("hostile_images", {**{k: v for k, v in rss.items() if k not in ("before", "peak")},
-                                     "rss_mb": {"before": round(rss["before"], 1), "peak": round(max(rss["peak"], after), 1),
-                                                "after": round(after, 1)}})
+                                     "rss_mb": {"before": round(rss["before"], 1),
+                                                "peak": round(max(rss["peak"], after), 1), "after": round(after, 1)}})

@@ -100,7 +100,8 @@ def test_image_bytes_limit_is_a_413_naming_field_and_limit(shared_server):
     assert r.status_code == 413, r.text[:300]
     assert r.json()["detail"] == f"product.image: image is over the {MAX_IMAGE}-byte limit"
     r = post(shared_server, with_("brand.logo", base64.b64encode(big).decode()))
-    assert r.status_code == 413 and r.json()["detail"].startswith("brand.logo: ") and str(MAX_IMAGE) in r.json()["detail"]
+    assert r.status_code == 413 and r.json()["detail"].startswith("brand.logo: ") and \
+        str(MAX_IMAGE) in r.json()["detail"]
     small = _png(400, 400, noise=True)
     assert len(small) < MAX_IMAGE
     assert post(shared_server, with_("product.image", base64.b64encode(small).decode())).status_code == 200
@@ -112,7 +113,8 @@ def test_image_pixels_limit_is_a_413_naming_field_and_limit(shared_server):
     r = post(shared_server, with_("product.image", base64.b64encode(over).decode()))
     assert r.status_code == 413, r.text[:300]
     detail = r.json()["detail"]
-    assert detail.startswith(f"product.image: image is {side + 1}x{side} pixels; the limit is {MAX_PIXELS} pixels"), detail
+    assert detail.startswith(f"product.image: image is {side + 1}x{side} pixels; "
+                             f"the limit is {MAX_PIXELS} pixels"), detail
     assert post(shared_server, with_("product.image", base64.b64encode(_png(side, side)).decode())).status_code == 200
 
 

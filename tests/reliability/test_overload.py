@@ -92,7 +92,8 @@ async def test_ten_times_the_queue_at_once(server, record_figure):
     assert ready_codes and set(ready_codes) == {200}, ready_codes
 
     after = server.metrics()
-    full = sample(after, "adloom_rejected_total", reason="queue_full") - sample(before, "adloom_rejected_total", reason="queue_full")
+    full = sample(after, "adloom_rejected_total", reason="queue_full") - \
+        sample(before, "adloom_rejected_total", reason="queue_full")
     assert full == len(rejected)
     # Nothing outlived its deadline: the server answered no 504 and dropped nothing as expired.
     for name, labels in (("adloom_requests_total", {"route": "/creative", "status": "504"}),

@@ -114,8 +114,10 @@ async def test_same_request_twice_is_byte_identical_and_served_from_the_cache(cl
     after = await metrics(client)
     assert first["cache"] == {"hits": 0, "misses": 4} and second["cache"] == {"hits": 4, "misses": 0}
     assert first["creatives"][0]["image"] == second["creatives"][0]["image"]
-    hits = sample(after, "adloom_embedding_cache_total", result="hit") - sample(before, "adloom_embedding_cache_total", result="hit")
-    misses = sample(after, "adloom_embedding_cache_total", result="miss") - sample(before, "adloom_embedding_cache_total", result="miss")
+    hits = sample(after, "adloom_embedding_cache_total", result="hit") - \
+        sample(before, "adloom_embedding_cache_total", result="hit")
+    misses = sample(after, "adloom_embedding_cache_total", result="miss") - \
+        sample(before, "adloom_embedding_cache_total", result="miss")
     assert (hits, misses) == (4, 4)
 
 
@@ -148,7 +150,8 @@ BAD_INPUTS = [
      {"Content-Type": "application/json"}, 400),
     ("not an image", json.dumps({"product": {"title": "x", "image": base64.b64encode(b"hello").decode()}}).encode(),
      {"Content-Type": "application/json"}, 400),
-    ("truncated png", json.dumps({"product": {"title": "x", "image": base64.b64encode(_png((64, 64))[:70]).decode()}}).encode(),
+    ("truncated png",
+     json.dumps({"product": {"title": "x", "image": base64.b64encode(_png((64, 64))[:70]).decode()}}).encode(),
      {"Content-Type": "application/json"}, 400),
     ("deep nesting", b'{"product": {"title": "x"}, "style": ' + b"[" * 500 + b"]" * 500 + b"}",
      {"Content-Type": "application/json"}, 422),
@@ -192,11 +195,14 @@ async def test_api_keys(make_pipeline, app_factory, body):
         assert (await client.post("/creative", json=body())).status_code == 401
         wrong = await client.post("/creative", json=body(), headers={"Authorization": "Bearer key-alpha-0002"})
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
-        assert (await client.post("/creative", json=body(), headers={"Authorization": "Bearer key-beta-0002"})).status_code == 200
+        assert (await client.post("/creative", json=body(),
+                                  headers={"Authorization": "Bearer key-beta-0002"})).status_code == 200
         assert (await client.post("/creative", json=body(), headers={"X-API-Key": "key-alpha-0001"})).status_code == 200
         # checked before the body is read: no validation details, no buffering for anonymous callers
-        assert (await client.post("/creative", content=b"{", headers={"Content-Type": "application/json"})).status_code == 401
-        assert (await client.post("/creative", json=body(), headers={"Authorization": "Basic key-alpha-0001"})).status_code == 401
+        assert (await client.post("/creative", content=b"{",
+                                  headers={"Content-Type": "application/json"})).status_code == 401
+        assert (await client.post("/creative", json=body(),
+                                  headers={"Authorization": "Basic key-alpha-0001"})).status_code == 401
         for open_path in ("/healthz", "/readyz", "/metrics"):
             assert (await client.get(open_path)).status_code == 200
     async with app_factory(make_pipeline(api_keys=["key-alpha-0001"], metrics_require_key=True)) as (_, client):
@@ -206,7 +212,8 @@ async def test_api_keys(make_pipeline, app_factory, body):
 
 async def test_full_queue_is_429_with_retry_after(make_pipeline, app_factory, body):
     async with app_factory(make_pipeline(max_queue=2, max_batch_size=2, max_batch_wait_ms=50)) as (_, client):
-        reqs = [client.post("/creative", json=body(title=f"Queue test {i} {time.time()}", variants=2)) for i in range(6)]
+        reqs = [client.post("/creative", json=body(title=f"Queue test {i} {time.time()}", variants=2))
+                for i in range(6)]
         rs = await asyncio.gather(*reqs)
     codes = sorted(r.status_code for r in rs)
     assert set(codes) <= {200, 429} and 429 in codes and 200 in codes, codes
@@ -241,8 +248,10 @@ async def test_deadline_is_504_without_compute(make_pipeline, app_factory, body)
     assert r.status_code == 504 and "ADLOOM_REQUEST_TIMEOUT_S" in r.json()["detail"]
     assert queued >= 1, "the 504 came only after the batch"
     for stage in ("encode", "generate", "score"):
-        assert sample(after, "adloom_batch_size_count", stage=stage) == sample(before, "adloom_batch_size_count", stage=stage)
-    assert sample(after, "adloom_rejected_total", reason="deadline") > sample(before, "adloom_rejected_total", reason="deadline")
+        assert sample(after, "adloom_batch_size_count", stage=stage) == \
+            sample(before, "adloom_batch_size_count", stage=stage)
+    assert sample(after, "adloom_rejected_total", reason="deadline") > \
+        sample(before, "adloom_rejected_total", reason="deadline")
 
 
 class ExplodingPipeline(CreativePipeline):
@@ -261,7 +270,8 @@ async def test_unexpected_errors_are_a_logged_500_with_the_request_id(make_pipel
             ok = await client.post("/creative", json=body(title="fine"))
     assert r.status_code == 500 and r.json() == {"detail": "internal server error", "request_id": "req-boom-1"}
     assert ok.status_code == 200  # the service carries on
-    errors = [rec for rec in caplog.records if rec.levelno >= logging.ERROR and getattr(rec, "request_id", None) == "req-boom-1"]
+    errors = [rec for rec in caplog.records
+              if rec.levelno >= logging.ERROR and getattr(rec, "request_id", None) == "req-boom-1"]
     assert errors and any(rec.exc_info and rec.exc_info[0] is ZeroDivisionError for rec in errors)
 
 
@@ -311,7 +321,8 @@ async def test_a_stage_fault_is_a_500_naming_the_stage_and_the_request_id(make_p
     failed = [rec for rec in caplog.records if getattr(rec, "event", None) == "stage_failed"]
     assert [(rec.levelno, rec.request_id, rec.stage) for rec in failed] == [(logging.ERROR, f"req-{stage}-1", stage)]
     assert failed[0].exc_info and isinstance(failed[0].exc_info[1].__cause__, ValueError)  # the traceback, logged
-    access = [rec for rec in caplog.records if rec.name == "adloom.access" and getattr(rec, "request_id", None) == f"req-{stage}-1"]
+    access = [rec for rec in caplog.records
+              if rec.name == "adloom.access" and getattr(rec, "request_id", None) == f"req-{stage}-1"]
     assert access and access[0].failed_stage == stage
 
 
@@ -380,7 +391,8 @@ async def test_redis_cache_shared_and_redis_down_still_200(make_pipeline, app_fa
         ready = await client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["cache"]["redis"] == "down"
         after = await metrics(client)
-        assert sample(after, "adloom_embedding_cache_total", result="error") > sample(before, "adloom_embedding_cache_total", result="error")
+        assert sample(after, "adloom_embedding_cache_total", result="error") > \
+            sample(before, "adloom_embedding_cache_total", result="error")
 
 
 # ----------------------------------------------------------------- batching, real server
@@ -442,8 +454,10 @@ async def test_32_concurrent_requests_are_batched(server, body):
     lat = sorted(d for _, d in results)
     means = {}
     for stage in ("encode", "generate", "score"):
-        n = sample(after, "adloom_batch_size_count", stage=stage) - sample(before, "adloom_batch_size_count", stage=stage)
-        total = sample(after, "adloom_batch_size_sum", stage=stage) - sample(before, "adloom_batch_size_sum", stage=stage)
+        n = sample(after, "adloom_batch_size_count", stage=stage) - \
+            sample(before, "adloom_batch_size_count", stage=stage)
+        total = sample(after, "adloom_batch_size_sum", stage=stage) - \
+            sample(before, "adloom_batch_size_sum", stage=stage)
         means[stage] = total / n
     print(f"\nlatency c=1: median {statistics.median(single) * 1000:.0f} ms; c=32: p50 {lat[15] * 1000:.0f} ms, "
           f"max {lat[-1] * 1000:.0f} ms, {32 / wall:.1f} req/s; mean batch size {means}")
