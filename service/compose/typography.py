@@ -13,8 +13,10 @@ then measured exactly, so the fit never overflows its box.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
+import struct
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -69,6 +71,8 @@ _SCRIPT_FILES = {  # (bold, regular) candidates for the non-CJK fallbacks
 }
 _RTL_SCRIPTS = ("arabic", "hebrew")
 
+log = logging.getLogger("adloom.fonts")
+
 
 class FontNotFoundError(RuntimeError):
     """No usable font file could be found for a family."""
@@ -99,12 +103,10 @@ def _font_index() -> dict[str, str]:
     return found
 
 
-def _find_file(names) -> str | None:
+def _find_files(names) -> list[str]:
+    """Paths of the candidate file names that are installed, in preference order."""
     idx = _font_index()
-    for n in names:
-        if n in idx:
-            return idx[n]
-    return None
+    return [idx[n] for n in names if n in idx]
 
 
 @functools.lru_cache(maxsize=32)
@@ -121,30 +123,58 @@ def _fc_match(pattern: str) -> tuple[str, int] | None:
         return None
 
 
-def _face_name(path: str, index: int) -> str:
-    try:
-        return ImageFont.truetype(path, 12, index=index).getname()[0] + (
-            " Bold" if "bold" in os.path.basename(path).lower() else ""
-        )
-    except OSError:
-        return os.path.basename(path)
+def _parse_errors() -> tuple[type[Exception], ...]:
+    """What reading a corrupt, truncated or unreadable font file raises.
+
+    fontTools: TTLibError for a bad header or table, struct.error for truncated data, KeyError for a
+    missing table, AssertionError/IndexError/ValueError for inconsistent table data; OSError from the OS.
+    """
+    from fontTools.ttLib import TTLibError
+
+    return (OSError, EOFError, struct.error, TTLibError, KeyError, IndexError, ValueError, AssertionError)
+
+
+def _warn_unparsable(path: str, err: Exception, fallback: str) -> None:
+    log.warning("font file %s could not be parsed (%s: %s); %s", path, type(err).__name__, err, fallback)
+
+
+def _load_face(path: str, index: int = 0, rtl: bool = False) -> Face | None:
+    """The face at index in the file, or None (with a warning) when FreeType cannot open it."""
+    try:  # FreeTypeFont, not truetype(): that would quietly load a file of the same name from another directory
+        name = ImageFont.FreeTypeFont(path, 12, index=index).getname()[0]
+    except OSError as e:  # what Pillow raises for a file it cannot read or parse
+        _warn_unparsable(path, e, "this face is skipped")
+        return None
+    return Face(path, index, name + (" Bold" if "bold" in os.path.basename(path).lower() else ""), rtl)
+
+
+def _first_face(names, region: str | None = None, rtl: bool = False) -> Face | None:
+    """The first installed candidate that opens; in a .ttc, the face for ``region`` (else its first)."""
+    for path in _find_files(names):
+        index = _ttc_regions(path).get(region, 0) if region and path.endswith(".ttc") else 0
+        face = _load_face(path, index, rtl)
+        if face is not None:
+            return face
+    return None
 
 
 @functools.lru_cache(maxsize=16)
 def primary_face(family: str, weight: str) -> Face:
-    """The family's own face; FontNotFoundError naming the packages to install if there is none."""
+    """The family's own face; FontNotFoundError naming the packages to install if there is none.
+
+    A candidate file that does not open is skipped with a warning, so the next one (or fc-match's) is used.
+    """
     check_family(family)
-    path = _find_file(_FAMILY_FILES[(family, weight)])
-    index = 0
-    if path is None:
+    face = _first_face(_FAMILY_FILES[(family, weight)])
+    if face is None:
         hit = _fc_match(f"{_FC_PATTERNS[family]}:{'bold' if weight == 'bold' else 'regular'}")
-        if hit is None:
-            raise FontNotFoundError(
-                f"no font found for family {family!r} ({weight}): install fonts-noto-core or "
-                f"fonts-dejavu-core, or put .ttf files in {BUNDLED_FONT_DIR}"
-            )
-        path, index = hit
-    return Face(path, index, _face_name(path, index))
+        face = _load_face(*hit) if hit is not None else None
+    if face is None:
+        raise FontNotFoundError(
+            f"no usable font found for family {family!r} ({weight}): install fonts-noto-core or "
+            f"fonts-dejavu-core, or put .ttf files in {BUNDLED_FONT_DIR}"
+        )
+    return face
 
 
 def check_family(family: str) -> None:
@@ -154,7 +184,11 @@ def check_family(family: str) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _ttc_regions(path: str) -> dict[str, int]:
-    """Region tag (JP/KR/SC/TC/HK) -> index inside a Noto CJK collection, read from its names."""
+    """Region tag (JP/KR/SC/TC/HK) -> index inside a Noto CJK collection, read from its names.
+
+    A collection that fails to parse gives the regions read until then (a warning names the file);
+    callers use the collection's first face for the others.
+    """
     from fontTools.ttLib import TTCollection
 
     regions: dict[str, int] = {}
@@ -167,8 +201,8 @@ def _ttc_regions(path: str) -> dict[str, int]:
             for tag in ("JP", "KR", "SC", "TC", "HK"):
                 if name.endswith(" " + tag):
                     regions.setdefault(tag, i)
-    except Exception:
-        pass
+    except _parse_errors() as e:
+        _warn_unparsable(path, e, f"using its first face for the regions it did not name (found: {sorted(regions)})")
     return regions
 
 
@@ -195,27 +229,31 @@ def cjk_region(locale: str, text: str = "") -> str:
 def font_stack(family: str, weight: str, region: str = "SC") -> tuple[Face, ...]:
     """Primary face then fallbacks, in the order characters are looked up."""
     faces = [primary_face(family, weight)]
-    cjk_family = "serif" if family == "serif" else "sans"
-    path = _find_file(_CJK_FILES[(cjk_family, weight)])
-    if path:
-        idx = _ttc_regions(path).get(region, 0) if path.endswith(".ttc") else 0
-        faces.append(Face(path, idx, _face_name(path, idx)))
+    cjk = _first_face(_CJK_FILES[("serif" if family == "serif" else "sans", weight)], region=region)
+    if cjk is not None:
+        faces.append(cjk)
     for script, (bold, regular) in _SCRIPT_FILES.items():
-        p = _find_file(bold if weight == "bold" else regular) or _find_file(regular)
-        if p and all(f.path != p for f in faces):
-            faces.append(Face(p, 0, _face_name(p, 0), rtl=script in _RTL_SCRIPTS))
+        rtl = script in _RTL_SCRIPTS
+        face = _first_face(bold if weight == "bold" else regular, rtl=rtl) or _first_face(regular, rtl=rtl)
+        if face is not None and all(f.path != face.path for f in faces):
+            faces.append(face)
     return tuple(faces)
 
 
 @functools.lru_cache(maxsize=64)
 def cmap(face: Face) -> frozenset[int]:
-    """Code points a face has glyphs for (its best cmap)."""
+    """Code points a face has glyphs for (its best cmap).
+
+    A file whose cmap cannot be read maps nothing (a warning names it): its characters are set in the
+    stack's other faces, or dropped when none has them.
+    """
     from fontTools.ttLib import TTFont
 
     try:
         font = TTFont(face.path, fontNumber=face.index, lazy=True)
         return frozenset((font.getBestCmap() or {}).keys())
-    except Exception:
+    except _parse_errors() as e:
+        _warn_unparsable(face.path, e, f"no characters are set in {face.name!r}; the fallback faces take them")
         return frozenset()
 
 

@@ -1,3 +1,6 @@
+import logging
+import os
+
 import numpy as np
 import pytest
 
@@ -109,11 +112,49 @@ def test_families_and_unknown_family():
 
 def test_missing_fonts_fail_with_a_clear_message(monkeypatch):
     ty.primary_face.cache_clear()
-    monkeypatch.setattr(ty, "_find_file", lambda names: None)
+    monkeypatch.setattr(ty, "_find_files", lambda names: [])
     monkeypatch.setattr(ty, "_fc_match", lambda pattern: None)
     try:
         with pytest.raises(FontNotFoundError, match="fonts-noto-core"):
             ty.primary_face("sans", "bold")
+    finally:
+        monkeypatch.undo()
+        ty.primary_face.cache_clear()
+
+
+def _corrupt_font(tmp_path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(b"ttcf" + os.urandom(64) if name.endswith(".ttc") else os.urandom(2048))
+    return str(path)
+
+
+def test_a_corrupt_collection_is_logged_and_gives_no_regions(tmp_path, caplog):
+    path = _corrupt_font(tmp_path, "NotoSansCJK-Bold.ttc")
+    with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
+        assert ty._ttc_regions(path) == {}
+    assert any(path in r.getMessage() and "could not be parsed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_corrupt_font_maps_nothing_with_a_warning(tmp_path, caplog):
+    path = _corrupt_font(tmp_path, "Broken.ttf")
+    with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
+        assert cmap(ty.Face(path, 0, "Broken")) == frozenset()
+    assert any(path in r.getMessage() and "fallback faces" in r.getMessage() for r in caplog.records)
+
+
+# NotoSans-Bold.ttf is also installed: Pillow's truetype() would quietly open that one instead of the corrupt file.
+@pytest.mark.parametrize("name", ["NotoSans-Bold.ttf", "Corrupt.ttf"])
+def test_a_corrupt_primary_font_is_skipped_for_the_next_candidate(tmp_path, monkeypatch, caplog, name):
+    path = _corrupt_font(tmp_path, name)
+    index = dict(ty._font_index(), **{"NotoSans-Bold.ttf": path})
+    ty.primary_face.cache_clear()
+    monkeypatch.setattr(ty, "_font_index", lambda: index)
+    try:
+        with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
+            face = ty.primary_face("sans", "bold")
+        assert face.path != path
+        assert renderable("Sale today", (face,)) == "Sale today"
+        assert any(path in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
     finally:
         monkeypatch.undo()
         ty.primary_face.cache_clear()
