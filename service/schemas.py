@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from service.compose.sizes import NAMED_SIZES, parse_size
+from service.compose.typography import FontFamily
 from service.formats import ENCODE_FORMATS
 
 MAX_SEED = 2**31 - 1
@@ -27,7 +28,6 @@ HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # BCP-47-ish: a 2-3 letter language, then subtags (script, region, variant) of 2-8 alphanumerics.
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
 
-FONTS = ("sans", "serif", "display", "mono")
 ImageFormat = Literal[ENCODE_FORMATS]  # type: ignore[valid-type]  # ("png", "webp", "jpeg")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
@@ -89,7 +89,7 @@ class Brand(_Strict):
     colors: list[str] = Field(default_factory=list, max_length=6,
                               description="Brand colours as #RRGGBB, most important first.",
                               examples=[["#0A2540", "#FFB000"]])
-    font: Literal["sans", "serif", "display", "mono"] = Field("sans", description="Font family of the copy.")
+    font: FontFamily = Field("sans", description="Font family of the copy.")
 
     @field_validator("colors")
     @classmethod

@@ -21,11 +21,12 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from PIL import Image, ImageDraw, ImageFont, features
+from PIL import ImageDraw, ImageFont, features
 
-FONT_FAMILIES = ("sans", "serif", "display", "mono")
+FontFamily = Literal["sans", "serif", "display", "mono"]  # the one list of families (schemas.Brand.font uses it)
+FONT_FAMILIES: tuple[str, ...] = get_args(FontFamily)
 WEIGHTS = ("regular", "bold")
 ELLIPSIS = "…"
 Breaks = Literal["none", "hyphenate", "any"]  # what wrapping does with a word wider than the line (TextSetter.wrap)
@@ -586,14 +587,3 @@ def setter(family: str, weight: str, region: str = "SC") -> TextSetter:
     """Shared TextSetter per stack so width caches survive across creatives."""
     return TextSetter(font_stack(family, weight, region))
 
-
-def glyph_coverage(face: Face, text: str) -> bool:
-    """True when every non-space character of text has a glyph in face."""
-    m = cmap(face)
-    return all(ord(c) in m for c in text if not c.isspace())
-
-
-def render_mask(size: tuple[int, int], draw_fn) -> Image.Image:
-    mask = Image.new("L", size, 0)
-    draw_fn(ImageDraw.Draw(mask))
-    return mask
