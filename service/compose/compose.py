@@ -23,7 +23,8 @@ from .palette import (
 from .price import discount_percent, format_discount, format_price
 from .product import ProductAsset, resized, drop_shadow, place_product, prepare_logo, prepare_product, rounded_mask
 from .report import (
-    AA_NORMAL, composition_score, count_overlaps, legibility_score, min_contrast_ratio, luminance_map, mean_under_glyphs,
+    AA_NORMAL, composition_score, count_overlaps, legibility_score, min_contrast_ratio, luminance_map,
+    mean_under_glyphs,
 )
 from .sizes import aspect_class
 from .typography import TextSetter, check_family, cjk_region, clean_text, hyphen_lang, renderable, runs, setter
@@ -80,7 +81,8 @@ def compose_creative(
     if content.product_image is not None and plan.product is not None:
         asset = prepare_product(content.product_image)
         rect = _floating_product_rect(plan, placed) if plan.float_product else plan.product
-        product_box = place_product(canvas, asset, _int_rect(rect), shadow_color=mix(palette.panel_dark, (0, 0, 0), 0.6),
+        product_box = place_product(canvas, asset, _int_rect(rect),
+                                    shadow_color=mix(palette.panel_dark, (0, 0, 0), 0.6),
                                     glow_color=palette.panel_light, shade_color=palette.panel_dark)
     for p in placed:
         if p.role == "logo" and logo is not None:
@@ -255,7 +257,8 @@ def _place_logo(canvas: Image.Image, logo: ProductAsset, box: Rect, palette: Pal
     if logo.kind != "card" and contrast_ratio(ink, under) < 2.0:
         plate = WHITE if contrast_ratio(ink, WHITE) >= contrast_ratio(ink, palette.panel_dark) else palette.panel_dark
         pad = max(2, int(h * 0.22))
-        canvas.paste(plate, (x - pad, y - pad, x + w + pad, y + h + pad), rounded_mask(w + 2 * pad, h + 2 * pad, pad * 1.2))
+        canvas.paste(plate, (x - pad, y - pad, x + w + pad, y + h + pad),
+                     rounded_mask(w + 2 * pad, h + 2 * pad, pad * 1.2))
     if logo.kind == "card":
         canvas.paste(img.convert("RGB"), (x, y), rounded_mask(w, h, min(w, h) * 0.12))
     else:
@@ -318,7 +321,8 @@ def _passes(color: RGB, stats) -> bool:
 
 
 def _inks(palette: Palette, mean) -> list[RGB]:
-    ink = palette.ink_light if contrast_ratio(palette.ink_light, mean) >= contrast_ratio(palette.ink_dark, mean) else palette.ink_dark
+    light_wins = contrast_ratio(palette.ink_light, mean) >= contrast_ratio(palette.ink_dark, mean)
+    ink = palette.ink_light if light_wins else palette.ink_dark
     other = palette.ink_dark if ink == palette.ink_light else palette.ink_light
     return [ink, (255, 255, 255), (0, 0, 0), other]
 
@@ -406,7 +410,8 @@ def _floating_product_rect(plan: Plan, placed: list[Placed]) -> Rect:
     return Rect(left + align_offset("center", right - left, width), r.y, width, r.h)
 
 
-def _paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], palette: Palette, glyph_map: dict) -> dict[int, tuple[RGB, float, _Glyphs]]:
+def _paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], palette: Palette,
+                                 glyph_map: dict) -> dict[int, tuple[RGB, float, _Glyphs]]:
     for p in placed:
         if p.role not in ("cta", "discount"):
             continue
@@ -443,7 +448,8 @@ def _draw_text(canvas: Image.Image, placed: list[Placed], colors) -> None:
 
 # --------------------------------------------------------------------------- report
 
-_ORDER = {r: i for i, r in enumerate(("product", "logo", "brand", "headline", "subline", "price", "original_price", "discount", "cta"))}
+_ORDER = {r: i for i, r in enumerate(
+    ("product", "logo", "brand", "headline", "subline", "price", "original_price", "discount", "cta"))}
 
 
 def _face_name(p: Placed) -> str | None:
@@ -464,11 +470,13 @@ def _box(r: Rect) -> list[int]:
 def _finish(canvas, background, placed, colors, product_box, fits, plan) -> ComposedCreative:
     elements: list[dict] = []
     if product_box is not None and product_box[2] > 0:
-        elements.append({"type": "product", "text": None, "box": product_box, "font": None, "size_px": None, "color": None})
+        elements.append({"type": "product", "text": None, "box": product_box, "font": None, "size_px": None,
+                         "color": None})
     contrasts: list[float | None] = []
     for i, p in enumerate(placed):
         if p.role == "logo":
-            elements.append({"type": "logo", "text": None, "box": _box(p.box), "font": None, "size_px": None, "color": None})
+            elements.append({"type": "logo", "text": None, "box": _box(p.box), "font": None, "size_px": None,
+                             "color": None})
             continue
         if i not in colors:
             continue  # no glyph reached the canvas: nothing was drawn, nothing to report
@@ -486,7 +494,8 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan) -> Comp
         background=background,
         elements=elements,
         checks={"min_contrast_ratio": min_contrast, "text_truncated": truncated, "overlaps": overlaps},
-        scores={"legibility": round(legibility_score(min_contrast), 4), "composition": composition_score(overlaps, truncated)},
+        scores={"legibility": round(legibility_score(min_contrast), 4),
+                "composition": composition_score(overlaps, truncated)},
         layout=plan.name,
     )
 

@@ -120,7 +120,8 @@ def packshot_mug() -> Image.Image:
 def packshot_shoe() -> Image.Image:
     img, d = _canvas()
     c = (40, 120, 220)
-    d.polygon([(90, 400), (120, 300), (250, 250), (330, 200), (380, 230), (430, 320), (520, 350), (530, 420), (90, 430)], fill=c)
+    d.polygon([(90, 400), (120, 300), (250, 250), (330, 200), (380, 230), (430, 320), (520, 350), (530, 420),
+               (90, 430)], fill=c)
     d.rectangle((85, 420, 535, 450), fill=(240, 240, 240))
     d.rectangle((85, 446, 535, 460), fill=(60, 60, 60))
     for i in range(4):
@@ -150,7 +151,8 @@ def photo_keyboard() -> Image.Image:
     d.rounded_rectangle((80, 150, 560, 350), 18, fill=(45, 48, 56))
     for r in range(5):
         for k in range(13):
-            d.rounded_rectangle((100 + k * 35, 165 + r * 36, 128 + k * 35, 193 + r * 36), 5, fill=(230, 230, 225) if (r + k) % 5 else (240, 120, 60))
+            d.rounded_rectangle((100 + k * 35, 165 + r * 36, 128 + k * 35, 193 + r * 36), 5,
+                                fill=(230, 230, 225) if (r + k) % 5 else (240, 120, 60))
     return img
 
 
@@ -182,7 +184,8 @@ def demo_products() -> list[DemoProduct]:
             brand_colors=["#0A2540", "#FFB000"], product_image=packshot_dress())),
         DemoProduct("red festive gold bokeh", CreativeContent(
             headline="一件时尚的红色连衣裙", subline="轻盈面料，四季皆宜。", cta="立即购买",
-            price=299, original_price=399, currency="CNY", locale="zh-CN", product_image=packshot_dress((210, 30, 45)))),
+            price=299, original_price=399, currency="CNY", locale="zh-CN",
+            product_image=packshot_dress((210, 30, 45)))),
         DemoProduct("night blue tech waves", CreativeContent(
             headline="Kabellose Kopfhörer mit Geräuschunterdrückung", subline="30 Stunden Akku, faltbar.",
             cta="Jetzt kaufen", price=129.99, original_price=179.99, currency="EUR", locale="de-DE",
@@ -237,7 +240,8 @@ def render_gallery(visual_fn: Callable[[str, int], Image.Image], out_path: str |
     head = 56
     sheet = Image.new("RGB", (sheet_w, head + len(products) * (row_h + g) + g), (236, 238, 242))
     _draw_caption(sheet, (g, 10), [("adloom composition gallery", 20, (30, 34, 44)),
-                                   ("half_page, medium_rectangle, square (shown at 404 px), leaderboard", 12, (110, 116, 128))])
+                                   ("half_page, medium_rectangle, square (shown at 404 px), leaderboard", 12,
+                                    (110, 116, 128))])
     for r, prod in enumerate(products):
         visual = visual_fn(prod.prompt, r)
         y = head + r * (row_h + g)
@@ -252,7 +256,8 @@ def render_gallery(visual_fn: Callable[[str, int], Image.Image], out_path: str |
             img = out.image if disp is None else out.image.resize(disp, Image.Resampling.LANCZOS)
             sheet.paste(img, pos)
         c = prod.content
-        money = f"{c.currency} {c.price:g}" + (f" (was {c.original_price:g})" if c.original_price else "") if c.price else "no price"
+        was = f" (was {c.original_price:g})" if c.original_price else ""
+        money = f"{c.currency} {c.price:g}{was}" if c.price else "no price"
         _draw_caption(sheet, (x1, y + 250 + 10), [
             (c.headline if len(c.headline) <= 34 else c.headline[:33] + "…", 15, (30, 34, 44)),
             (f"{c.locale} · {money} · font {c.font}", 12, (90, 96, 108)),

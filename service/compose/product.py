@@ -60,7 +60,8 @@ def _prepare(img: Image.Image) -> ProductAsset:
     work = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if "A" in img.getbands() else "RGB")
     if max(work.size) > WORK_SIDE:
         scale = WORK_SIDE / max(work.size)
-        work = work.resize((max(1, round(work.width * scale)), max(1, round(work.height * scale))), Image.Resampling.LANCZOS)
+        work = work.resize((max(1, round(work.width * scale)), max(1, round(work.height * scale))),
+                           Image.Resampling.LANCZOS)
     if work.mode == "RGBA":
         alpha = np.asarray(work.getchannel("A"))
         if (alpha < 250).mean() > 0.01:
@@ -176,7 +177,8 @@ def fit_inside(src_w: int, src_h: int, box_w: float, box_h: float) -> tuple[int,
     return max(1, int(src_w * scale)), max(1, int(src_h * scale))
 
 
-def drop_shadow(canvas: Image.Image, alpha: Image.Image, x: int, y: int, *, strength: float, blur: float, dy: float, color=(0, 0, 0)) -> None:
+def drop_shadow(canvas: Image.Image, alpha: Image.Image, x: int, y: int, *, strength: float, blur: float, dy: float,
+                color=(0, 0, 0)) -> None:
     """Paint a soft shadow of ``alpha`` (placed at x, y) onto canvas, offset down by dy."""
     if strength <= 0:
         return
@@ -243,12 +245,14 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
     img = resized(asset, w, h)
     if asset.kind == "card":
         mask = rounded_mask(w, h, radius=max(3, min(w, h) * 0.06))
-        drop_shadow(canvas, mask, x, y, strength=0.35, blur=max(2, min(w, h) * 0.04), dy=max(1, h * 0.02), color=shadow_color)
+        drop_shadow(canvas, mask, x, y, strength=0.35, blur=max(2, min(w, h) * 0.04), dy=max(1, h * 0.02),
+                    color=shadow_color)
         canvas.paste(img.convert("RGB"), (x, y), mask)
     else:
         a = img.getchannel("A")
         _spotlight(canvas, img, x, y, glow_color, shade_color)
-        drop_shadow(canvas, a, x, y, strength=0.30, blur=max(1.5, min(w, h) * 0.035), dy=max(1, h * 0.025), color=shadow_color)
+        drop_shadow(canvas, a, x, y, strength=0.30, blur=max(1.5, min(w, h) * 0.035), dy=max(1, h * 0.025),
+                    color=shadow_color)
         canvas.paste(img.convert("RGB"), (x, y), a)
     return [x, y, w, h]
 

@@ -63,7 +63,8 @@ _CJK_FILES = {
     ("serif", "regular"): ("NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.ttc"),
 }
 _SCRIPT_FILES = {  # (bold, regular) candidates for the non-CJK fallbacks
-    "arabic": (("NotoSansArabic-Bold.ttf", "NotoKufiArabic-Bold.ttf"), ("NotoSansArabic-Regular.ttf", "NotoNaskhArabic-Regular.ttf")),
+    "arabic": (("NotoSansArabic-Bold.ttf", "NotoKufiArabic-Bold.ttf"),
+               ("NotoSansArabic-Regular.ttf", "NotoNaskhArabic-Regular.ttf")),
     "hebrew": (("NotoSansHebrew-Bold.ttf",), ("NotoSansHebrew-Regular.ttf",)),
     "thai": (("NotoSansThai-Bold.ttf",), ("NotoSansThai-Regular.ttf",)),
     "devanagari": (("NotoSansDevanagari-Bold.ttf",), ("NotoSansDevanagari-Regular.ttf",)),
@@ -525,7 +526,8 @@ class TextSetter:
         """
         return _wrap(text, max_w, lambda s: self.width(s, px), breaks, lang)
 
-    def wrap_balanced(self, text: str, px: int, max_w: float, breaks: Breaks = "any", lang: str = "en_US") -> list[str] | None:
+    def wrap_balanced(self, text: str, px: int, max_w: float, breaks: Breaks = "any",
+                      lang: str = "en_US") -> list[str] | None:
         """Same line count as ``wrap`` but lines of even length (no lonely last word)."""
         lines = self.wrap(text, px, max_w, breaks, lang)
         if not lines or len(lines) < 2:

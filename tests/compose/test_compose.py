@@ -91,7 +91,8 @@ def test_truncation_is_reported_only_when_impossible(visual, content):
 
 
 def test_cjk_headline_renders_real_glyphs(visual):
-    content = CreativeContent(headline="一件时尚的红色连衣裙", price=299, currency="CNY", locale="zh-CN", cta="立即购买")
+    content = CreativeContent(headline="一件时尚的红色连衣裙", price=299, currency="CNY", locale="zh-CN",
+                              cta="立即购买")
     out = compose_creative(visual, content, 300, 250)
     head = _by_type(out, "headline")[0]
     assert head["text"] == "一件时尚的红色连衣裙" and "CJK SC" in head["font"]
@@ -149,7 +150,8 @@ def test_brand_colours_are_used_where_legible(visual):
 
 
 def test_price_block_is_localised_with_strike_and_badge(visual):
-    content = CreativeContent(headline="Kopfhörer", price=39.9, original_price=59.9, currency="EUR", locale="de-DE", cta="Jetzt kaufen")
+    content = CreativeContent(headline="Kopfhörer", price=39.9, original_price=59.9, currency="EUR", locale="de-DE",
+                              cta="Jetzt kaufen")
     out = compose_creative(visual, content, 1080, 1080)
     assert _by_type(out, "price")[0]["text"] == "39,90\xa0€"
     assert _by_type(out, "original_price")[0]["text"] == "59,90\xa0€"
@@ -173,7 +175,8 @@ HOSTILE = ["x", " . ", "🎉🎉🎉", "Sale 🎉 today", "مرحبا بالعا
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("size", [(300, 250), (320, 50), (160, 600)])
 def test_any_validated_text_never_raises(text, size, visual):
-    content = CreativeContent(headline=text, subline=text * 3, cta=text[:40], brand_name=text[:30], price=1e9, original_price=2e9, currency="XYZ", locale="ar-EG")
+    content = CreativeContent(headline=text, subline=text * 3, cta=text[:40], brand_name=text[:30], price=1e9,
+                              original_price=2e9, currency="XYZ", locale="ar-EG")
     out = compose_creative(visual, content, *size, variant=len(text) % 6)
     assert out.image.size == size
 
@@ -260,7 +263,8 @@ def test_ocr_reads_back_headline_price_and_cta():
         assert out.checks["overlaps"] == 0, (name, out.layout)
         assert out.checks["min_contrast_ratio"] >= 4.5, (name, out.layout, out.checks)
         assert not out.checks["text_truncated"], (name, out.layout)
-        for kind, truth in (("headline", content.headline), ("price", _by_type(out, "price")[0]["text"]), ("cta", content.cta)):
+        truths = (("headline", content.headline), ("price", _by_type(out, "price")[0]["text"]), ("cta", content.cta))
+        for kind, truth in truths:
             e = _by_type(out, kind)[0]
             assert e["text"] == truth
             got = _ocr_element(pytesseract, out.image, e)
@@ -285,7 +289,8 @@ def test_busy_visual_gets_underlays_so_text_stays_legible(size):
     yy, xx = np.mgrid[0:64, 0:64]
     checker = (((xx // 4) + (yy // 4)) % 2 * 255).astype(np.uint8)
     visual = Image.fromarray(np.dstack([checker] * 3))
-    content = CreativeContent(headline="Bold stripes tee", subline="Cotton, unisex.", price=19.99, currency="USD", brand_name="Acme")
+    content = CreativeContent(headline="Bold stripes tee", subline="Cotton, unisex.", price=19.99, currency="USD",
+                              brand_name="Acme")
     for variant in range(3):
         out = compose_creative(visual, content, *size, variant=variant)
         assert out.checks["min_contrast_ratio"] >= 4.5
@@ -300,5 +305,6 @@ def test_busy_visual_gets_underlays_so_text_stays_legible(size):
             patch = bg[y:y + h, x:x + w].reshape(-1, 3).astype(float)
             lum = np.array([relative_luminance(tuple(p)) for p in patch[:: max(1, len(patch) // 400)]])
             ink = relative_luminance(parse_hex(e["color"]))
-            worst = min(contrast_from_luminance(ink, np.percentile(lum, 5)), contrast_from_luminance(ink, np.percentile(lum, 95)))
+            worst = min(contrast_from_luminance(ink, np.percentile(lum, 5)),
+                        contrast_from_luminance(ink, np.percentile(lum, 95)))
             assert worst >= 2.5, (out.layout, e)  # even the worst 5% of pixels behind the text

@@ -26,7 +26,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares width x height but carries almost no pixel data (a bomb's header)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _chunk(b"IEND", b"")
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + _chunk(b"IEND", b""))
 
 
 def _status(data: bytes, **kw) -> int:
@@ -49,7 +50,8 @@ def test_too_many_bytes_is_413():
     assert _status(data, max_bytes=len(data) - 1) == 413
 
 
-@pytest.mark.parametrize("data", [b"", b"hello world", b"GIF89a" + b"\x00" * 10, b"\x89PNG\r\n\x1a\n garbage", b"\xff\xd8\xff\xe0 broken jpeg"])
+@pytest.mark.parametrize("data", [b"", b"hello world", b"GIF89a" + b"\x00" * 10, b"\x89PNG\r\n\x1a\n garbage",
+                                  b"\xff\xd8\xff\xe0 broken jpeg"])
 def test_wrong_magic_or_garbage_is_400(data):
     assert _status(data) == 400
 
@@ -174,7 +176,8 @@ def test_exif_rotated_jpeg_is_upright():
     assert bottom[2] > 200 and bottom[0] < 60
 
 
-@pytest.mark.parametrize("fmt,magic", [("png", b"\x89PNG"), ("webp", b"RIFF"), ("jpeg", b"\xff\xd8"), ("jpg", b"\xff\xd8")])
+@pytest.mark.parametrize("fmt,magic", [("png", b"\x89PNG"), ("webp", b"RIFF"), ("jpeg", b"\xff\xd8"),
+                                       ("jpg", b"\xff\xd8")])
 def test_encode_roundtrip(fmt, magic):
     img = Image.new("RGB", (30, 20), (10, 200, 30))
     data = encode_image(img, fmt)

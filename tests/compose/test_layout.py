@@ -7,9 +7,13 @@ from service.compose.sizes import NAMED_SIZES, aspect_class
 from service.compose.typography import setter
 
 
-def _copy(headline="Linen summer dress", subline="Breezy, breathable linen. Free returns within 30 days.", **kw) -> Copy:
+SUBLINE = "Breezy, breathable linen. Free returns within 30 days."
+
+
+def _copy(headline="Linen summer dress", subline=SUBLINE, **kw) -> Copy:
     base = dict(headline=headline, subline=subline, cta="Shop now", price="$39.90", original_price="$59.90",
-                discount="-33%", brand="Acme", logo_aspect=0.0, bold=setter("sans", "bold"), regular=setter("sans", "regular"))
+                discount="-33%", brand="Acme", logo_aspect=0.0, bold=setter("sans", "bold"),
+                regular=setter("sans", "regular"))
     base.update(kw)
     return Copy(**base)
 
@@ -54,7 +58,8 @@ def test_fit_uses_the_largest_size_and_keeps_the_hierarchy():
     stack = Stack(Rect(0, 0, 260, 220), ("brand", "headline", "subline", "price", "cta"))
     fit = fit_stack(stack, _copy(), 30)
     by = {p.role: p for p in fit.placed}
-    assert not fit.truncated and set(by) >= {"brand", "headline", "subline", "price", "original_price", "discount", "cta"}
+    assert not fit.truncated
+    assert set(by) >= {"brand", "headline", "subline", "price", "original_price", "discount", "cta"}
     assert by["headline"].px > by["price"].px > by["subline"].px
     assert by["cta"].px <= by["price"].px
     bottom = max(p.box.bottom for p in fit.placed)

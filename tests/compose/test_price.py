@@ -21,7 +21,8 @@ def test_jpy_has_no_decimals_and_bad_input_degrades():
     assert babel_locale("zh-Hans-CN").language == "zh"
 
 
-@pytest.mark.parametrize("price,orig,pct", [(40, 60, 33), (39.9, 59.9, 33), (10, 10, None), (12, 10, None), (5, None, None), (0, 10, 100), (10, 0, None)])
+@pytest.mark.parametrize("price,orig,pct", [(40, 60, 33), (39.9, 59.9, 33), (10, 10, None), (12, 10, None),
+                                            (5, None, None), (0, 10, 100), (10, 0, None)])
 def test_discount(price, orig, pct):
     assert discount_percent(price, orig) == pct
 

@@ -43,7 +43,8 @@ def test_cutout_asset_has_no_white_halo():
     # Edge pixels were un-mixed from the white: they stay red-ish rather than pink/white.
     assert (rgba[..., 1][edge] < 150).mean() > 0.9
     h, w = truth.shape
-    assert abs(asset.image.width - (0.5 * w)) <= 8 and abs(asset.image.height - (0.65 * h)) <= 8  # cropped to the product
+    # cropped to the product
+    assert abs(asset.image.width - (0.5 * w)) <= 8 and abs(asset.image.height - (0.65 * h)) <= 8
 
 
 def test_enclosed_background_hole_is_removed():

@@ -19,7 +19,8 @@ def test_parse_named(name):
     assert parse_size(name) == Size(name, *DESIGN_SIZES[name])
 
 
-@pytest.mark.parametrize("spec,expected", [("300x250", (300, 250)), ("32X2048", (32, 2048)), (" 1200 x 628 ", (1200, 628))])
+@pytest.mark.parametrize("spec,expected", [("300x250", (300, 250)), ("32X2048", (32, 2048)),
+                                           (" 1200 x 628 ", (1200, 628))])
 def test_parse_custom(spec, expected):
     s = parse_size(spec)
     assert (s.width, s.height) == expected

@@ -38,8 +38,10 @@ def test_the_tofu_check_would_catch_a_latin_font():
     assert np.array_equal(_glyph(latin, "一"), _glyph(latin, NOT_A_GLYPH))
 
 
-@pytest.mark.parametrize("locale,text,region", [("ja-JP", "", "JP"), ("zh-CN", "", "SC"), ("zh-TW", "", "TC"), ("ko-KR", "", "KR"),
-                                               ("en-US", "ランニング", "JP"), ("en-US", "한국어", "KR"), ("de-DE", "", "SC")])
+@pytest.mark.parametrize("locale,text,region", [
+    ("ja-JP", "", "JP"), ("zh-CN", "", "SC"), ("zh-TW", "", "TC"), ("ko-KR", "", "KR"),
+    ("en-US", "ランニング", "JP"), ("en-US", "한국어", "KR"), ("de-DE", "", "SC"),
+])
 def test_cjk_region(locale, text, region):
     assert cjk_region(locale, text) == region
 
@@ -94,7 +96,8 @@ def test_scripts_get_their_faces_and_direction():
     assert len(ar) == 1 and "Arabic" in stack[ar[0][0]].name and stack[ar[0][0]].rtl
     assert is_rtl("خصم 50%") and is_rtl("שלום") and not is_rtl("50% off خصم")
     mixed = runs("Linen 连衣裙 dress", stack)
-    assert [stack[fi].name.split()[2] if "CJK" in stack[fi].name else "Latin" for fi, _ in mixed] == ["Latin", "CJK", "Latin"]
+    scripts = [stack[fi].name.split()[2] if "CJK" in stack[fi].name else "Latin" for fi, _ in mixed]
+    assert scripts == ["Latin", "CJK", "Latin"]
 
 
 def test_clean_text():
