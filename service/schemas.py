@@ -51,13 +51,16 @@ class _Strict(BaseModel):
 class Product(_Strict):
     title: str = Field(..., min_length=1, max_length=200, description="Product name; the main input of the generator.",
                        examples=["Linen summer dress"])
-    description: str | None = Field(None, max_length=1000, description="Longer product text; shapes the visual a little.",
+    description: str | None = Field(None, max_length=1000,
+                                    description="Longer product text; shapes the visual a little.",
                                     examples=["Breathable linen, relaxed fit, three colours."])
-    category: str | None = Field(None, max_length=100, description="Product category, e.g. apparel.", examples=["apparel"])
-    price: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False, description="Current price, shown on the creative.",
-                                examples=[39.9])
+    category: str | None = Field(None, max_length=100, description="Product category, e.g. apparel.",
+                                 examples=["apparel"])
+    price: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False,
+                                description="Current price, shown on the creative.", examples=[39.9])
     original_price: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False,
-                                         description="Price before the discount; shown struck through.", examples=[59.9])
+                                         description="Price before the discount; shown struck through.",
+                                         examples=[59.9])
     currency: str | None = Field(None, description="ISO 4217 code for the prices.", examples=["USD"])
     image: str | None = Field(None, max_length=MAX_IMAGE_CHARS,
                               description="Product photo: base64 PNG/JPEG/WebP (a data: URL is fine).")
@@ -84,7 +87,8 @@ class CopyText(_Strict):
 
 
 class Brand(_Strict):
-    name: str | None = Field(None, max_length=100, description="Brand name, shown when there is no logo.", examples=["Acme"])
+    name: str | None = Field(None, max_length=100, description="Brand name, shown when there is no logo.",
+                             examples=["Acme"])
     logo: str | None = Field(None, max_length=MAX_IMAGE_CHARS, description="Brand logo: base64 PNG/JPEG/WebP.")
     colors: list[str] = Field(default_factory=list, max_length=6,
                               description="Brand colours as #RRGGBB, most important first.",
@@ -134,13 +138,15 @@ class CreativeRequest(_Strict):
     brand: Brand = Field(default_factory=Brand)
     audience: Audience = Field(default_factory=Audience)
     style: str | None = Field(None, max_length=300,
-                              description="Art direction, e.g. 'navy blue background'; it outweighs product and audience.",
+                              description="Art direction, e.g. 'navy blue background'; "
+                                          "it outweighs product and audience.",
                               examples=["fresh summer, minimal"])
     sizes: list[str] = Field(["medium_rectangle"], min_length=1, max_length=MAX_SIZES,
                              description=f"Named sizes ({', '.join(NAMED_SIZES)}) or WIDTHxHEIGHT, 32..2048 per side.",
                              examples=[["medium_rectangle", "1080x1080"]])
     variants: int = Field(1, ge=1, le=MAX_VARIANTS, description="Creatives per size; variant v uses seed + v.")
-    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Makes the result reproducible; picked and reported when absent.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED,
+                             description="Makes the result reproducible; picked and reported when absent.")
     format: ImageFormat = Field("png", description="Image format of the creatives.")
     return_layers: bool = Field(False, description="Also return the background and the placed text elements.")
 
