@@ -13,16 +13,9 @@ import redis
 from prometheus_client import REGISTRY
 
 from service.cache import EmbeddingCache, normalise_text
+from tests.waits import HANG_GUARD_S, hang_guard  # noqa: F401
 
 DIM = 8
-HANG_GUARD_S = 60.0  # only against hanging; what it bounds takes milliseconds when it works
-
-
-async def hang_guard(awaitable, what: str):
-    try:
-        return await asyncio.wait_for(awaitable, HANG_GUARD_S)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"hang guard: {what} did not happen within {HANG_GUARD_S:.0f} s") from None
 
 
 def sample(name: str, **labels: str) -> float:

@@ -13,6 +13,7 @@ from PIL import Image
 from prometheus_client import REGISTRY
 
 from models.data.colours import delta_e_rgb, dominant_colour, named_colours
+from tests.waits import HANG_GUARD_S, hang_guard  # noqa: F401
 from service.batching import DeadlineExceededError, QueueFullError
 from service.engine import EngineWrapper
 from service.engine.conditioning import mix_conditioning
@@ -43,14 +44,6 @@ def _rejected(reason: str) -> float:
     return REGISTRY.get_sample_value("adloom_rejected_total", {"reason": reason}) or 0.0
 
 
-HANG_GUARD_S = 60.0  # only against hanging; what it bounds takes milliseconds when it works
-
-
-async def hang_guard(awaitable, what: str):
-    try:
-        return await asyncio.wait_for(awaitable, HANG_GUARD_S)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"hang guard: {what} did not happen within {HANG_GUARD_S:.0f} s") from None
 
 
 # ------------------------------------------------------------------------------ conditioning
