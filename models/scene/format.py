@@ -175,9 +175,10 @@ def from_json(doc: dict) -> tuple[np.ndarray, list]:
             a = math.radians(float(L.get("rotation_deg", 0)))
             s[i, X], s[i, Y], s[i, SIZE] = float(L["x"]), float(L["y"]), float(L["size"])
             s[i, ROT_C], s[i, ROT_S] = math.cos(a), math.sin(a)
-            s[i, ASPECT], s[i, E1], s[i, E2] = float(L.get("aspect", 0.5)), float(L.get("e1", 0.5)), float(L.get("e2", 0.5))
+            s[i, ASPECT], s[i, E1], s[i, E2] = (float(L.get(f, 0.5)) for f in ("aspect", "e1", "e2"))
             s[i, COLOR] = _unhex(L["color"])
-            s[i, ALPHA], s[i, SOFT], s[i, SEED] = float(L["opacity"]), float(L.get("softness", 0)), float(L.get("seed", 0))
+            s[i, ALPHA] = float(L["opacity"])
+            s[i, SOFT], s[i, SEED] = float(L.get("softness", 0)), float(L.get("seed", 0))
     except (KeyError, TypeError) as e:
         raise ValueError(f"not an adloom scene: {e!r}") from e
     return sanitize(s), [list(map(float, b)) for b in doc.get("keep_out", [])]

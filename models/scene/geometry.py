@@ -204,7 +204,8 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         veins = []
         for j in range(3):
             p1, p2 = float(rnd[j, 0]) * 2 * math.pi, float(rnd[j, 1]) * 2 * math.pi
-            v = (size * 0.22 * (torch.sin(2 * math.pi * u / lam + p1) + 0.45 * torch.sin(2 * math.pi * u / (lam * 0.37) + p2))
+            wander = torch.sin(2 * math.pi * u / lam + p1) + 0.45 * torch.sin(2 * math.pi * u / (lam * 0.37) + p2)
+            v = (size * 0.22 * wander
                  + (j - 1) * size * 0.55)
             veins.append(torch.stack([u, v], -1))
         shape.lines, shape.line_hw = _rot(torch.stack(veins), rc, rs) + c, hw
@@ -237,8 +238,8 @@ def enumerate_periodic(shape: Shape, W: int, H: int) -> Shape:
             # band centre line: points c + n*u0 + t*(-ny, nx)
             px, py = cx + nx * u0, cy + ny * u0
             tx, ty = -ny, nx
-            polys.append([[px + nx * -hw + tx * -L, py + ny * -hw + ty * -L], [px + nx * hw + tx * -L, py + ny * hw + ty * -L],
-                          [px + nx * hw + tx * L, py + ny * hw + ty * L], [px + nx * -hw + tx * L, py + ny * -hw + ty * L]])
+            polys.append([[px + nx * a + tx * b, py + ny * a + ty * b]
+                          for a, b in ((-hw, -L), (hw, -L), (hw, L), (-hw, L))])
         out = Shape(shape.kind, shape.color, shape.alpha, shape.sigma)
         out.polys = torch.tensor(polys, dtype=torch.float64).reshape(-1, 4, 2)
         return out

@@ -102,7 +102,8 @@ def to_svg(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grai
     v = float(g[F.VIGNETTE])
     if v > 0:
         stops = "".join(f'<stop offset="{o}" stop-color="#000" stop-opacity="{v * a:.4f}"/>' for o, a in VIGNETTE_STOPS)
-        defs.append(f'<radialGradient id="vignette" cx="0.5" cy="0.5" r="{math.sqrt(0.5):.6f}">{stops}</radialGradient>')
+        r = math.sqrt(0.5)
+        defs.append(f'<radialGradient id="vignette" cx="0.5" cy="0.5" r="{r:.6f}">{stops}</radialGradient>')
         body.append(f'<rect id="vignette-fill" width="{W}" height="{H}" fill="url(#vignette)"/>')
     k = float(g[F.GRAIN]) * F.GRAIN_MAX
     if grain and k > 0:
