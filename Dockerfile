@@ -46,9 +46,12 @@ LABEL org.opencontainers.image.title="adloom" \
       org.opencontainers.image.description="Ad-creative generation microservice"
 
 # Fonts for the typography engine: Latin (DejaVu, Noto) and CJK (Noto CJK). Versions pinned to
-# bookworm's; fonts get no point-release updates there.
+# bookworm's; fonts get no point-release updates there. libegl1/libgl1: the scene rasterizer
+# (skia-python) links them, though it draws on the CPU.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
+        libegl1=1.6.0-1 \
+        libgl1=1.6.0-1 \
         fonts-dejavu-core=2.37-6 \
         fonts-noto-core=20201225-1 \
         fonts-noto-cjk=1:20220127+repack1-1 \

@@ -6,10 +6,13 @@ TORCH_VERSION ?= 2.13.0
 # Where torch comes from. Empty: the configured pip index (here it serves the CPU wheel). On a host
 # whose index would give the CUDA build, use: make TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 TORCH_INDEX_URL ?=
-# Debian packages the service and tests need (fonts for typography, tesseract for OCR tests).
-APT_PACKAGES ?= fonts-dejavu-core fonts-noto-core fonts-noto-cjk tesseract-ocr redis-server prometheus docker-compose chromium
+# What `make serve` itself needs from Debian: the libraries skia-python links (it draws on the CPU).
+RUNTIME_PACKAGES ?= libegl1 libgl1
+# Debian packages the service and tests need (fonts for typography, tesseract for OCR tests, Chromium for
+# the demo page and the SVG-export check); gimp-data's palettes and gradients feed the training corpus.
+APT_PACKAGES ?= fonts-dejavu-core fonts-noto-core fonts-noto-cjk tesseract-ocr redis-server prometheus docker-compose chromium gimp-data $(RUNTIME_PACKAGES)
 
-.PHONY: venv sysdeps serve test bench train eval lint soak clean
+.PHONY: venv sysdeps runtime-deps serve test bench train eval lint soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,15 +24,16 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
-sysdeps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+sysdeps runtime-deps: PKGS = $(if $(filter runtime-deps,$@),$(RUNTIME_PACKAGES),$(APT_PACKAGES))
+sysdeps runtime-deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-serve: venv
+serve: venv runtime-deps
 	$(BIN)/adloom serve --host 0.0.0.0 --port 8000
 
 test: venv sysdeps
@@ -41,7 +45,10 @@ bench: venv
 	$(BIN)/pip install -q -e '.[bench]' || echo "bench: could not install the bench extra (Ray Serve); the peer falls back to naive FastAPI"
 	$(BIN)/python -m bench
 
-train: venv
+# The theme judge (frozen, corpus renders only) first when it is missing, then the scene generator
+# and critic (about 35 minutes on a 2-core CPU; CUDA when present).
+train: venv sysdeps
+	@[ -f models/checkpoints/theme-judge.safetensors ] || $(BIN)/python -m models.judge
 	$(BIN)/python -m models.train --data synthetic --out models/checkpoints/adloom-base
 
 # 10 minutes of steady load on a real server + Redis (not in CI); ADLOOM_SOAK_S=120 shortens it.

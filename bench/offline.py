@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from bench import workload
 
@@ -136,8 +135,7 @@ class Offline:
 
                 def compose_all(contents, w=w, h=h, composed=composed):
                     composed[:] = self.pool.map(
-                        lambda i: compose_creative(Image.fromarray(visuals[i % len(visuals)]), contents[i], w, h,
-                                                   variant=0),
+                        lambda i: compose_creative(visuals[i % len(visuals)], contents[i], w, h, variant=0),
                         range(len(contents)))
 
                 t = time_reps(compose_all, budget, functools.partial(self._fresh_contents, b))
@@ -154,7 +152,7 @@ class Offline:
         """Encode time and bytes per PNG zlib level (and WebP/JPEG for scale), one thread."""
         from service.compose import compose_creative, encode_image
 
-        visual = Image.fromarray(self.visuals(1)[0])
+        visual = self.visuals(1)[0]
         rows = []
         for size in sizes:
             w, h = workload.SIZES[size]
@@ -173,6 +171,7 @@ class Offline:
         import torch
 
         from models.registry import load_checkpoint
+        from models.scene.raster_skia import render as render_scene
 
         plain = load_checkpoint(self.settings.checkpoint, self.models.device)
         c_all = self.models.encode([workload.title(i, "var") for i in range(max(batches))])
@@ -185,8 +184,9 @@ class Offline:
             c = torch.from_numpy(np.stack(c_all[:b]))  # (B, D)
             seeds = list(range(b))
             served_gen = [(c_all[i], i) for i in range(b)]
-            visuals_np = self.models.generate(served_gen)
-            visuals = torch.from_numpy(np.stack(visuals_np))  # (B, 64, 64, 3) uint8
+            visuals_np = self.models.generate(served_gen)  # scenes
+            size = plain.critic.config.img_size
+            visuals = torch.from_numpy(np.stack([render_scene(v, size, size) for v in visuals_np]))  # (B, S, S, 3)
             served = "service (row-wise Linear, 1 padded to 2)"
             add(served, "generate", b, functools.partial(self.models.generate, served_gen))
             add(served, "score", b, functools.partial(self.models.score, list(zip(visuals_np, c_all[:b]))))

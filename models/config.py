@@ -1,27 +1,31 @@
-"""One config dataclass for the generator and the critic (nanoGPT style)."""
+"""One config dataclass for the scene generator and the critic (nanoGPT style)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+
+from models.scene import format as SF
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     text_dim: int = 384          # sentence embedding size (all-MiniLM-L6-v2)
-    z_dim: int = 32              # noise size: one image per (text, seed)
-    img_size: int = 64           # native generator resolution
-    w_dim: int = 256             # style vector from (text, noise)
-    g_channels: tuple[int, ...] = (192, 128, 64, 32, 16)  # 4x4 -> 8 -> 16 -> 32 -> 64
-    d_channels: tuple[int, ...] = (16, 32, 64, 128, 256)  # 64 -> 32 -> 16 -> 8 -> 4
-    groups: int = 8              # GroupNorm groups: per-sample norm keeps batching exact
+    z_dim: int = 32              # noise size: one scene per (text, seed)
+    hidden: int = 768            # generator MLP width
+    depth: int = 3               # generator MLP layers
+    rows: int = SF.ROWS          # scene rows: the ground + K layer slots
+    params: int = SF.P           # parameters per row
+    img_size: int = 64           # the critic's view of a scene (rendered at this size)
+    d_channels: tuple[int, ...] = (16, 32, 64, 128, 192)  # 64 -> 32 -> 16 -> 8 -> 4
 
     def __post_init__(self):
-        if self.img_size != 4 * 2 ** (len(self.g_channels) - 1):
-            raise ValueError(f"img_size {self.img_size} needs {len(self.g_channels)} generator "
-                             f"stages from 4x4; got g_channels={self.g_channels}")
         if self.img_size != 4 * 2 ** (len(self.d_channels) - 1):
-            raise ValueError(f"img_size {self.img_size} does not match d_channels={self.d_channels}")
-        if any(c % self.groups for c in self.g_channels):
-            raise ValueError(f"every g_channels entry must be divisible by groups={self.groups}")
+            raise ValueError(f"img_size {self.img_size} does not match d_channels={self.d_channels} "
+                             f"(each stage halves it down to 4x4)")
+        if (self.rows, self.params) != (SF.ROWS, SF.P):
+            raise ValueError(f"rows x params must be the scene format's {SF.ROWS} x {SF.P}; "
+                             f"got {self.rows} x {self.params}")
+        if self.depth < 1 or self.hidden < 8:
+            raise ValueError("depth must be >= 1 and hidden >= 8")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,4 +1,5 @@
-"""Critic: realism logit and an image embedding in the text-embedding space.
+"""Critic: realism logit and an image embedding in the text-embedding space, on scenes rendered
+at ``img_size`` (64x64, by the skia rasterizer: ``models.scene.raster_skia``).
 
 One convolutional trunk, two heads:
 - realism: a projection discriminator logit, linear(h) + <proj(c), h> (Miyato & Koyama 2018),

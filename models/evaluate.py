@@ -1,13 +1,22 @@
-"""Evaluate a checkpoint on held-out prompts (colours and phrasings never seen in training).
+"""Evaluate a scene-generator checkpoint on held-out prompts (colours, phrasings and palettes
+never seen in training).
 
     python -m models.evaluate models/checkpoints/adloom-base
 
-Writes <prefix>.eval.json and <prefix>.samples.png and prints the JSON. Metrics:
-- colour_delta_e_median: CIEDE2000 between the prompt's named colour and the image's dominant colour
-- theme_accuracy: the critic's alignment picks the prompt's theme among all themes
-- alignment_auc: matched vs mismatched (image, caption) alignment, as a ROC AUC
-- diversity_ratio: mean within-prompt distance (seeds) / mean between-prompt distance
-- deterministic: same prompt + seed -> byte-identical PNG (alone and inside a bigger batch, as served)
+Writes <prefix>.eval.json and sample sheets (<prefix>.samples.png: scenes at 512x512; the same
+scenes at 728x90 and 1080x1920 in <prefix>.samples-728x90.png / -1080x1920.png) and prints the
+JSON. Metrics:
+- colour_delta_e_median: CIEDE2000 between the prompt's named colour and the dominant colour of
+  the generated scene rendered at 256x256
+- theme_accuracy_judge: the frozen theme judge (models/judge.py: trained only on corpus-renderer
+  images) names the theme the prompt asked for. The old "theme_accuracy" (0.27) asked the critic,
+  which trains beside the generator: not comparable, and reported here only as
+  theme_accuracy_critic
+- alignment_auc: critic alignment of matched vs mismatched (scene, caption) pairs, as a ROC AUC
+- diversity_ratio: mean within-prompt distance (seeds) / mean between-prompt distance (64x64)
+- deterministic: same prompt + seed -> byte-identical PNG (alone, again, inside a bigger batch)
+- crispness_ratio: at 1080x1080, the detail a 64x64 image cannot hold, mean |x - up(down64(x))|,
+  of generated scenes relative to the corpus renderer's scenes for the same descriptions
 """
 from __future__ import annotations
 
@@ -20,16 +29,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from models.data import corpus
 from models.data.colours import delta_e_rgb, dominant_colour, named_colours
 from models.invariance import make_batch_invariant
+from models.judge import load_judge
 from models.registry import load_checkpoint
+from models.scene.raster_skia import render
 from models.text_encoder import TextEncoder
 
-TARGETS = {"colour_delta_e_median": ("<=", 15.0), "theme_accuracy": (">=", 0.70),
-           "alignment_auc": (">=", 0.90), "diversity_ratio": (">=", 0.20), "deterministic": ("==", True)}
+TARGETS = {"colour_delta_e_median": ("<=", 8.0), "theme_accuracy_judge": (">=", 0.85),
+           "alignment_auc": (">=", 0.95), "diversity_ratio": (">=", 0.30), "deterministic": ("==", True),
+           "crispness_ratio": (">=", 0.70)}
 
 
 def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -58,109 +71,142 @@ def _font(size: int):
     return ImageFont.load_default()
 
 
-def samples_grid(images: list[np.ndarray], prompts: list[str], cols: int = 6, tile: int = 160) -> Image.Image:
+def _u8(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def detail(img: np.ndarray) -> float:
+    """Mean |x - up(down64(x))| in 0..255: what a 64x64 image cannot hold."""
+    x = torch.from_numpy(img).permute(2, 0, 1).float()[None]
+    small = F.interpolate(x, size=(64, 64), mode="area")
+    up = F.interpolate(small, size=x.shape[-2:], mode="bicubic", align_corners=False)
+    return float((x - up).abs().mean())
+
+
+def sheet(images: list[np.ndarray], prompts: list[str], cols: int, tile: tuple[int, int]) -> Image.Image:
+    tw, th = tile
+    cap = 30
     rows = (len(images) + cols - 1) // cols
-    cap_h = 34
-    sheet = Image.new("RGB", (cols * (tile + 8) + 8, rows * (tile + cap_h + 8) + 8), "white")
-    draw, font = ImageDraw.Draw(sheet), _font(11)
+    out = Image.new("RGB", (cols * (tw + 8) + 8, rows * (th + cap + 8) + 8), "white")
+    draw, font = ImageDraw.Draw(out), _font(13)
     for i, (img, prompt) in enumerate(zip(images, prompts)):
-        x, y = 8 + (i % cols) * (tile + 8), 8 + (i // cols) * (tile + cap_h + 8)
-        sheet.paste(Image.fromarray(img).resize((tile, tile), Image.Resampling.BICUBIC), (x, y))
-        words, lines, line = prompt.split(), [], ""
-        for w in words:  # two short lines under each tile
-            if draw.textlength(f"{line} {w}".strip(), font=font) > tile and line:
-                lines.append(line)
-                line = w
-            else:
-                line = f"{line} {w}".strip()
-        lines.append(line)
-        for k, text in enumerate(lines[:2]):
-            draw.text((x, y + tile + 3 + 14 * k), text, fill="black", font=font)
-    return sheet
+        x, y = 8 + (i % cols) * (tw + 8), 8 + (i // cols) * (th + cap + 8)
+        im = Image.fromarray(img)
+        if im.size != (tw, th):
+            im = im.resize((tw, th), Image.Resampling.LANCZOS)
+        out.paste(im, (x, y))
+        text = prompt
+        while draw.textlength(text, font=font) > tw and len(text) > 4:
+            text = text[:-2]
+        draw.text((x, y + th + 6), text if text == prompt else text + "…", fill="black", font=font)
+    return out
 
 
 def evaluate(prefix: str | Path, n_prompts: int = 120, seeds_per_prompt: int = 4,
-             seed: int = 1234) -> tuple[dict, Image.Image]:
+             seed: int = 1234) -> tuple[dict, dict[str, Image.Image]]:
     t0 = time.time()
     torch.manual_seed(0)
     bundle = load_checkpoint(prefix)
+    judge, judge_manifest = load_judge()
     encoder = TextEncoder()
     G, D = bundle.generator, bundle.critic
+    size = D.config.img_size
     rng = np.random.default_rng(seed)
 
-    # held-out prompts: eval colours x eval phrasings
-    scenes = [corpus.sample_scene(rng, "eval") for _ in range(n_prompts)]
-    prompts = [corpus.caption_for(s, rng, "eval") for s in scenes]
+    # held-out prompts: eval colours x eval phrasings x eval palettes
+    descs = [corpus.sample_scene(rng, "eval") for _ in range(n_prompts)]
+    prompts = [corpus.caption_for(d, rng, "eval") for d in descs]
     c = encoder.encode(prompts)  # (P, D)
-    imgs = G.generate(c, [seed + i for i in range(n_prompts)])  # (P, S, S, 3) uint8
+    scenes = G.generate(c, [seed + i for i in range(n_prompts)])  # (P, R, P)
+    big = [render(s, 256, 256) for s in scenes]
+    small = [render(s, size, size) for s in scenes]
 
-    # colour fidelity
-    des = [delta_e_rgb(dominant_colour(imgs[i].numpy()), named_colours()[s.colour]) for i, s in enumerate(scenes)]
+    des = [delta_e_rgb(dominant_colour(im), named_colours()[d.colour]) for im, d in zip(big, descs)]
 
-    # alignment AUC: each image vs its own caption and vs every other caption
-    _, align = D.score(imgs, c)
-    emb = D.embed(imgs.permute(0, 3, 1, 2).float() / 127.5 - 1)  # (P, D)
-    sim = (emb @ c.t()).numpy()  # (P, P)
-    pos = np.diag(sim)
-    neg = sim[~np.eye(len(sim), dtype=bool)]
+    emb = D.embed(_u8(small))  # (P, D)
+    sim = (emb @ c.t()).numpy()
+    pos, neg = np.diag(sim), sim[~np.eye(len(sim), dtype=bool)]
     auc = roc_auc(pos, neg)
 
-    # theme accuracy: "background of {theme} in {colour}" -> critic picks the theme
+    # theme: "background of {theme} in {held-out colour}" -> the frozen judge names the theme
     themes = sorted(corpus.THEMES)
-    theme_prompts, theme_truth = [], []
+    theme_prompts, truth = [], []
     for t in themes:
-        for k in range(4):
+        for _ in range(6):
             colour = corpus.EVAL_COLOURS[rng.integers(len(corpus.EVAL_COLOURS))]
-            theme_prompts.append(f"background of {corpus.THEMES[t][0]} in {colour}")
-            theme_truth.append(t)
-    timgs = G.generate(encoder.encode(theme_prompts), [seed + 7 * i for i in range(len(theme_prompts))])
-    temb = D.embed(timgs.permute(0, 3, 1, 2).float() / 127.5 - 1)
-    queries = encoder.encode([f"{corpus.THEMES[t][0]} background" for t in themes])  # (T, D)
-    picked = (temb @ queries.t()).argmax(1).tolist()
-    theme_acc = float(np.mean([themes[p] == t for p, t in zip(picked, theme_truth)]))
+            word = corpus.THEMES[t][rng.integers(len(corpus.THEMES[t]))]
+            theme_prompts.append(f"background of {word} in {colour}")
+            truth.append(t)
+    tscenes = G.generate(encoder.encode(theme_prompts), [seed + 7 * i for i in range(len(theme_prompts))])
+    timgs = [render(s, size, size) for s in tscenes]
+    judged = judge.classify(np.stack(timgs))
+    theme_acc = float(np.mean([j == t for j, t in zip(judged, truth)]))
+    per_theme = {t: round(float(np.mean([j == t for j, tt in zip(judged, truth) if tt == t])), 3) for t in themes}
+    temb = D.embed(_u8(timgs))
+    queries = encoder.encode([f"{corpus.THEMES[t][0]} background" for t in themes])
+    critic_acc = float(np.mean([themes[p] == t for p, t in zip((temb @ queries.t()).argmax(1).tolist(), truth)]))
 
-    # diversity: seeds within a prompt vs different prompts
+    # diversity: seeds within a prompt vs different prompts (64x64 renders)
     k = min(24, n_prompts)
     dc = c[:k].repeat_interleave(seeds_per_prompt, 0)
-    dimgs = G.generate(dc, [seed + 1000 + j for j in range(len(dc))]).float().view(k, seeds_per_prompt, -1) / 255
+    ds = G.generate(dc, [seed + 1000 + j for j in range(len(dc))])
+    dimgs = torch.from_numpy(np.stack([render(s, size, size) for s in ds])).float().view(k, seeds_per_prompt, -1) / 255
     within = torch.stack([torch.pdist(dimgs[i]).mean() for i in range(k)]).mean().item()
     between = torch.pdist(dimgs[:, 0]).mean().item()
 
-    # determinism, with the generator run as the service runs it on CPU (models/invariance.py:
-    # row-wise Linear, a lone item padded to two): alone, again, and inside a bigger batch -> same
-    # bytes. The metrics above use the plain model; row-wise Linear changes none of them by more
-    # than float rounding.
+    # crispness at 1080x1080: generated vs the corpus renderer's scene for the same description
+    kc = 12
+    crng = np.random.default_rng(seed + 5)
+    gen_detail = [detail(render(s, 1080, 1080)) for s in scenes[:kc]]
+    ref_detail = [detail(render(corpus.build_scene(d, crng), 1080, 1080)) for d in descs[:kc]]
+    crisp = float(np.mean(gen_detail) / max(np.mean(ref_detail), 1e-6))
+
+    # determinism, run as served on CPU (row-wise Linear, a lone item padded to two)
     if next(G.parameters()).device.type == "cpu":
         make_batch_invariant(G)
-    one = G.generate(c[[0, 0]], [42, 42])[0].numpy()
-    again = G.generate(c[[0, 0]], [42, 42])[0].numpy()
-    batched = G.generate(c[:8], [42] + [seed + i for i in range(1, 8)])[0].numpy()
+    one = render(G.generate(c[[0, 0]], [42, 42])[0], 300, 250)
+    again = render(G.generate(c[[0, 0]], [42, 42])[0], 300, 250)
+    batched = render(G.generate(c[:8], [42] + [seed + i for i in range(1, 8)])[0], 300, 250)
     deterministic = _png(one) == _png(again) == _png(batched)
 
+    realism = D.score(torch.from_numpy(np.stack(small)), c)[0]
     result = {
         "checkpoint": bundle.id,
         "text_encoder": encoder.id,
-        "held_out": {"prompts": n_prompts, "colours": len(corpus.EVAL_COLOURS), "phrasings": corpus.EVAL_PHRASINGS},
+        "held_out": {"prompts": n_prompts, "colours": len(corpus.EVAL_COLOURS), "phrasings": corpus.EVAL_PHRASINGS,
+                     "palettes": corpus.palette_names()["eval"]},
         "colour_delta_e_median": round(float(np.median(des)), 3),
         "colour_delta_e_p90": round(float(np.percentile(des, 90)), 3),
-        "theme_accuracy": round(theme_acc, 4),
+        "theme_accuracy_judge": round(theme_acc, 4),
+        "theme_accuracy_judge_per_theme": per_theme,
+        "theme_judge": {"held_out_accuracy_on_corpus": judge_manifest["held_out_accuracy"],
+                        "trained_on": judge_manifest["trained_on"], "sha256": judge_manifest["sha256"][:12]},
+        "theme_accuracy_critic": round(critic_acc, 4),
         "alignment_auc": round(auc, 4),
         "alignment_mean_matched": round(float(pos.mean()), 4),
         "alignment_mean_mismatched": round(float(neg.mean()), 4),
         "diversity_within": round(within, 4),
         "diversity_between": round(between, 4),
         "diversity_ratio": round(within / between, 4),
+        "crispness_ratio": round(crisp, 4),
+        "crispness_detail_generated": round(float(np.mean(gen_detail)), 3),
+        "crispness_detail_corpus": round(float(np.mean(ref_detail)), 3),
         "deterministic": bool(deterministic),
-        "realism_mean": round(float(D.score(imgs, c)[0].mean()), 4),
+        "realism_mean": round(float(realism.mean()), 4),
         "eval_seconds": round(time.time() - t0, 1),
     }
     result["targets"] = {k: {"op": op, "value": v, "met": _meets(result[k], op, v)} for k, (op, v) in TARGETS.items()}
     result["all_targets_met"] = all(t["met"] for t in result["targets"].values())
 
-    show = list(range(0, min(n_prompts, 18))) + list(range(0, len(theme_prompts), 4))[:18]
-    grid_imgs = [imgs[i].numpy() for i in show[:18]] + [timgs[i].numpy() for i in show[18:]]
-    grid_prompts = [prompts[i] for i in show[:18]] + [theme_prompts[i] for i in show[18:]]
-    return result, samples_grid(grid_imgs, grid_prompts)
+    show = list(range(6))
+    show_prompts = [prompts[i] for i in show] + [theme_prompts[i] for i in range(0, len(theme_prompts), 6)][:6]
+    show_scenes = [scenes[i] for i in show] + [tscenes[i] for i in range(0, len(theme_prompts), 6)][:6]
+    sheets = {
+        "samples": sheet([render(s, 512, 512) for s in show_scenes], show_prompts, 4, (512, 512)),
+        "samples-728x90": sheet([render(s, 728, 90) for s in show_scenes], show_prompts, 2, (728, 90)),
+        "samples-1080x1920": sheet([render(s, 1080, 1920) for s in show_scenes], show_prompts, 6, (270, 480)),
+    }
+    return result, sheets
 
 
 def _meets(value, op, target) -> bool:
@@ -171,14 +217,14 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__.split("\n")[0])
     p.add_argument("checkpoint", nargs="?", default="models/checkpoints/adloom-base")
     p.add_argument("--prompts", type=int, default=120)
-    p.add_argument("--no-write", action="store_true", help="print only; do not write .eval.json / .samples.png")
+    p.add_argument("--no-write", action="store_true", help="print only; do not write .eval.json / sample sheets")
     args = p.parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    result, grid = evaluate(args.checkpoint, n_prompts=args.prompts)
+    result, sheets = evaluate(args.checkpoint, n_prompts=args.prompts)
     if not args.no_write:
         prefix = Path(args.checkpoint)
         prefix.with_name(prefix.name + ".eval.json").write_text(json.dumps(result, indent=2) + "\n")
-        grid.save(prefix.with_name(prefix.name + ".samples.png"), optimize=True)
+        for name, img in sheets.items():
+            img.save(prefix.with_name(f"{prefix.name}.{name}.png"), optimize=True)
     json.dump(result, sys.stdout, indent=2)
     print()
     return result

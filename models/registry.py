@@ -1,4 +1,4 @@
-"""Checkpoints: one safetensors file (generator + critic) and a JSON manifest beside it.
+"""Checkpoints: one safetensors file (scene generator + critic) and a JSON manifest beside it.
 
 ``<prefix>.safetensors`` holds ``generator.*`` and ``critic.*`` tensors; ``<prefix>.json`` holds
 the architecture config, what it was trained on, steps, seed and the sha256 of the weights file.
@@ -18,9 +18,9 @@ from safetensors.torch import load_file, save_file
 
 from models.config import ModelConfig
 from models.critic import Critic
-from models.generator import CreativeGenerator
+from models.generator import SceneGenerator
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the scene generator (1 was the retired 64x64 pixel generator)
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "adloom-base"
 
 
@@ -30,7 +30,7 @@ class CheckpointError(RuntimeError):
 
 @dataclass
 class Bundle:
-    generator: CreativeGenerator
+    generator: SceneGenerator
     critic: Critic
     manifest: dict
 
@@ -54,7 +54,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(prefix: str | Path, generator: CreativeGenerator, critic: Critic, **info) -> dict:
+def save_checkpoint(prefix: str | Path, generator: SceneGenerator, critic: Critic, **info) -> dict:
     """Write <prefix>.safetensors and <prefix>.json; returns the manifest."""
     weights, manifest_path = _paths(prefix)
     weights.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,8 @@ def load_checkpoint(prefix: str | Path = DEFAULT_CHECKPOINT, device: str | torch
     manifest = json.loads(manifest_path.read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{manifest_path.name}: format_version {manifest.get('format_version')} "
-                              f"!= {FORMAT_VERSION}")
+                              f"!= {FORMAT_VERSION} (version 1 was the retired pixel generator: retrain "
+                              f"with `make train`)")
     actual = sha256_file(weights)
     if actual != manifest.get("sha256"):
         raise CheckpointError(f"{weights.name}: sha256 {actual[:12]}… does not match the manifest's "
@@ -94,7 +95,7 @@ def load_checkpoint(prefix: str | Path = DEFAULT_CHECKPOINT, device: str | torch
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{manifest_path.name}: bad architecture config: {e}") from e
     tensors = load_file(str(weights))
-    generator, critic = CreativeGenerator(config), Critic(config)
+    generator, critic = SceneGenerator(config), Critic(config)
     for prefix_name, module in (("generator.", generator), ("critic.", critic)):
         state = {k[len(prefix_name):]: v for k, v in tensors.items() if k.startswith(prefix_name)}
         try:

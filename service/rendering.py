@@ -1,8 +1,9 @@
 """Composition and image encoding of one creative (CPU work, run in the compose pool).
 
 ``build_content`` turns a request (and its decoded images) into what the compositor lays out;
-``render_creative`` composes one size × variant around a visual and encodes it. The scene
-generator changes the visual this takes: that is here and in service/engine, nothing else.
+``render_creative`` composes one size × variant around a generated scene (rendered at that
+size) and encodes it; with ``layers`` it also returns the scene alone at that size as JSON, SVG
+and PNG (``layers.scene``).
 """
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import base64
 import time
 
 import numpy as np
-from PIL import Image
 
+from models.scene import format as scene_format
+from models.scene.svg import to_svg
 from service.compose import CreativeContent, compose_creative, encode_image, parse_size, warm_up
+from service.compose.compose import is_scene, scene_image
 from service.metrics import STAGE_DURATION
 from service.results import Rendered, checks_of
 from service.schemas import CreativeRequest
@@ -35,18 +38,28 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
     ``b64`` also base64-encodes the image here, off the event loop (for a JSON answer)."""
     sz = parse_size(size)
     t = time.perf_counter()
-    out = compose_creative(Image.fromarray(visual), content, sz.width, sz.height, variant=variant)
+    out = compose_creative(visual, content, sz.width, sz.height, variant=variant)
     t1 = time.perf_counter()
     data = encode_image(out.image, fmt, compress_level=png_level)
     background = encode_image(out.background, "png", compress_level=png_level) if layers else None
+    scene = scene_layer(visual, sz.width, sz.height, out.keep_out, png_level) if layers and is_scene(visual) else None
     t2 = time.perf_counter()
     STAGE_DURATION.labels("compose").observe(t1 - t)
     STAGE_DURATION.labels("image_encode").observe(t2 - t1)
     return Rendered(size=sz.name, width=sz.width, height=sz.height, variant=variant, seed=seed,
                     format=fmt, image=data, layout=out.layout, checks=checks_of(out.checks),
-                    layout_scores=dict(out.scores), background=background,
+                    layout_scores=dict(out.scores), background=background, scene=scene,
                     elements=list(out.elements) if layers else None,
                     image_b64=base64.b64encode(data) if b64 else None), t2 - t1
+
+
+def scene_layer(scene: np.ndarray, w: int, h: int, keep_out: list, png_level: int) -> dict:
+    """The scene alone at the creative's size, with the keep-out the composition used:
+    {"json": the editable scene, "svg": one <g> per layer, "png": base64 of its rendering}."""
+    moved = scene_format.apply_keep_out(scene, keep_out, w, h)
+    png = encode_image(scene_image(scene, w, h, keep_out), "png", compress_level=png_level)
+    return {"json": scene_format.to_json(moved, keep_out=keep_out), "svg": to_svg(moved, w, h, keep_out),
+            "png": base64.b64encode(png).decode("ascii")}
 
 
 def warm_compose(png_level: int) -> None:
@@ -54,4 +67,5 @@ def warm_compose(png_level: int) -> None:
     compositor's warm_up), then one creative through render + encode."""
     warm_up()
     content = CreativeContent(headline="Warm-up", subline="adloom", price=1.0, currency="USD")
-    render_creative(np.full((64, 64, 3), 128, np.uint8), content, "300x250", 0, 0, "png", False, False, png_level)
+    render_creative(scene_format.random_scene(np.random.default_rng(0)), content, "300x250", 0, 0, "png", True,
+                    False, png_level)

@@ -52,6 +52,7 @@ class Rendered:
     layout_scores: dict
     background: bytes | None = None
     elements: list | None = None
+    scene: dict | None = None  # layers.scene: {"json", "svg", "png"}
     scores: dict = field(default_factory=dict)
     image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
 
@@ -65,6 +66,8 @@ class Rendered:
         if self.background is not None:
             meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
                               "elements": self.elements or []}
+            if self.scene is not None:
+                meta["layers"]["scene"] = self.scene
         head = json.dumps(meta, separators=(",", ":")).encode()
         return b"".join((head[:-1], b',"image":"', self.image_b64 or base64.b64encode(self.image), b'"}'))
 
@@ -76,7 +79,7 @@ class Result:
     timings_ms: dict[str, float]
     cache_hits: int
     cache_misses: int
-    visuals: list[np.ndarray] = field(default_factory=list)  # the generated 64x64 visual per variant
+    visuals: list[np.ndarray] = field(default_factory=list)  # the generated scene (ROWS, P) per variant
     conditioning: np.ndarray | None = None  # c (D,)
 
     @property

@@ -148,7 +148,8 @@ class CreativeRequest(_Strict):
     seed: int | None = Field(None, ge=0, le=MAX_SEED,
                              description="Makes the result reproducible; picked and reported when absent.")
     format: ImageFormat = Field("png", description="Image format of the creatives.")
-    return_layers: bool = Field(False, description="Also return the background and the placed text elements.")
+    return_layers: bool = Field(False, description="Also return the background, the placed text elements "
+                                  "and the background scene alone (layers.scene: JSON, SVG, PNG).")
 
     @field_validator("sizes")
     @classmethod
@@ -196,9 +197,17 @@ class Element(BaseModel):
     color: str | None = None
 
 
+class SceneLayer(BaseModel):
+    json_: dict = Field(..., alias="json", description="The generated scene, editable: ground gradient, "
+                        "layers (kind, placement, colour, opacity, softness) and the keep-out boxes used.")
+    svg: str = Field(..., description="The scene as SVG at the creative's size, one <g> per layer.")
+    png: str = Field(..., description="Base64 PNG of the scene alone at the creative's size.")
+
+
 class Layers(BaseModel):
     background: str = Field(..., description="Base64 PNG of the creative without text.")
     elements: list[Element]
+    scene: SceneLayer | None = Field(None, description="The background scene alone (JSON, SVG, PNG).")
 
 
 class Creative(BaseModel):

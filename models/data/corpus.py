@@ -1,22 +1,33 @@
-"""Synthetic captioned corpus of ad visuals, rendered procedurally.
+"""Synthetic captioned corpus of ad backgrounds, written in the scene vocabulary.
 
-Every sample draws a scene description (theme, primary/secondary colour, mood, season, product
-category), renders it with numpy, and writes a caption from one of many phrasings that mentions
-part of that description. The primary colour is always the background, so it is the image's
-dominant colour: that is what lets the evaluation measure colour fidelity.
+Every sample draws a description (theme, primary colour, a harmony — analogous, complementary,
+triadic or monochrome — that picks the secondary colour, an accent palette, mood, season,
+product category), builds a *scene* from it (``models/scene``: a ground gradient and up to 16
+layers — blurred glassy blobs, bokeh at three depths, grain, line art, waves, confetti, snow,
+leaves, geometric shapes, stripes, ray bursts, dot patterns, marble veins) and writes a caption
+from one of many phrasings. The primary colour is always the ground, so it is the rendered
+image's dominant colour: that is what lets the evaluation measure colour fidelity.
 
-A set of colour names and phrasings is held out (``split="eval"``) and never used in training.
+Designer material: the palettes (``.gpl``) and gradients (``.ggr``) of Debian's ``gimp-data``
+package (GPL-3+, per /usr/share/doc/gimp-data/copyright) are read at training time from
+/usr/share/gimp/2.0 when installed (`make sysdeps` installs it) and used as accent palettes;
+they are not copied into this repository. Without the package, harmonies alone give the accents.
+
+Held out for evaluation (``split="eval"``), never used in training: every 10th colour name,
+4 phrasings and every 5th palette.
 """
 from __future__ import annotations
 
+import colorsys
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from models.data.colours import named_colours, srgb_to_lab
-
-RENDER = 128  # supersampled canvas, box-filtered down to the requested size
+from models.scene import format as SF
 
 THEMES: dict[str, list[str]] = {
     "gradient": ["soft gradient", "smooth gradient", "gradient"],
@@ -90,6 +101,12 @@ PHRASINGS: list[str] = [
     "{category} campaign, {season}, {colour}",
     "{colour} {theme}",
     "{product} ad with a {theme} background",
+    "brand colours {colour} and {colour2}, {theme}",
+    "our brand colour is {colour}: {mood} {theme}",
+    "{category} {season} sale, {theme}",
+    "{mood} vibes in {colour}",
+    "{season} {theme} for {product}",
+    "minimal {colour} {theme} for a {category} brand",
     # held out for evaluation only (never seen in training)
     "background of {theme} in {colour}",
     "{colour} themed {season} banner",
@@ -119,6 +136,8 @@ class Scene:
     season: str
     category: str
     product: str
+    harmony: str = "analogous"
+    palette: tuple = ()
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -171,10 +190,15 @@ def sample_scene(rng: np.random.Generator, split: str = "train") -> Scene:
     elif theme == "snow":
         colour2 = rng.choice(["white", "snow", "ghost white", "ice blue"])
     else:
-        colour2 = colours[rng.integers(len(colours))]
+        colour2 = None
+    harmony = str(rng.choice(HARMONIES))
+    if colour2 is None:  # the named colour nearest to the harmony's partner of the primary
+        colour2 = _nearest_name(harmony_partner(named_colours()[colour], harmony, rng), colours, exclude=colour)
+    pals = palettes(split)
+    palette = tuple(pals[rng.integers(len(pals))]) if pals and rng.random() < 0.6 else ()
     return Scene(theme=str(theme), colour=colour, colour2=str(colour2),
                  mood=str(rng.choice(list(MOODS))), season=str(season), category=str(category),
-                 product=str(rng.choice(CATEGORIES[category]["products"])))
+                 product=str(rng.choice(CATEGORIES[category]["products"])), harmony=harmony, palette=palette)
 
 
 def caption_for(scene: Scene, rng: np.random.Generator, split: str = "train") -> str:
@@ -185,220 +209,281 @@ def caption_for(scene: Scene, rng: np.random.Generator, split: str = "train") ->
                     season=scene.season, product=scene.product, category=scene.category)
 
 
+
+
 # ---------------------------------------------------------------------------------------------
-# Renderers: (rng, primary, secondary, density, contrast) -> (RENDER, RENDER, 3) float in 0..1
+# Colour harmonies and designer palettes
+
+HARMONIES = ("analogous", "complementary", "triadic", "monochrome")
+GIMP_DIR = Path("/usr/share/gimp/2.0")
 
 
-def _grid() -> tuple[np.ndarray, np.ndarray]:
-    yy, xx = np.mgrid[0:RENDER, 0:RENDER].astype(np.float32) / (RENDER - 1)
-    return yy, xx
+def harmony_partner(rgb, harmony: str, rng: np.random.Generator) -> tuple[float, float, float]:
+    """The primary's partner in a colour harmony (hue turns in HLS), sRGB 0..255."""
+    h, l, s = colorsys.rgb_to_hls(*(np.asarray(rgb, float) / 255))
+    if harmony == "analogous":
+        h += rng.choice([-1, 1]) * rng.uniform(0.06, 0.11)
+    elif harmony == "complementary":
+        h += 0.5
+    elif harmony == "triadic":
+        h += rng.choice([-1, 1]) / 3
+    else:  # monochrome: the same hue, lighter or darker
+        l = l + 0.3 if l < 0.5 else l - 0.3
+        s = min(1.0, s * 0.9)
+    r, g, b = colorsys.hls_to_rgb(h % 1.0, min(max(l, 0.05), 0.95), s)
+    return r * 255, g * 255, b * 255
 
 
-def _blend(img, colour, alpha):
-    a = np.clip(alpha, 0, 1)[..., None]
-    return img * (1 - a) + np.asarray(colour, np.float32) * a
+def _nearest_name(rgb, names: list[str], exclude: str | None = None) -> str:
+    lab = srgb_to_lab(np.asarray(rgb, float))
+    best, best_d = None, 1e9
+    for n in names:
+        if n == exclude:
+            continue
+        d = float(((srgb_to_lab(np.array(named_colours()[n], float)) - lab) ** 2).sum())
+        if d < best_d:
+            best, best_d = n, d
+    return best
 
 
-def _soft_disc(yy, xx, cy, cx, r, soft):
-    d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
-    return np.clip((r - d) / max(soft, 1e-3) + 0.5, 0, 1)
+def _parse_gpl(path: Path) -> list[tuple[int, int, int]]:
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and all(p.isdigit() for p in parts[:3]):
+            out.append(tuple(int(p) for p in parts[:3]))
+    return out
+
+
+def _parse_ggr(path: Path) -> list[tuple[int, int, int]]:
+    """A GIMP gradient's segment colours (left endpoint of each segment, then the last right)."""
+    lines = path.read_text(errors="replace").splitlines()
+    out = []
+    for line in lines[3:]:
+        v = line.split()
+        if len(v) >= 11:
+            out.append(tuple(int(round(float(x) * 255)) for x in v[3:6]))
+            last = tuple(int(round(float(x) * 255)) for x in v[7:10])
+    if out:
+        out.append(last)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _all_palettes() -> tuple[tuple[str, tuple], ...]:
+    """(name, colours) of every gimp-data palette and gradient with 3..64 distinct colours."""
+    found = []
+    for sub, parse in (("palettes", _parse_gpl), ("gradients", _parse_ggr)):
+        d = GIMP_DIR / sub
+        if not d.is_dir():
+            continue
+        for f in sorted(d.glob("*.g[gp][lr]")):
+            cols = list(dict.fromkeys(parse(f)))
+            if 3 <= len(cols) <= 64:
+                found.append((f"{sub}/{f.stem}", tuple(cols)))
+    return tuple(found)
+
+
+def palettes(split: str = "train") -> list[tuple]:
+    """Accent palettes for a split: every 5th (by name) is held out for evaluation."""
+    allp = _all_palettes()
+    return [cols for i, (_, cols) in enumerate(allp) if (i % 5 == 2) == (split == "eval")]
+
+
+def palette_names() -> dict[str, list[str]]:
+    allp = _all_palettes()
+    return {"train": [n for i, (n, _) in enumerate(allp) if i % 5 != 2],
+            "eval": [n for i, (n, _) in enumerate(allp) if i % 5 == 2]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Scene recipes: (description, rng) -> a scene in the models/scene format
 
 
 def _shade(c, k):
-    """k > 0 mixes towards white, k < 0 towards black."""
+    """k > 0 mixes towards white, k < 0 towards black (0..1 colours)."""
     c = np.asarray(c, np.float32)
     return c + (1 - c) * k if k > 0 else c * (1 + k)
 
 
-def _r_gradient(rng, p, s, dens, con):
-    yy, xx = _grid()
-    ang = rng.uniform(0, 2 * math.pi)
-    t = (np.cos(ang) * (xx - .5) + np.sin(ang) * (yy - .5)) / 0.71 * 0.5 + 0.5
-    t = np.clip(t, 0, 1) ** 2 * (0.35 + 0.25 * con)  # primary keeps most of the area
-    return _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), s, t)
+def _lum(c) -> float:
+    c = np.asarray(c, float)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
 
 
-def _r_bokeh(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = _blend(np.broadcast_to(_shade(p, -0.15), (RENDER, RENDER, 3)).copy(), p, yy)
-    for _ in range(int(10 * dens) + 3):
-        c = _shade(s if rng.random() < 0.6 else p, rng.uniform(0.2, 0.7))
-        r = rng.uniform(0.03, 0.12)
-        img = _blend(img, c, _soft_disc(yy, xx, rng.random(), rng.random(), r, r * 0.6) * rng.uniform(0.25, 0.55) * con)
-    return img
+class _Builder:
+    def __init__(self, rng: np.random.Generator):
+        self.s = SF.empty_scene()
+        self.n = 0
+        self.rng = rng
+
+    def ground(self, c0, c1, c2, angle_deg, mid=0.5, grain=0.0, vignette=0.0):
+        g = self.s[0]
+        g[SF.C0], g[SF.C1], g[SF.C2] = np.clip(c0, 0, 1), np.clip(c1, 0, 1), np.clip(c2, 0, 1)
+        a = math.radians(angle_deg)
+        g[SF.ANG_C], g[SF.ANG_S], g[SF.MID] = math.cos(a), math.sin(a), mid
+        g[SF.GRAIN], g[SF.VIGNETTE] = grain, vignette
+
+    def add(self, kind, x, y, size, colour, alpha, rot=0.0, aspect=0.5, e1=0.5, e2=0.5, soft=0.0, seed=None):
+        if self.n >= SF.K:
+            return
+        self.n += 1
+        r = self.s[self.n]
+        r[SF.KIND_INDEX[kind]] = 1
+        a = math.radians(rot)
+        r[SF.X], r[SF.Y], r[SF.SIZE], r[SF.ROT_C], r[SF.ROT_S] = x, y, size, math.cos(a), math.sin(a)
+        r[SF.ASPECT], r[SF.E1], r[SF.E2] = aspect, e1, e2
+        r[SF.COLOR] = np.clip(colour, 0, 1)
+        r[SF.ALPHA], r[SF.SOFT] = min(1.0, alpha), soft
+        r[SF.SEED] = self.rng.random() if seed is None else seed
 
 
-def _r_geometric(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = np.broadcast_to(p, (RENDER, RENDER, 3)).copy()
-    for _ in range(int(4 * dens) + 2):
-        c = s if rng.random() < 0.5 else _shade(p, rng.choice([-0.3, 0.3]))
-        kind = rng.integers(3)
-        cy, cx, r = rng.random(), rng.random(), rng.uniform(0.08, 0.22)
-        if kind == 0:
-            m = _soft_disc(yy, xx, cy, cx, r, 0.004)
-        elif kind == 1:
-            m = ((np.abs(yy - cy) < r) & (np.abs(xx - cx) < r * rng.uniform(0.5, 1.5))).astype(np.float32)
-        else:  # triangle
-            m = ((yy - cy) > -r) & ((yy - cy) < r) & (np.abs(xx - cx) < (yy - cy + r) * 0.6)
-            m = m.astype(np.float32)
-        img = _blend(img, c, m * (0.6 + 0.4 * con))
-    return img
-
-
-def _r_stripes(rng, p, s, dens, con):
-    yy, xx = _grid()
-    ang = rng.uniform(math.pi / 6, math.pi / 3) * rng.choice([-1, 1])
-    period = rng.uniform(0.12, 0.3) / dens
-    u = (np.cos(ang) * xx + np.sin(ang) * yy) / period + rng.random()
-    m = ((u % 1.0) < rng.uniform(0.2, 0.38)).astype(np.float32)
-    return _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), s, m * (0.7 + 0.3 * con))
-
-
-def _r_waves(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = np.broadcast_to(p, (RENDER, RENDER, 3)).copy()
-    freq, phase = rng.uniform(1.0, 2.5), rng.uniform(0, 2 * math.pi)
-    for i in range(int(2 * dens) + 2):
-        base = 0.45 + 0.5 * (i + 1) / (int(2 * dens) + 3)
-        curve = base + 0.06 * np.sin(2 * math.pi * freq * xx + phase + i)
-        c = _shade(s, 0.15 * i) if i % 2 == 0 else _shade(p, 0.35)
-        img = _blend(img, c, np.clip((yy - curve) * 60, 0, 1) * (0.55 + 0.35 * con))
-    return img
-
-
-def _r_confetti(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = np.broadcast_to(p, (RENDER, RENDER, 3)).copy()
-    palette = [s, (1, .84, 0), (1, 1, 1), (.9, .2, .3), (.2, .6, 1), (.3, .85, .4)]
-    for _ in range(int(30 * dens) + 10):
-        c = palette[rng.integers(len(palette))]
-        cy, cx = rng.random(), rng.random()
-        w, h = rng.uniform(0.01, 0.025), rng.uniform(0.02, 0.05)
-        ang = rng.uniform(0, math.pi)
-        u = np.cos(ang) * (xx - cx) + np.sin(ang) * (yy - cy)
-        v = -np.sin(ang) * (xx - cx) + np.cos(ang) * (yy - cy)
-        img = _blend(img, c, ((np.abs(u) < w) & (np.abs(v) < h)) * (0.75 + 0.25 * con))
-    return img
-
-
-def _r_snow(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), _shade(p, 0.25), (1 - yy) * 0.4)
-    for _ in range(int(35 * dens) + 10):
-        r = rng.uniform(0.006, 0.02)
-        img = _blend(img, s, _soft_disc(yy, xx, rng.random(), rng.random(), r, r * 0.5) * (0.6 + 0.4 * con))
-    return img
-
-
-def _r_leaves(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = np.broadcast_to(p, (RENDER, RENDER, 3)).copy()
-    greens = [s, (0.25, 0.55, 0.25), (0.45, 0.65, 0.3), _shade(s, -0.3)]
-    for _ in range(int(9 * dens) + 4):
-        cy, cx = rng.random(), rng.random()
-        a, b = rng.uniform(0.06, 0.14), rng.uniform(0.02, 0.05)
-        ang = rng.uniform(0, math.pi)
-        u = np.cos(ang) * (xx - cx) + np.sin(ang) * (yy - cy)
-        v = -np.sin(ang) * (xx - cx) + np.cos(ang) * (yy - cy)
-        m = np.clip((1 - (u / a) ** 2 - (v / b) ** 2) * 4, 0, 1)
-        img = _blend(img, greens[rng.integers(len(greens))], m * (0.7 + 0.3 * con))
-    return img
-
-
-def _r_sunrays(rng, p, s, dens, con):
-    yy, xx = _grid()
-    cy, cx = rng.uniform(-0.1, 0.4), rng.uniform(0.2, 0.8)
-    ang = np.arctan2(yy - cy, xx - cx)
-    n = int(8 * dens) + 6
-    m = (np.sin(ang * n + rng.uniform(0, 6)) > 0.2).astype(np.float32)
-    img = _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), _shade(p, 0.3), m * 0.5 * con)
-    return _blend(img, _shade(s, 0.2), _soft_disc(yy, xx, cy, cx, 0.12, 0.03))
-
-
-def _r_techgrid(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), _shade(p, 0.15), yy)
-    step = rng.uniform(0.08, 0.16) / math.sqrt(dens)
-    lines = (np.minimum(xx % step, yy % step) < 0.006).astype(np.float32)
-    img = _blend(img, s, lines * (0.5 + 0.4 * con))
-    for _ in range(int(6 * dens) + 2):
-        img = _blend(img, _shade(s, 0.4), _soft_disc(yy, xx, rng.random(), rng.random(), 0.012, 0.01))
-    return img
-
-
-def _r_luxury(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), _shade(p, 0.12), np.exp(-((xx - .5) ** 2 + (yy - .5) ** 2) * 4))
-    for _ in range(int(3 * dens) + 2):
-        ang = rng.uniform(0, math.pi)
-        off = rng.uniform(-0.4, 0.4)
-        d = np.abs(np.cos(ang) * (xx - .5) + np.sin(ang) * (yy - .5) - off)
-        img = _blend(img, s, (d < 0.006) * (0.7 + 0.3 * con))
-    frame = (np.minimum.reduce([xx, yy, 1 - xx, 1 - yy]) - 0.06)
-    return _blend(img, s, (np.abs(frame) < 0.005) * 0.9)
-
-
-def _r_pastel(rng, p, s, dens, con):
-    yy, xx = _grid()
-    img = np.broadcast_to(p, (RENDER, RENDER, 3)).copy()
-    for _ in range(int(4 * dens) + 2):
-        c = _shade(s, 0.55)
-        r = rng.uniform(0.1, 0.25)
-        img = _blend(img, c, _soft_disc(yy, xx, rng.random(), rng.random(), r, r * 0.5) * 0.65)
-    return img
-
-
-def _r_dots(rng, p, s, dens, con):
-    yy, xx = _grid()
-    step = rng.uniform(0.1, 0.2) / math.sqrt(dens)
-    oy, ox = rng.random() * step, rng.random() * step
-    d = np.sqrt(((yy + oy) % step - step / 2) ** 2 + ((xx + ox) % step - step / 2) ** 2)
-    m = np.clip((step * 0.28 - d) * 400, 0, 1)
-    return _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), s, m * (0.7 + 0.3 * con))
-
-
-def _r_marble(rng, p, s, dens, con):
-    yy, xx = _grid()
-    f = rng.uniform(3, 6)
-    t = xx * f + yy * f * 0.6
-    for k in range(1, 4):  # a few octaves of sine turbulence make the veins wander
-        t = t + np.sin(yy * f * 2 * k + rng.uniform(0, 6)) * 0.6 / k + np.sin(xx * f * 3 * k) * 0.3 / k
-    vein = np.exp(-(np.sin(t * math.pi) ** 2) * 40)
-    return _blend(np.broadcast_to(p, (RENDER, RENDER, 3)).copy(), _shade(s, -0.1), vein * (0.45 + 0.4 * con))
-
-
-RENDERERS = {
-    "gradient": _r_gradient, "bokeh": _r_bokeh, "geometric": _r_geometric, "stripes": _r_stripes,
-    "waves": _r_waves, "confetti": _r_confetti, "snow": _r_snow, "leaves": _r_leaves,
-    "sunrays": _r_sunrays, "techgrid": _r_techgrid, "luxury": _r_luxury, "pastel": _r_pastel,
-    "dots": _r_dots, "marble": _r_marble,
-}
-assert set(RENDERERS) == set(THEMES)
-
-
-def render_scene(scene: Scene, rng: np.random.Generator, size: int = 64) -> np.ndarray:
-    """Render a scene -> (size, size, 3) uint8."""
-    if RENDER % size:
-        raise ValueError(f"size must divide {RENDER}, got {size}")
+def build_scene(desc: Scene, rng: np.random.Generator) -> np.ndarray:
+    """A description -> a scene (ROWS, P): the primary colour as the ground, the theme's layers."""
     names = named_colours()
-    p = np.array(names[scene.colour], np.float32) / 255
-    s = np.array(names[scene.colour2], np.float32) / 255
-    dens, con = MOODS[scene.mood]
-    img = RENDERERS[scene.theme](rng, p, s, dens, con)
-    f = RENDER // size
-    img = img.reshape(size, f, size, f, 3).mean((1, 3))  # box filter = anti-aliasing
-    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    p = np.array(names[desc.colour], np.float32) / 255
+    s2 = np.array(names[desc.colour2], np.float32) / 255
+    accents = [np.array(c, np.float32) / 255 for c in desc.palette] or [s2, _shade(s2, 0.35), _shade(p, 0.45)]
+    dens, con = MOODS[desc.mood]
+    b = _Builder(rng)
+    dark = _lum(p) < 0.45
+    grain = float(rng.uniform(0.1, 0.45))
+    vig = float(rng.uniform(0.0, 0.25) + (0.3 if desc.mood in ("moody", "luxurious", "elegant") else 0))
+    lift = -0.12 if not dark else 0.12
+    b.ground(p, _shade(p, lift * rng.uniform(0.3, 1.0)), (p * 0.8 + s2 * 0.2), rng.uniform(0, 360),
+             rng.uniform(0.4, 0.7), grain, vig)
+    RECIPES[desc.theme](b, rng, p, s2, accents, dens, con)
+    return SF.sanitize(b.s)
+
+
+def _u(rng, lo, hi):
+    return float(rng.uniform(lo, hi))
+
+
+def _t_gradient(b, rng, p, s, acc, dens, con):
+    for _ in range(int(rng.integers(1, 3))):
+        b.add("disc", _u(rng, 0, 1), _u(rng, 0, 1), _u(rng, 0.7, 1.4), _shade(s, 0.2), 0.25 * con + 0.1, soft=1.0)
+
+
+def _t_bokeh(b, rng, p, s, acc, dens, con):
+    light = _shade(s, 0.55)
+    b.add("bokeh", .5, .5, _u(rng, 0.35, 0.5), _shade(p, 0.4), 0.18 + 0.1 * con, e2=0.2 * dens, soft=1.0)
+    b.add("bokeh", .5, .5, _u(rng, 0.18, 0.28), light, 0.3 + 0.15 * con, e2=0.35 * dens, soft=0.7)
+    b.add("bokeh", .5, .5, _u(rng, 0.06, 0.12), _shade(light, 0.4), 0.45 + 0.2 * con, e2=0.5 * dens, soft=0.25)
+
+
+def _t_geometric(b, rng, p, s, acc, dens, con):
+    for _ in range(int(3 * dens) + 2):
+        c = acc[rng.integers(len(acc))] if rng.random() < 0.6 else _shade(p, rng.choice([-0.3, 0.3]))
+        kind = str(rng.choice(["polygon", "rounded_rect", "disc", "ring", "polygon"]))
+        b.add(kind, _u(rng, 0, 1), _u(rng, 0, 1), _u(rng, 0.15, 0.45), c, 0.6 + 0.35 * con, rot=_u(rng, 0, 360),
+              aspect=_u(rng, 0.3, 0.7), e1=_u(rng, 0, 0.6), e2=_u(rng, 0, 1))
+
+
+def _t_stripes(b, rng, p, s, acc, dens, con):
+    ang = _u(rng, 30, 60) * rng.choice([-1, 1])
+    b.add("stripes", .5, .5, _u(rng, 0.22, 0.5) / dens, s, 0.7 + 0.3 * con, rot=ang, e1=_u(rng, 0.35, 0.7))
+    if rng.random() < 0.4:
+        b.add("stripes", .5, .5, _u(rng, 0.1, 0.2), _shade(s, 0.4), 0.35, rot=ang, e1=0.1)
+
+
+def _t_waves(b, rng, p, s, acc, dens, con):
+    n = int(2 * dens) + 2
+    freq = _u(rng, 0.3, 0.7)
+    for i in range(n):
+        c = _shade(s, 0.15 * i) if i % 2 == 0 else _shade(p, 0.35)
+        b.add("wave", .5, 0.55 + 0.4 * (i + 1) / (n + 1), _u(rng, 0.25, 0.45), c, 0.55 + 0.35 * con,
+              rot=_u(rng, -8, 8), e1=_u(rng, 0.4, 0.8), e2=freq, seed=_u(rng, 0, 1))
+
+
+def _t_confetti(b, rng, p, s, acc, dens, con):
+    cols = [s, (1, .84, 0), (1, 1, 1), (.9, .2, .3), (.2, .6, 1)] + list(acc[:3])
+    for _ in range(int(rng.integers(3, 5))):
+        b.add("confetti", .5, .5, _u(rng, 0.05, 0.09), cols[rng.integers(len(cols))], 0.8 + 0.2 * con,
+              e1=_u(rng, 0.2, 0.6), e2=0.12 * dens)
+
+
+def _t_snow(b, rng, p, s, acc, dens, con):
+    b.add("disc", .5, -0.1, 1.2, _shade(p, 0.3), 0.35, soft=1.0)
+    b.add("snow", .5, .5, _u(rng, 0.4, 0.6), s, 0.45 + 0.2 * con, e2=0.3 * dens, soft=0.5)
+    b.add("snow", .5, .5, _u(rng, 0.15, 0.3), s, 0.7 + 0.3 * con, e2=0.4 * dens)
+
+
+def _t_leaves(b, rng, p, s, acc, dens, con):
+    greens = [s, (0.25, 0.55, 0.25), (0.45, 0.65, 0.3), _shade(s, -0.3)]
+    for _ in range(int(6 * dens) + 3):
+        b.add("leaf", _u(rng, -0.05, 1.05), _u(rng, -0.05, 1.05), _u(rng, 0.2, 0.42), greens[rng.integers(4)],
+              0.75 + 0.25 * con, rot=_u(rng, 0, 360), e1=_u(rng, 0.3, 0.8))
+
+
+def _t_sunrays(b, rng, p, s, acc, dens, con):
+    x, y = _u(rng, 0.2, 0.8), _u(rng, -0.1, 0.35)
+    b.add("rays", x, y, 0.2, _shade(p, 0.3), 0.45 * con + 0.1, rot=_u(rng, 0, 360), e1=0.5, e2=_u(rng, 0.2, 0.5))
+    b.add("disc", x, y, 0.5, _shade(s, 0.35), 0.45, soft=1.0)
+    b.add("disc", x, y, 0.22, _shade(s, 0.2), 1.0, soft=0.1)
+
+
+def _t_techgrid(b, rng, p, s, acc, dens, con):
+    period = _u(rng, 0.25, 0.4) / math.sqrt(dens)
+    for rot in (0.0, 90.0):
+        b.add("stripes", .5, .5, period, s, 0.5 + 0.4 * con, rot=rot, e1=0.02)
+    b.add("snow", .5, .5, 0.3, _shade(s, 0.45), 0.9, e2=0.1 * dens)
+    b.add("disc", _u(rng, 0.2, 0.8), _u(rng, 0.2, 0.8), 0.9, _shade(s, 0.2), 0.2, soft=1.0)
+
+
+def _t_luxury(b, rng, p, s, acc, dens, con):
+    b.add("disc", .5, .5, 1.1, _shade(p, 0.15), 0.5, soft=1.0)
+    for _ in range(int(2 * dens) + 2):
+        b.add("line", _u(rng, 0.1, 0.9), _u(rng, 0.1, 0.9), _u(rng, 0.6, 1.2), s, 0.75 + 0.25 * con,
+              rot=_u(rng, 20, 70) * rng.choice([-1, 1]), aspect=_u(rng, 0.8, 1.0), e1=_u(rng, 0.05, 0.3))
+    b.add("ring", _u(rng, 0.2, 0.8), _u(rng, 0.2, 0.8), _u(rng, 0.4, 0.8), s, 0.8, e1=0.05)
+    for _ in range(int(rng.integers(1, 4))):
+        b.add("star", _u(rng, 0.1, 0.9), _u(rng, 0.1, 0.9), _u(rng, 0.06, 0.14), _shade(s, 0.3), 0.9, e1=0.05, e2=0.0)
+
+
+def _t_pastel(b, rng, p, s, acc, dens, con):
+    for _ in range(int(3 * dens) + 2):
+        c = _shade(acc[rng.integers(len(acc))] if rng.random() < 0.5 else s, 0.55)
+        b.add("disc", _u(rng, 0, 1), _u(rng, 0, 1), _u(rng, 0.35, 0.75), c, 0.55, soft=_u(rng, 0.6, 1.0))
+
+
+def _t_dots(b, rng, p, s, acc, dens, con):
+    b.add("dots", _u(rng, 0, 1), _u(rng, 0, 1), _u(rng, 0.2, 0.36) / math.sqrt(dens), s, 0.7 + 0.3 * con,
+          rot=float(rng.choice([0.0, 45.0])), e1=_u(rng, 0.35, 0.8))
+
+
+def _t_marble(b, rng, p, s, acc, dens, con):
+    for _ in range(int(rng.integers(1, 3))):
+        b.add("marble", _u(rng, 0.3, 0.7), _u(rng, 0.3, 0.7), _u(rng, 0.4, 0.8), _shade(s, -0.1), 0.4 + 0.35 * con,
+              rot=_u(rng, 15, 75), e1=_u(rng, 0.2, 0.8), e2=_u(rng, 0.2, 0.8), soft=_u(rng, 0, 0.3))
+
+
+RECIPES = {
+    "gradient": _t_gradient, "bokeh": _t_bokeh, "geometric": _t_geometric, "stripes": _t_stripes,
+    "waves": _t_waves, "confetti": _t_confetti, "snow": _t_snow, "leaves": _t_leaves,
+    "sunrays": _t_sunrays, "techgrid": _t_techgrid, "luxury": _t_luxury, "pastel": _t_pastel,
+    "dots": _t_dots, "marble": _t_marble,
+}
+assert set(RECIPES) == set(THEMES)
+
+
+def render_scene(scene: np.ndarray, size: int = 64) -> np.ndarray:
+    """A corpus scene -> (size, size, 3) uint8 through the serving rasterizer (skia)."""
+    from models.scene.raster_skia import render
+
+    return render(scene, size, size)
 
 
 def make_corpus(n: int, seed: int = 0, size: int = 64, split: str = "train"):
-    """n samples -> (images uint8 (n, size, size, 3), captions list[str], scenes list[Scene])."""
+    """n samples -> (images uint8 (n, size, size, 3), captions, descriptions, scenes (n, ROWS, P))."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), np.uint8)
-    captions, scenes = [], []
+    scenes = np.empty((n, SF.ROWS, SF.P), np.float32)
+    captions, descs = [], []
     for i in range(n):
-        scene = sample_scene(rng, split)
-        images[i] = render_scene(scene, rng, size)
-        captions.append(caption_for(scene, rng, split))
-        scenes.append(scene)
-    return images, captions, scenes
+        desc = sample_scene(rng, split)
+        scenes[i] = build_scene(desc, rng)
+        images[i] = render_scene(scenes[i], size)
+        captions.append(caption_for(desc, rng, split))
+        descs.append(desc)
+    return images, captions, descs, scenes

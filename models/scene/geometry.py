@@ -69,10 +69,11 @@ def _regular(n: int, radius, phase: float = -math.pi / 2, dtype=torch.float64) -
 
 def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
     """One layer row (P,) -> its Shape at a W x H canvas, or None if the slot is unused."""
-    if float(row[F.ALPHA]) < F.ALPHA_MIN:
+    meta = row.detach()  # for what is read as plain numbers (counts, seeds), never differentiated
+    if float(meta[F.ALPHA]) < F.ALPHA_MIN:
         return None
     dt = row.dtype
-    kind = F.KINDS[int(torch.argmax(row[:F.N_KINDS]))]
+    kind = F.KINDS[int(torch.argmax(meta[:F.N_KINDS]))]
     S = float(min(W, H))
     cx, cy = row[F.X] * W, row[F.Y] * H
     c = torch.stack([cx, cy])
@@ -80,7 +81,7 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
     rc, rs = row[F.ROT_C], row[F.ROT_S]
     aspect = 4.0 ** (2 * row[F.ASPECT] - 1)
     e1, e2 = row[F.E1], row[F.E2]
-    seed = float(row[F.SEED])
+    seed = float(meta[F.SEED])
     sigma = row[F.SOFT] * (F.SOFT_MAX * S)
     shape = Shape(kind, row[F.COLOR], row[F.ALPHA], sigma)
     area = _area(W, H)
@@ -96,7 +97,7 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         shape.circles = torch.stack([cx, cy, r])[None]
         thin = r
     elif kind == "bokeh":
-        n = max(1, int(round((3 + 14 * float(e2)) * area)))
+        n = max(1, int(round((3 + 14 * float(meta[F.E2])) * area)))
         u, pos = scatter(n, 1)
         r = size / 2 * (0.45 + 0.55 * u[:, 2])
         shape.circles = torch.cat([pos, r[:, None]], 1)
@@ -139,14 +140,14 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         shape.lines, shape.line_hw = (_rot(seg, rc, rs) + c)[None], hw
         thin = hw
     elif kind == "polygon":
-        n = 3 + min(5, int(float(e2) * 6))
+        n = 3 + min(5, int(float(meta[F.E2]) * 6))
         rr = e1 * 0.25 * size / 2
         R = size / 2 - rr / math.cos(math.pi / n)
         pts = _rot(_regular(n, 1.0, dtype=dt) * R, rc, rs) + c
         shape.polys, shape.poly_round = pts[None], rr
         thin = size / 2 * math.cos(math.pi / n)
     elif kind == "star":
-        n = 4 + min(4, int(float(e2) * 5))
+        n = 4 + min(4, int(float(meta[F.E2]) * 5))
         inner = 0.18 + 0.4 * e1
         k = torch.arange(2 * n, dtype=dt)
         ang = k * (math.pi / n) - math.pi / 2
@@ -168,7 +169,7 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         shape.polys = (_rot(pts, rc, rs) + c)[None]
         thin = half_w
     elif kind == "confetti":
-        n = max(1, int(round((8 + 40 * float(e2)) * area)))
+        n = max(1, int(round((8 + 40 * float(meta[F.E2])) * area)))
         u, pos = scatter(n, 2)
         L = torch.clamp(size * 0.5, min=2.0)
         w = L * (0.3 + 0.4 * e1)
@@ -185,10 +186,10 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         shape.dots = (cx, cy, rc, rs, period, r)
         thin = torch.minimum(r, period / 2 - r)
     elif kind == "rays":
-        n = 6 + min(18, int(float(e2) * 19))
-        half = math.pi / n * (0.15 + 0.6 * float(e1))
+        n = 6 + min(18, int(float(meta[F.E2]) * 19))
+        half = math.pi / n * (0.15 + 0.6 * float(meta[F.E1]))
         R = 2.5 * math.hypot(W, H)
-        base = math.atan2(float(rs), float(rc))
+        base = math.atan2(float(meta[F.ROT_S]), float(meta[F.ROT_C]))
         a = torch.arange(n, dtype=dt) * (2 * math.pi / n) + base
         p1 = torch.stack([torch.cos(a - half), torch.sin(a - half)], -1) * R
         p2 = torch.stack([torch.cos(a + half), torch.sin(a + half)], -1) * R
@@ -211,7 +212,7 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         shape.lines, shape.line_hw = _rot(torch.stack(veins), rc, rs) + c, hw
         thin = hw
     elif kind == "snow":
-        n = max(1, int(round((12 + 60 * float(e2)) * area)))
+        n = max(1, int(round((12 + 60 * float(meta[F.E2])) * area)))
         u, pos = scatter(n, 4)
         r = torch.clamp(size * 0.06 * (0.4 + 0.6 * u[:, 2]), min=0.8)
         shape.circles = torch.cat([pos, r[:, None]], 1)

@@ -166,9 +166,9 @@ def render_one(scene: torch.Tensor, W: int, H: int, keep_out: list | None = None
     for x0, y0, x1, y1 in veil_boxes(keep_out, W, H):
         a = F.VEIL_OPACITY * (_phi((px - x0) / f) - _phi((px - x1) / f)) * (_phi((py - y0) / f) - _phi((py - y1) / f))
         img = img * (1 - a) + bg * a
-    if float(g[F.VIGNETTE]) > 0:
+    if float(g[F.VIGNETTE].detach()) > 0:
         img = img * (1 - g[F.VIGNETTE] * _vignette_alpha(px, py, W, H))
-    if grain and float(g[F.GRAIN]) > 0:
+    if grain and float(g[F.GRAIN].detach()) > 0:
         k = g[F.GRAIN] * F.GRAIN_MAX
         light = k * _tile(GRAIN_LIGHT, W, H, dev, dt)
         img = img * (1 - light) + light

@@ -1,7 +1,13 @@
 """compose_creative: visual + product + copy -> a finished ad at one size, with its quality report.
 
-Order of work: paint the decor of the layout plan (visual, panels, scrims), place the product,
-fit the copy stacks, place the logo, add underlays where the visual is too busy for text, paint
+The visual is a *scene* (models/scene: a layered, resolution-free background from the scene
+generator), rendered here at the creative's own size by the skia rasterizer, with the boxes the
+copy and the product will take as its keep-out list (motifs move out of them, a veil of the
+ground calms what spans them). A plain image (a caller's or a test's backdrop) also works: it is
+scaled to cover.
+
+Order of work: fit the copy stacks, paint the decor of the layout plan (visual, panels, scrims)
+around them, place the product, place the logo, add underlays where the visual is too busy for text, paint
 CTA button and discount badge, choose every text colour against the pixels now under it, keep
 that canvas as ``background``, draw the text, and measure the report on what was drawn.
 Deterministic: the same inputs give the same pixels (the film grain has a fixed seed).
@@ -15,6 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
+
+from models.scene import format as scene_format
+from models.scene.raster_skia import render as render_scene
 
 from .layout import Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan
 from .palette import (
@@ -57,10 +66,25 @@ class ComposedCreative:
     checks: dict
     scores: dict
     layout: str
+    keep_out: list = field(default_factory=list)  # copy + product boxes, fractions of the canvas
+
+
+Visual = "Image.Image | np.ndarray"  # a scene (ROWS, P) or a plain image
+
+
+def is_scene(visual) -> bool:
+    return isinstance(visual, np.ndarray) and visual.shape == (scene_format.ROWS, scene_format.P)
+
+
+def palette_source(visual) -> Image.Image:
+    """What the palette is drawn from: a small render of a scene, or the image itself."""
+    if is_scene(visual):
+        return Image.fromarray(render_scene(visual, 64, 64))
+    return _as_rgb(visual)
 
 
 def compose_creative(
-    visual: Image.Image, content: CreativeContent, width: int, height: int, variant: int = 0
+    visual, content: CreativeContent, width: int, height: int, variant: int = 0
 ) -> ComposedCreative:
     """Lay out and render one creative (module doc); ValueError only for a bad size or font name."""
     w, h = int(width), int(height)
@@ -69,14 +93,17 @@ def compose_creative(
     check_family(content.font)
     variant = abs(int(variant))
     copy, logo = _make_copy(content)
-    palette = build_palette(_as_rgb(visual), content.brand_colors, dark=(variant // 6) % 2 == 0)
+    palette = build_palette(palette_source(visual), content.brand_colors, dark=(variant // 6) % 2 == 0)
     plan = make_plan(aspect_class(w, h), w, h, variant, functools.partial(_measure, copy))
 
-    canvas = Image.new("RGB", (w, h), palette.panel)
-    for d in plan.decor:
-        _paint(canvas, d, visual, palette)
     fits = _fit_stacks(plan, copy)
     placed = [p for f in fits for p in f.placed]
+    keep = [p.box for p in placed if p.lines or p.role == "logo"]
+    if content.product_image is not None and plan.product is not None:
+        keep.append(plan.product)
+    canvas = Image.new("RGB", (w, h), palette.panel)
+    for d in plan.decor:
+        _paint(canvas, d, visual, palette, keep)
     product_box = None
     if content.product_image is not None and plan.product is not None:
         asset = prepare_product(content.product_image)
@@ -92,7 +119,9 @@ def compose_creative(
     colors = _paint_fills_and_pick_colors(canvas, placed, palette, glyphs)
     background = canvas.copy()
     _draw_text(canvas, placed, colors)
-    return _finish(canvas, background, placed, colors, product_box, fits, plan)
+    out = _finish(canvas, background, placed, colors, product_box, fits, plan)
+    out.keep_out = [[r.x / w, r.y / h, r.right / w, r.bottom / h] for r in keep]
+    return out
 
 
 # --------------------------------------------------------------------------- content
@@ -210,12 +239,33 @@ def visual_layer(visual: Image.Image, w: int, h: int) -> Image.Image:
     return out
 
 
-def _paint(canvas: Image.Image, d: Decor, visual: Image.Image, palette: Palette) -> None:
+def scene_keep_out(rect: tuple[int, int, int, int], boxes: list[Rect]) -> list[list[float]]:
+    """Boxes (canvas px) that meet ``rect`` (x, y, w, h) -> keep-out fractions of that rect."""
+    x, y, w, h = rect
+    out = []
+    for b in boxes:
+        x0, y0, x1, y1 = max(b.x, x), max(b.y, y), min(b.right, x + w), min(b.bottom, y + h)
+        if x1 > x0 and y1 > y0:
+            pad = 0.02 * min(w, h)  # a little air around the copy
+            out.append([(x0 - x - pad) / w, (y0 - y - pad) / h, (x1 - x + pad) / w, (y1 - y + pad) / h])
+    return out
+
+
+def scene_image(scene: np.ndarray, w: int, h: int, keep_out: list | None = None) -> Image.Image:
+    """A scene rendered at w x h (skia), its motifs moved out of ``keep_out`` and the veil over it."""
+    moved = scene_format.apply_keep_out(scene, keep_out or [], w, h)
+    return Image.fromarray(render_scene(moved, w, h, keep_out=keep_out))
+
+
+def _paint(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: list[Rect] = ()) -> None:
     x, y, w, h = _int_rect(d.rect)
     if w <= 0 or h <= 0:
         return
     if d.kind == "visual":
-        canvas.paste(visual_layer(visual, w, h), (x, y))
+        if is_scene(visual):
+            canvas.paste(scene_image(visual, w, h, scene_keep_out((x, y, w, h), keep)), (x, y))
+        else:
+            canvas.paste(visual_layer(visual, w, h), (x, y))
         return
     color = getattr(palette, d.color)
     if d.kind == "panel":
@@ -511,7 +561,7 @@ def warm_up(locales: tuple[str, ...] = ("en-US", "de-DE", "fr-FR", "ja-JP", "zh-
                 cmap(face)
     for loc in locales:
         _hyphenator(hyphen_lang(loc))
-    visual = Image.new("RGB", (8, 8), (90, 120, 200))
+    visual = scene_format.random_scene(np.random.default_rng(0))
     content = CreativeContent(headline="Warm-up 预热", subline="Ready.", price=1.0, original_price=2.0, currency="USD")
     for w, h in ((300, 250), (1200, 628), (300, 600), (728, 90)):
         compose_creative(visual, content, w, h)

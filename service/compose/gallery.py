@@ -1,8 +1,9 @@
 """Contact sheet of creatives (docs/gallery.png): 6 demo products x 4 sizes.
 
-``python -m service.compose.gallery [out.png]`` renders it with procedural stand-in visuals;
-``render_gallery(visual_fn, out_path)`` takes any ``visual_fn(prompt, seed) -> PIL.Image`` (the
-trained generator, once it is wired) so the sheet can be regenerated with real visuals.
+``python -m service.compose.gallery --model [out.png]`` renders it with scenes from the trained
+scene generator (as served); without ``--model`` the scenes come from the corpus recipes.
+``render_gallery(visual_fn, out_path)`` takes any ``visual_fn(prompt, seed)`` returning a scene
+(or a plain image backdrop).
 """
 
 from __future__ import annotations
@@ -35,36 +36,25 @@ _COLOR_WORDS = {
 }
 
 
-def demo_visual(prompt: str, seed: int = 0, size: int = 64) -> Image.Image:
-    """A 64x64 procedural visual in the spirit of the generator: gradient, bokeh, stripes, waves or confetti."""
+def demo_visual(prompt: str, seed: int = 0) -> np.ndarray:
+    """A stand-in scene (models/scene) built by the corpus recipes from the prompt's words: its
+    colour word picks the ground, a theme word the motifs (no torch, no checkpoint needed)."""
+    from models.data import corpus
+    from models.data.colours import named_colours
+
     h = int(hashlib.sha256(f"{prompt}|{seed}".encode()).hexdigest()[:8], 16)
     rng = np.random.default_rng(h)
-    words = [w for w in _COLOR_WORDS if w in prompt.lower()]
-    cols = [np.array(_COLOR_WORDS[w], float) for w in words] or [rng.uniform(40, 220, 3)]
-    while len(cols) < 3:
-        cols.append(np.clip(cols[0] * rng.uniform(0.5, 1.3) + rng.uniform(-40, 40, 3), 0, 255))
-    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
-    ang = rng.uniform(0, np.pi)
-    t = np.clip((np.cos(ang) * xx + np.sin(ang) * yy) / (abs(np.cos(ang)) + abs(np.sin(ang))), 0, 1)
-    img = cols[0] * (1 - t[..., None]) + cols[1] * t[..., None]
-    kind = h % 5
-    if kind == 1:  # bokeh
-        for _ in range(14):
-            cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.04, 0.16)
-            d = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
-            a = np.clip((r - d) / 0.02, 0, 1)[..., None] * rng.uniform(0.2, 0.5)
-            img = img * (1 - a) + np.clip(cols[2] + 60, 0, 255) * a
-    elif kind == 2:  # stripes
-        s = (np.sin((xx + yy) * rng.uniform(10, 18) * np.pi) > 0.3)[..., None]
-        img = np.where(s, img * 0.85 + cols[2] * 0.15, img)
-    elif kind == 3:  # waves
-        wv = np.sin(xx * 7 + np.sin(yy * 5) * 1.6) * 0.5 + 0.5
-        img = img * (1 - 0.4 * wv[..., None]) + cols[2] * 0.4 * wv[..., None]
-    elif kind == 4:  # confetti
-        for _ in range(40):
-            x0, y0 = rng.integers(0, size - 2, 2)
-            img[y0 : y0 + 2, x0 : x0 + 2] = cols[rng.integers(0, 3)] * 0.6 + 100
-    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
+    desc = corpus.sample_scene(rng)
+    low = prompt.lower()
+    words = [w for w in _COLOR_WORDS if w in low]
+    if words:
+        target = np.array(_COLOR_WORDS[words[0]], float)
+        names = named_colours()
+        desc.colour = min(names, key=lambda n: float(((np.array(names[n]) - target) ** 2).sum()))
+    themes = [t for t, ws in corpus.THEMES.items() if t in low or any(w in low for w in ws)]
+    if themes:
+        desc.theme = themes[0]
+    return corpus.build_scene(desc, rng)
 
 
 # --------------------------------------------------------------------------- demo products
@@ -226,7 +216,7 @@ def _draw_caption(sheet: Image.Image, xy: tuple[int, int], lines: list[tuple[str
         y += int(px * 0.55)
 
 
-def render_gallery(visual_fn: Callable[[str, int], Image.Image], out_path: str | Path,
+def render_gallery(visual_fn: Callable[[str, int], "np.ndarray | Image.Image"], out_path: str | Path,
                    products: list[DemoProduct] | None = None) -> Path:
     """Render products x (half page, medium rectangle, square, leaderboard) into one PNG.
 
@@ -277,17 +267,16 @@ def model_visual_fn(checkpoint: str | None = None):
 
     bundle, encoder = load_checkpoint(checkpoint or DEFAULT_CHECKPOINT), TextEncoder()
 
-    def visual(prompt: str, seed: int = 0) -> Image.Image:
+    def visual(prompt: str, seed: int = 0) -> np.ndarray:
         c = encoder.encode([prompt])  # (1, 384)
-        return Image.fromarray(bundle.generator.generate(c, [seed])[0].numpy())  # 64x64 RGB
+        return bundle.generator.generate(c, [seed])[0]  # a scene (ROWS, P)
 
     return visual
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m service.compose.gallery [--model [--checkpoint PREFIX]] [OUT.png]``: without
-    --model the visuals are procedural stand-ins (no torch needed), with it they come from the
-    trained generator, as in the service."""
+    --model the scenes come from the corpus recipes, with it from the trained generator, as served."""
     ap = argparse.ArgumentParser(prog="python -m service.compose.gallery")
     ap.add_argument("out", nargs="?", default="docs/gallery.png")
     ap.add_argument("--model", action="store_true", help="visuals from the trained generator")

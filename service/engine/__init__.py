@@ -6,8 +6,9 @@ micro-batchers in a worker thread. ``TorchEngine`` is the real one (text encoder
 generator and critic, batch-invariant on CPU). Tests and the bench wrap it (a poisoned engine
 delegates to the real one) instead of reaching into the pipeline.
 
-The scene generator changes ``generate``'s output and composition's input: that is this package
-and ``service/rendering.py``, nothing else.
+``generate`` makes *scenes* (models/scene: a ground gradient and 16 layer slots, a float32
+array (ROWS, P) per item), which composition renders at each creative's own size; ``score``
+renders a scene at the critic's 64x64 (skia) and scores that.
 """
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ import torch
 
 from models.invariance import make_batch_invariant, pad_single as _pad_single
 from models.registry import Bundle, CheckpointError, load_checkpoint
+from models.scene.raster_skia import render as render_scene
 from models.text_encoder import TextEncoder, resolve_device
 from service.config import Settings
 
 log = logging.getLogger("adloom.engine")
 
-Visual = np.ndarray  # uint8 (64, 64, 3): what generate makes and composition and score consume
+Visual = np.ndarray  # a scene, float32 (ROWS, P): what generate makes and composition and score consume
 
 
 @runtime_checkable
@@ -44,7 +46,7 @@ class Engine(Protocol):
         """(conditioning c (D,), seed) pairs -> visuals."""
 
     def score(self, items: list[tuple[Visual, np.ndarray]]) -> list[tuple[float, float]]:
-        """(visual, c) pairs -> (realism 0..1, alignment cosine -1..1)."""
+        """(scene, c) pairs -> (realism 0..1, alignment cosine -1..1)."""
 
     def warm_up(self, buckets: list[int]) -> None:
         """Run each stage once per batch size in ``buckets`` (before readiness)."""
@@ -102,19 +104,21 @@ class TorchEngine:
         return list(self.encoder.encode(list(texts)).numpy())
 
     def generate(self, items: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
-        """(c (D,), seed) pairs -> uint8 visuals (64, 64, 3)."""
+        """(c (D,), seed) pairs -> scenes, float32 (ROWS, P)."""
         n = len(items)
         items = _pad_single(items)
         c = torch.from_numpy(np.stack([ci for ci, _ in items]))  # (B, D)
         with torch.inference_mode():
-            images = self.bundle.generator.generate(c, [s for _, s in items])  # (B, 64, 64, 3)
-        return list(images.numpy()[:n])
+            scenes = self.bundle.generator.generate(c, [s for _, s in items])  # (B, ROWS, P)
+        return list(scenes[:n])
 
     def score(self, items: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
-        """(visual uint8 (64, 64, 3), c (D,)) pairs -> (realism 0..1, alignment cosine)."""
+        """(scene (ROWS, P), c (D,)) pairs -> (realism 0..1, alignment cosine): the critic sees
+        each scene rendered at its own size (64x64, skia)."""
         n = len(items)
         items = _pad_single(items)
-        images = torch.from_numpy(np.stack([im for im, _ in items]))  # (B, 64, 64, 3)
+        size = self.bundle.critic.config.img_size
+        images = torch.from_numpy(np.stack([render_scene(sc, size, size) for sc, _ in items]))  # (B, S, S, 3)
         c = torch.from_numpy(np.stack([ci for _, ci in items]))  # (B, D)
         with torch.inference_mode():
             realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)

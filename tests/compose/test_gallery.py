@@ -1,13 +1,17 @@
+import numpy as np
 from PIL import Image
 
 from service.compose.gallery import demo_busy_product, demo_products, demo_visual, render_gallery
 from service.compose.compose import compose_creative
 
 
-def test_demo_visual_is_a_small_deterministic_rgb_image():
+def test_demo_visual_is_a_deterministic_scene():
+    from models.scene import format as SF
+
     a, b = demo_visual("fresh summer coral", 3), demo_visual("fresh summer coral", 3)
-    assert a.size == (64, 64) and a.mode == "RGB" and a.tobytes() == b.tobytes()
-    assert a.tobytes() != demo_visual("night blue", 3).tobytes()
+    assert a.shape == (SF.ROWS, SF.P) and np.array_equal(a, b)
+    assert not np.array_equal(a, demo_visual("night blue", 3))
+    assert SF.kind_of(demo_visual("pink polka dots", 1)[1]) == "dots"
 
 
 def test_render_gallery_with_any_visual_fn(tmp_path):
@@ -31,8 +35,10 @@ def test_busy_photo_product_renders_as_card():
 def test_model_visuals_come_from_the_trained_generator():
     from service.compose.gallery import model_visual_fn
 
+    from models.scene import format as SF
+
     visual = model_visual_fn()
     a, b = visual("coral summer waves", 2), visual("coral summer waves", 2)
-    assert a.size == (64, 64) and a.mode == "RGB" and a.tobytes() == b.tobytes()
-    assert a.tobytes() != visual("coral summer waves", 3).tobytes()
-    assert a.tobytes() != visual("dark navy tech grid", 2).tobytes()
+    assert a.shape == (SF.ROWS, SF.P) and np.array_equal(a, b)
+    assert not np.array_equal(a, visual("coral summer waves", 3))
+    assert not np.array_equal(a, visual("dark navy tech grid", 2))

@@ -247,13 +247,13 @@ def _checkpoint(workdir: Path) -> Path:
 
     from models.config import ModelConfig
     from models.critic import Critic
-    from models.generator import CreativeGenerator
+    from models.generator import SceneGenerator
     from models.registry import save_checkpoint
 
     torch.manual_seed(0)
     config = ModelConfig()
     prefix = workdir / "untrained"
-    save_checkpoint(prefix, CreativeGenerator(config), Critic(config), note="untrained, tests/deploy")
+    save_checkpoint(prefix, SceneGenerator(config), Critic(config), note="untrained, tests/deploy")
     return prefix
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 
 from models.data import corpus
+from models.scene import format as SF
 from models.data.colours import ciede2000, delta_e_rgb, dominant_colour, named_colours, srgb_to_lab
 
 
@@ -15,13 +16,45 @@ def test_corpus_breadth():
 
 
 def test_rendered_primary_colour_dominates():
-    images, captions, scenes = corpus.make_corpus(60, seed=3)
+    images, captions, descs, scenes = corpus.make_corpus(60, seed=3)
     assert images.shape == (60, 64, 64, 3) and images.dtype == np.uint8
-    des = [delta_e_rgb(dominant_colour(im), s.rgb) for im, s in zip(images, scenes)]
-    assert np.median(des) < 3
+    assert scenes.shape == (60, SF.ROWS, SF.P)
+    des = [delta_e_rgb(dominant_colour(im), d.rgb) for im, d in zip(images, descs)]
+    assert np.median(des) < 6  # the ground is the primary colour (shaded, grained, partly covered)
     assert all(isinstance(c, str) and c for c in captions)
-    again, captions2, _ = corpus.make_corpus(60, seed=3)
-    assert np.array_equal(images, again) and captions == captions2
+    again, captions2, _, scenes2 = corpus.make_corpus(60, seed=3)
+    assert np.array_equal(images, again) and captions == captions2 and np.array_equal(scenes, scenes2)
+
+
+def test_recipes_use_the_whole_vocabulary_and_layers():
+    rng = np.random.default_rng(1)
+    kinds, layers = set(), []
+    for theme in corpus.THEMES:
+        for _ in range(6):
+            d = corpus.sample_scene(rng)
+            d.theme = theme
+            s = corpus.build_scene(d, rng)
+            used = [r for r in s[1:] if r[SF.ALPHA] > 0]
+            kinds |= {SF.kind_of(r) for r in used}
+            layers.append(len(used))
+    assert kinds == set(SF.KINDS)
+    assert max(layers) >= 8 and min(layers) >= 1
+
+
+def test_harmonies_and_held_out_palettes():
+    rng = np.random.default_rng(2)
+    red = (220, 30, 30)
+    comp = corpus.harmony_partner(red, "complementary", rng)
+    assert comp[1] > comp[0] and comp[2] > comp[0]  # red's complement is cyan-ish
+    mono = corpus.harmony_partner(red, "monochrome", rng)
+    assert abs(srgb_to_lab(np.array(mono))[0] - srgb_to_lab(np.array(red))[0]) > 15
+    names = corpus.palette_names()
+    assert not set(names["train"]) & set(names["eval"])
+    if names["train"]:  # gimp-data installed (make sysdeps)
+        assert len(names["eval"]) >= 5
+        for _ in range(30):
+            d = corpus.sample_scene(rng, "eval")
+            assert not d.palette or d.palette in [tuple(p) for p in corpus.palettes("eval")]
 
 
 def test_eval_split_uses_held_out_only():

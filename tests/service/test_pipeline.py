@@ -78,6 +78,13 @@ def test_overall_is_the_documented_weighted_mean():
 
 # --------------------------------------------------------------------------- end to end
 
+def _px(scene: np.ndarray, size: int = 128) -> np.ndarray:
+    """A generated scene as pixels (the serving rasterizer), int for differences."""
+    from models.scene.raster_skia import render
+
+    return render(scene, size, size).astype(int)
+
+
 async def test_one_creative_per_size_and_variant_best_first(pipeline):
     r = await pipeline.run(req(sizes=["300x250", "728x90"], variants=3))
     assert [(c.size, c.width, c.height) for c in r.creatives][::3] == [("300x250", 300, 250), ("728x90", 728, 90)]
@@ -123,7 +130,7 @@ async def test_different_interests_give_measurably_different_images(pipeline):
     beach = await pipeline.run(req(audience={"interests": ["beach holidays", "surfing"]}, **kw))
     gamer = await pipeline.run(req(audience={"interests": ["video games", "esports"]}, **kw))
     none = await pipeline.run(req(**kw))
-    diff = np.abs(beach.visuals[0].astype(int) - gamer.visuals[0].astype(int)).mean()
+    diff = np.abs(_px(beach.visuals[0]) - _px(gamer.visuals[0])).mean()
     print(f"mean |beach - gaming| visual difference: {diff:.1f}/255")
     assert diff > 2.0  # measurable, not rounding noise (the same request differs by exactly 0)
     assert float(beach.conditioning @ gamer.conditioning) < 0.99
@@ -147,8 +154,8 @@ async def test_style_naming_a_colour_dominates_the_visual(pipeline):
     rows = []
     for i, (style, name) in enumerate(STYLE_COLOURS):
         control = STYLE_COLOURS[(i + 1) % len(STYLE_COLOURS)][0]
-        own = [delta_e_rgb(dominant_colour(visuals[style, s]), colours[name]) for s in STYLE_SEEDS]
-        ctl = [delta_e_rgb(dominant_colour(visuals[control, s]), colours[name]) for s in STYLE_SEEDS]
+        own = [delta_e_rgb(dominant_colour(_px(visuals[style, s])), colours[name]) for s in STYLE_SEEDS]
+        ctl = [delta_e_rgb(dominant_colour(_px(visuals[control, s])), colours[name]) for s in STYLE_SEEDS]
         rows.append((style, float(np.median(own)), float(np.median(ctl))))
         print(f"{style!r}: median dE2000 to {name} {rows[-1][1]:.1f} (control {control!r}: {rows[-1][2]:.1f})")
     for style, own, ctl in rows:
