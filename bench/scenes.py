@@ -60,8 +60,9 @@ def render_pillow(scene: np.ndarray, W: int, H: int, ss: int = 2) -> np.ndarray:
             for pts in (shape.polys * ss).tolist():
                 d.polygon([tuple(p) for p in pts], fill=255)
         if shape.lines is not None:
+            width = max(1, int(2 * float(shape.line_hw) * ss))
             for pts in (shape.lines * ss).tolist():
-                d.line([tuple(p) for p in pts], fill=255, width=max(1, int(2 * float(shape.line_hw) * ss)), joint="curve")
+                d.line([tuple(p) for p in pts], fill=255, width=width, joint="curve")
         sigma = float(shape.sigma) * ss
         if sigma > 0.1:
             mask = mask.filter(ImageFilter.GaussianBlur(sigma))

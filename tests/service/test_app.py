@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
@@ -89,6 +90,26 @@ async def test_layers_and_other_formats(client, body):
     assert Image.open(io.BytesIO(base64.b64decode(c["image"]))).format == "WEBP"
     assert Image.open(io.BytesIO(base64.b64decode(c["layers"]["background"]))).size == (300, 250)
     assert {"type", "box"} <= set(c["layers"]["elements"][0])
+
+
+async def test_layers_return_the_scene_alone_at_each_size(client, body):
+    """layers.scene: the generated scene as editable JSON, SVG (one <g> per layer) and a PNG at
+    the creative's own size; the JSON renders back to that PNG and names the keep-out it used."""
+    from models.scene import format as SF
+    from models.scene.raster_skia import render
+
+    j = (await client.post("/creative", json=body(sizes=["300x250", "728x90"], return_layers=True))).json()
+    for c in j["creatives"]:
+        scene = c["layers"]["scene"]
+        png = Image.open(io.BytesIO(base64.b64decode(scene["png"])))
+        assert png.size == (c["width"], c["height"])
+        doc = scene["json"]
+        assert doc["format"] == "adloom.scene" and doc["keep_out"]  # the copy's boxes
+        assert scene["svg"].count('<g id="layer-') == len(doc["layers"]) >= 1
+        assert f'width="{c["width"]}" height="{c["height"]}"' in scene["svg"]
+        back, keep = SF.from_json(doc)
+        again = render(back, c["width"], c["height"], keep_out=keep)
+        assert np.abs(again.astype(int) - np.asarray(png.convert("RGB"), int)).mean() < 2.0
 
 
 async def test_accept_image_png_returns_the_best_creatives_bytes(client, body):
