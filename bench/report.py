@@ -120,6 +120,7 @@ def markdown(results: dict, s: dict) -> str:
     L += _peer(results, s)
     L += _overload(results.get("overload"))
     L += _settings(results, off)
+    L += _scenes(off.get("scene_render"))
     L += _gpu(m)
     L += _method(results)
     return "\n".join(L)
@@ -301,6 +302,21 @@ def _overload(ov: dict | None) -> list[str]:
                      ", ".join(f"{k}×{v}" for k, v in sorted(r["heavy_statuses"].items()))])
     L += _table(["run", "pause ms", "light 429 p50 ms", "light 429 p95 ms", "/healthz p50 ms", "/healthz p95 ms",
                  "light 200 p50 ms", "light 200 p95 ms", "loop lag p95 ms", "light answers", "heavy answers"], rows)
+    return L
+
+
+def _scenes(rows: list[dict] | None) -> list[str]:
+    if not rows:
+        return []
+    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    names = list(dict.fromkeys(r["rasterizer"] for r in rows))
+    by = {(r["rasterizer"], r["size"]): r for r in rows}
+    L = ["## Scene rendering (ms per scene, random scenes of up to 16 layers)", "",
+         "skia serves (`models/scene/raster_skia.py`); torch is the differentiable rasterizer (training, "
+         "fitting); pillow-ss2 is the candidate skia was chosen over (`bench/scenes.py`).", ""]
+    L += _table(["rasterizer", *sizes],
+                [[n, *[by[(n, sz)]["ms"] if by.get((n, sz), {}).get("ms") is not None else "–" for sz in sizes]]
+                 for n in names])
     return L
 
 

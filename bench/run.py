@@ -108,6 +108,11 @@ def run_offline(p: Profile, settings) -> dict:
             bar.update(1)
             variants = off.model_variant_rows(list(p.variant_batches), budget) if p.variant_batches else []
             bar.update(1)
+            from bench.scenes import scene_rows
+            from bench.scenes import SIZES as SCENE_SIZES
+            small = p.name != "full"  # the tiny/quick profiles: a smoke pass at one size
+            scenes = scene_rows(n_scenes=1 if small else 6, reps=1 if small else 3,
+                                sizes={"300x250": SCENE_SIZES["300x250"]} if small else None)
             n1 = max(3, int(p.in_process_s * 4))
             single = off.in_process(1, p.in_process_s, n1, "inproc1-")
             bar.update(1)
@@ -116,7 +121,7 @@ def run_offline(p: Profile, settings) -> dict:
         finally:
             off.close()
     return {"stages": stages, "floors": floors(stages, list(p.sizes)), "batching_gain": batching_gain(stages),
-            "png": png, "model_variants": variants, "in_process": [single, saturated],
+            "png": png, "model_variants": variants, "scene_render": scenes, "in_process": [single, saturated],
             "settings": {"threads": settings.threads, "compose_workers": settings.compose_workers,
                          "png_compress_level": settings.png_compress_level,
                          "max_batch_size": settings.max_batch_size, "max_batch_wait_ms": settings.max_batch_wait_ms}}

@@ -81,14 +81,15 @@ def _time(fn, reps: int) -> float:
     return statistics.median(out)
 
 
-def scene_rows(n_scenes: int = 6, reps: int = 3, torch_max_px: int = 1200 * 628, seed: int = 0) -> list[dict]:
+def scene_rows(n_scenes: int = 6, reps: int = 3, torch_max_px: int = 1200 * 628, seed: int = 0,
+               sizes: dict | None = None) -> list[dict]:
     """Median ms per scene per (rasterizer, size). torch is measured up to ``torch_max_px`` pixels
     (beyond that one scene takes tens of seconds on a 2-core CPU; the row says so)."""
     rng = np.random.default_rng(seed)
     scenes = [SF.random_scene(rng) for _ in range(n_scenes)]
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
-    for name, (w, h) in SIZES.items():
+    for name, (w, h) in (sizes or SIZES).items():
         def each(fn):
             return lambda: [fn(s) for s in scenes]
         rows.append({"rasterizer": "skia", "size": name,
