@@ -47,7 +47,7 @@ from models.text_encoder import TextEncoder, resolve_device
 
 log = logging.getLogger("adloom.train")
 CACHE_DIR = Path(os.environ.get("ADLOOM_CACHE_DIR", Path(__file__).resolve().parent.parent / ".cache"))
-CORPUS_VERSION = 2  # bump when the corpus recipes change (part of the cache key)
+CORPUS_VERSION = 3  # bump when the corpus recipes change (part of the cache key)
 
 
 def _render_chunk(args):

@@ -126,6 +126,40 @@ def _colour_split() -> tuple[list[str], list[str]]:
 
 TRAIN_COLOURS, EVAL_COLOURS = _colour_split()
 
+# Colour words made from the training colours with a modifier (HLS shifts), so the generator sees
+# the text -> colour map far more densely than 219 names; a made-up name that is a real colour
+# name (held out or not) is never made, so no held-out name leaks into training.
+MODIFIERS = {"light": (0.15, 1.0), "dark": (-0.17, 1.0), "pale": (0.2, 0.5), "deep": (-0.1, 1.25),
+             "bright": (0.03, 1.4), "muted": (0.0, 0.5), "dusty": (-0.05, 0.55), "soft": (0.1, 0.7)}
+DERIVED_SHARE = 0.35
+
+
+def _derive() -> dict[str, tuple[int, int, int]]:
+    import colorsys as _cs
+
+    names = named_colours()
+    out = {}
+    for base in TRAIN_COLOURS:
+        if base.split()[0] in MODIFIERS or base.split()[0] in ("medium", "very", "pastel", "neon"):
+            continue
+        h, l, s = _cs.rgb_to_hls(*(np.array(names[base], float) / 255))
+        for mod, (dl, ks) in MODIFIERS.items():
+            name = f"{mod} {base}"
+            if name in names:
+                continue
+            r, g, b = _cs.hls_to_rgb(h, min(max(l + dl, 0.04), 0.96), min(1.0, s * ks))
+            out[name] = (int(round(r * 255)), int(round(g * 255)), int(round(b * 255)))
+    return out
+
+
+DERIVED = _derive()
+DERIVED_NAMES = sorted(DERIVED)
+
+
+def colour_rgb(name: str) -> tuple[int, int, int]:
+    """sRGB of a named colour (CSS4/XKCD) or of a derived training colour word."""
+    return named_colours().get(name) or DERIVED[name]
+
 
 @dataclass
 class Scene:
@@ -141,11 +175,11 @@ class Scene:
 
     @property
     def rgb(self) -> tuple[int, int, int]:
-        return named_colours()[self.colour]
+        return colour_rgb(self.colour)
 
 
 def _lab(name: str) -> np.ndarray:
-    return srgb_to_lab(np.array(named_colours()[name]))
+    return srgb_to_lab(np.array(colour_rgb(name)))
 
 
 def _colour_fits(name: str, theme: str | None = None, hue: str | None = None) -> bool:
@@ -182,6 +216,8 @@ def sample_scene(rng: np.random.Generator, split: str = "train") -> Scene:
     else:
         theme = rng.choice(list(THEMES))
     hue = SEASONS[season]["hue"] if rng.random() < 0.3 else None
+    if split == "train" and rng.random() < DERIVED_SHARE:  # "pale teal", "deep coral": denser colour words
+        colours = DERIVED_NAMES
     fitting = [c for c in colours if _colour_fits(c, theme, hue)] or \
         [c for c in colours if _colour_fits(c, theme)] or list(colours)
     colour = fitting[rng.integers(len(fitting))]
@@ -193,7 +229,8 @@ def sample_scene(rng: np.random.Generator, split: str = "train") -> Scene:
         colour2 = None
     harmony = str(rng.choice(HARMONIES))
     if colour2 is None:  # the named colour nearest to the harmony's partner of the primary
-        colour2 = _nearest_name(harmony_partner(named_colours()[colour], harmony, rng), colours, exclude=colour)
+        base = TRAIN_COLOURS if split == "train" else EVAL_COLOURS
+        colour2 = _nearest_name(harmony_partner(colour_rgb(colour), harmony, rng), base, exclude=colour)
     pals = palettes(split)
     palette = tuple(pals[rng.integers(len(pals))]) if pals and rng.random() < 0.6 else ()
     return Scene(theme=str(theme), colour=colour, colour2=str(colour2),
@@ -340,9 +377,8 @@ class _Builder:
 
 def build_scene(desc: Scene, rng: np.random.Generator) -> np.ndarray:
     """A description -> a scene (ROWS, P): the primary colour as the ground, the theme's layers."""
-    names = named_colours()
-    p = np.array(names[desc.colour], np.float32) / 255
-    s2 = np.array(names[desc.colour2], np.float32) / 255
+    p = np.array(colour_rgb(desc.colour), np.float32) / 255
+    s2 = np.array(colour_rgb(desc.colour2), np.float32) / 255
     accents = [np.array(c, np.float32) / 255 for c in desc.palette] or [s2, _shade(s2, 0.35), _shade(p, 0.45)]
     dens, con = MOODS[desc.mood]
     b = _Builder(rng)
