@@ -28,13 +28,13 @@ def _color(rgb, alpha: float = 1.0) -> int:
     return skia.ColorSetARGB(int(round(alpha * 255)), r, g, b)
 
 
-@functools.lru_cache(maxsize=2)
-def _grain_shader(light: bool) -> skia.Shader:
-    tile = GRAIN_LIGHT if light else GRAIN_DARK
-    rgba = np.zeros(tile.shape + (4,), np.uint8)
-    if light:
-        rgba[..., :3] = 255
-    rgba[..., 3] = tile
+@functools.lru_cache(maxsize=1)
+def _grain_shader() -> skia.Shader:
+    """One tile: white speckles where the grain is light, black where it is dark (disjoint
+    pixels, so one pass equals the torch rasterizer's two)."""
+    rgba = np.zeros(GRAIN_LIGHT.shape + (4,), np.uint8)
+    rgba[..., :3] = np.where(GRAIN_LIGHT > 0, 255, 0)[..., None]
+    rgba[..., 3] = np.maximum(GRAIN_LIGHT, GRAIN_DARK)
     img = skia.Image.fromarray(rgba, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
     return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
 
@@ -46,41 +46,76 @@ def _ground_shader(g: np.ndarray, W: int, H: int) -> skia.Shader:
         [_color(g[F.C0]), _color(g[F.C1]), _color(g[F.C2])], [0.0, float(g[F.MID]), 1.0])
 
 
-def _draw_shape(canvas: skia.Canvas, shape, W: int, H: int) -> None:
+# Kinds whose pieces never overlap: painted straight onto the canvas with the layer's opacity
+# (no offscreen layer), like a single-piece layer.
+_DISJOINT = frozenset({"stripes", "rays", "dots"})
+
+
+def _direct(shape) -> bool:
+    if shape.per_piece:
+        return False
+    pieces = sum(len(x) for x in (shape.circles, shape.rings, shape.polys, shape.lines) if x is not None)
+    return shape.kind in _DISJOINT or (pieces == 1 and shape.stripes is None and shape.dots is None)
+
+
+def _draw_shape(canvas: skia.Canvas, shape, W: int, H: int, alpha: float = 1.0, blur: float = 0.0) -> None:
+    """The shape's pieces in its colour at ``alpha``; ``blur`` > 0 blurs each piece's mask (a
+    per-piece layer — bokeh, confetti — always blurs its own pieces)."""
     shape = enumerate_periodic(shape, W, H)
-    paint = skia.Paint(AntiAlias=True, Color=_color(shape.color.numpy()))
+    if shape.per_piece and float(shape.sigma) > 0.05:
+        blur = float(shape.sigma)
+    mask = skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, blur) if blur > 0.05 else None
+    color = _color(shape.color.numpy(), alpha)
+
+    def paint(**kw) -> skia.Paint:
+        p = skia.Paint(AntiAlias=True, Color=color, **kw)
+        if mask is not None:
+            p.setMaskFilter(mask)
+        return p
+
     if shape.circles is not None:
-        if shape.per_piece and float(shape.sigma) > 0.05:
-            paint.setMaskFilter(skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, float(shape.sigma)))
+        fill = paint()
         for cx, cy, r in shape.circles.tolist():
-            canvas.drawCircle(cx, cy, r, paint)
+            canvas.drawCircle(cx, cy, r, fill)
     if shape.rings is not None:
-        ring = skia.Paint(AntiAlias=True, Color=paint.getColor(), Style=skia.Paint.kStroke_Style)
         for cx, cy, r, hw in shape.rings.tolist():
-            ring.setStrokeWidth(2 * hw)
-            canvas.drawCircle(cx, cy, r, ring)
+            canvas.drawCircle(cx, cy, r, paint(Style=skia.Paint.kStroke_Style, StrokeWidth=2 * hw))
     if shape.polys is not None:
         rr = float(shape.poly_round)
-        poly = paint
-        if rr > 0:
-            poly = skia.Paint(AntiAlias=True, Color=paint.getColor(), Style=skia.Paint.kStrokeAndFill_Style,
-                              StrokeWidth=2 * rr, StrokeJoin=skia.Paint.kRound_Join)
-        if shape.per_piece and float(shape.sigma) > 0.05:
-            poly.setMaskFilter(skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, float(shape.sigma)))
+        poly = (paint(Style=skia.Paint.kStrokeAndFill_Style, StrokeWidth=2 * rr, StrokeJoin=skia.Paint.kRound_Join)
+                if rr > 0 else paint())
         for pts in shape.polys.tolist():
             path = skia.Path()
             path.addPoly([skia.Point(x, y) for x, y in pts], True)
             canvas.drawPath(path, poly)
     if shape.lines is not None:
-        stroke = skia.Paint(AntiAlias=True, Color=paint.getColor(), Style=skia.Paint.kStroke_Style,
-                            StrokeWidth=2 * float(shape.line_hw), StrokeJoin=skia.Paint.kRound_Join,
-                            StrokeCap=skia.Paint.kRound_Cap)
+        stroke = paint(Style=skia.Paint.kStroke_Style, StrokeWidth=2 * float(shape.line_hw),
+                       StrokeJoin=skia.Paint.kRound_Join, StrokeCap=skia.Paint.kRound_Cap)
         for pts in shape.lines.tolist():
             path = skia.Path()
             path.moveTo(*pts[0])
             for x, y in pts[1:]:
                 path.lineTo(x, y)
             canvas.drawPath(path, stroke)
+
+
+_SMOOTH_FACTOR = 4  # smooth fills (ground gradient, vignette) are painted at 1/4 size and scaled up
+
+
+def _paint_smooth(canvas: skia.Canvas, shader: skia.Shader, W: int, H: int) -> None:
+    """Paint a smooth full-canvas shader. Skia's CPU gradients cost ~13 ns a pixel; a gradient
+    is (piecewise) linear, so painting it at 1/4 size and scaling up bilinearly gives the same
+    picture (within a level) for a sixteenth of the work."""
+    if W * H <= 128 * 128:
+        canvas.drawPaint(skia.Paint(Shader=shader))
+        return
+    w, h = max(2, -(-W // _SMOOTH_FACTOR)), max(2, -(-H // _SMOOTH_FACTOR))
+    small = skia.Surface(w, h)
+    sc = small.getCanvas()
+    sc.scale(w / W, h / H)
+    sc.drawPaint(skia.Paint(Shader=shader))
+    canvas.drawImageRect(small.makeImageSnapshot(), skia.Rect.MakeWH(W, H),
+                         skia.SamplingOptions(skia.FilterMode.kLinear))
 
 
 def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> np.ndarray:
@@ -91,12 +126,15 @@ def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grai
     canvas = surface.getCanvas()
     g = s[0]
     ground = _ground_shader(g, W, H)
-    canvas.drawPaint(skia.Paint(Shader=ground))
+    _paint_smooth(canvas, ground, W, H)
     for row in rows[1:]:
         shape = layer_shape(row, W, H)
         if shape is None:
             continue
         sigma = float(shape.sigma)
+        if _direct(shape):  # one piece (or disjoint ones): no offscreen layer, blur on the mask
+            _draw_shape(canvas, shape, W, H, float(shape.alpha), sigma)
+            continue
         layer = skia.Paint(Alphaf=float(shape.alpha))
         if sigma > 0.05 and not shape.per_piece:
             layer.setImageFilter(skia.ImageFilters.Blur(sigma, sigma))
@@ -113,10 +151,23 @@ def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grai
         shader = skia.GradientShader.MakeRadial(
             skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
             [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H))
-        canvas.drawPaint(skia.Paint(Shader=shader))
+        _paint_smooth(canvas, shader, W, H)
     k = float(g[F.GRAIN]) * F.GRAIN_MAX
     if grain and k > 0:
-        canvas.drawPaint(skia.Paint(Shader=_grain_shader(True), Alphaf=k))
-        canvas.drawPaint(skia.Paint(Shader=_grain_shader(False), Alphaf=k))
+        canvas.drawPaint(skia.Paint(Shader=_grain_shader(), Alphaf=k))
     rgba = surface.makeImageSnapshot().toarray(colorType=skia.kRGBA_8888_ColorType)
     return np.ascontiguousarray(rgba[..., :3])
+
+
+@functools.lru_cache(maxsize=1024)
+def _thumbnail(key: bytes, side: int) -> np.ndarray:
+    scene = np.frombuffer(key, np.float32).reshape(F.ROWS, F.P)
+    out = render(scene, side, side)
+    out.setflags(write=False)
+    return out
+
+
+def thumbnail(scene: np.ndarray, side: int = 64) -> np.ndarray:
+    """A small square render of a scene, cached: the critic's input and the palette's source are
+    the same 64x64 picture, rendered once per scene (read-only array)."""
+    return _thumbnail(np.ascontiguousarray(scene, np.float32).tobytes(), int(side))

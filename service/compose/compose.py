@@ -24,6 +24,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from models.scene import format as scene_format
 from models.scene.raster_skia import render as render_scene
+from models.scene.raster_skia import thumbnail
 
 from .layout import Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan
 from .palette import (
@@ -79,7 +80,7 @@ def is_scene(visual) -> bool:
 def palette_source(visual) -> Image.Image:
     """What the palette is drawn from: a small render of a scene, or the image itself."""
     if is_scene(visual):
-        return Image.fromarray(render_scene(visual, 64, 64))
+        return Image.fromarray(thumbnail(visual, 64))
     return _as_rgb(visual)
 
 

@@ -22,7 +22,7 @@ import torch
 
 from models.invariance import make_batch_invariant, pad_single as _pad_single
 from models.registry import Bundle, CheckpointError, load_checkpoint
-from models.scene.raster_skia import render as render_scene
+from models.scene.raster_skia import thumbnail
 from models.text_encoder import TextEncoder, resolve_device
 from service.config import Settings
 
@@ -118,7 +118,7 @@ class TorchEngine:
         n = len(items)
         items = _pad_single(items)
         size = self.bundle.critic.config.img_size
-        images = torch.from_numpy(np.stack([render_scene(sc, size, size) for sc, _ in items]))  # (B, S, S, 3)
+        images = torch.from_numpy(np.stack([thumbnail(sc, size) for sc, _ in items]))  # (B, S, S, 3)
         c = torch.from_numpy(np.stack([ci for _, ci in items]))  # (B, D)
         with torch.inference_mode():
             realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)
