@@ -23,7 +23,7 @@ def missing(reason: str) -> None:
 
 
 def gradient_visual(c1=(250, 140, 90), c2=(90, 60, 160), size: int = 64) -> Image.Image:
-    """A 64x64 diagonal gradient with a soft highlight, like the generator's native output."""
+    """A 64x64 diagonal gradient with a soft highlight: a plain-image backdrop (compose also takes those)."""
     yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
     t = ((xx + yy) / 2)[..., None]
     img = np.array(c1, float) * (1 - t) + np.array(c2, float) * t
