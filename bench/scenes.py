@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from models.scene import format as SF
 from models.scene import raster_skia, raster_torch
-from models.scene.geometry import enumerate_periodic, layer_shape
+from models.scene.geometry import enumerate_periodic, ground_axis, layer_shape
 
 SIZES = {"300x250": (300, 250), "1200x628": (1200, 628), "1080x1080": (1080, 1080), "1080x1920": (1080, 1920)}
 
@@ -35,7 +35,6 @@ def render_pillow(scene: np.ndarray, W: int, H: int, ss: int = 2) -> np.ndarray:
     w, h = W * ss, H * ss
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / ss
     g = s[0]
-    from models.scene.geometry import ground_axis
     x1, y1, x2, y2 = ground_axis(g, W, H)
     t = np.clip(((xx - x1) * (x2 - x1) + (yy - y1) * (y2 - y1)) / max((x2 - x1) ** 2 + (y2 - y1) ** 2, 1e-9), 0, 1)
     mid = float(g[SF.MID])

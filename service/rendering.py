@@ -11,11 +11,13 @@ import base64
 import time
 
 import numpy as np
+from PIL import Image
 
 from models.scene import format as scene_format
+from models.scene.raster_skia import render as render_scene
 from models.scene.svg import to_svg
 from service.compose import CreativeContent, compose_creative, encode_image, parse_size, warm_up
-from service.compose.compose import is_scene, scene_image
+from service.compose.compose import is_scene
 from service.metrics import STAGE_DURATION
 from service.results import Rendered, checks_of
 from service.schemas import CreativeRequest
@@ -57,7 +59,7 @@ def scene_layer(scene: np.ndarray, w: int, h: int, keep_out: list, png_level: in
     """The scene alone at the creative's size, with the keep-out the composition used:
     {"json": the editable scene, "svg": one <g> per layer, "png": base64 of its rendering}."""
     moved = scene_format.apply_keep_out(scene, keep_out, w, h)
-    png = encode_image(scene_image(scene, w, h, keep_out), "png", compress_level=png_level)
+    png = encode_image(Image.fromarray(render_scene(moved, w, h, keep_out=keep_out)), "png", compress_level=png_level)
     return {"json": scene_format.to_json(moved, keep_out=keep_out), "svg": to_svg(moved, w, h, keep_out),
             "png": base64.b64encode(png).decode("ascii")}
 

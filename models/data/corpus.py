@@ -135,19 +135,17 @@ DERIVED_SHARE = 0.35
 
 
 def _derive() -> dict[str, tuple[int, int, int]]:
-    import colorsys as _cs
-
     names = named_colours()
     out = {}
     for base in TRAIN_COLOURS:
         if base.split()[0] in MODIFIERS or base.split()[0] in ("medium", "very", "pastel", "neon"):
             continue
-        h, l, s = _cs.rgb_to_hls(*(np.array(names[base], float) / 255))
+        h, l, s = colorsys.rgb_to_hls(*(np.array(names[base], float) / 255))
         for mod, (dl, ks) in MODIFIERS.items():
             name = f"{mod} {base}"
             if name in names:
                 continue
-            r, g, b = _cs.hls_to_rgb(h, min(max(l + dl, 0.04), 0.96), min(1.0, s * ks))
+            r, g, b = colorsys.hls_to_rgb(h, min(max(l + dl, 0.04), 0.96), min(1.0, s * ks))
             out[name] = (int(round(r * 255)), int(round(g * 255)), int(round(b * 255)))
     return out
 

@@ -271,6 +271,11 @@ _GRAIN = np.clip(np.random.default_rng(20241202).normal(0, 0.45, (128, 128)), -1
 # The tile as it is stored for painting: light and dark speckle alphas quantised to 8 bits.
 GRAIN_LIGHT = np.round(np.clip(_GRAIN, 0, 1) * 255).astype(np.uint8)
 GRAIN_DARK = np.round(np.clip(-_GRAIN, 0, 1) * 255).astype(np.uint8)
+# The same as one RGBA tile for the vector rasterizers: white speckles where the grain is light,
+# black where it is dark (disjoint pixels, so one pass equals the torch rasterizer's two).
+GRAIN_RGBA = np.zeros(GRAIN_LIGHT.shape + (4,), np.uint8)
+GRAIN_RGBA[..., :3] = np.where(GRAIN_LIGHT > 0, 255, 0)[..., None]
+GRAIN_RGBA[..., 3] = np.maximum(GRAIN_LIGHT, GRAIN_DARK)
 
 # Vignette: black, its opacity rising with the normalised elliptical radius (1 at the corners).
 VIGNETTE_STOPS = ((0.0, 0.0), (0.45, 0.0), (0.75, 0.45), (1.0, 1.0))

@@ -19,7 +19,7 @@ import skia
 import torch
 
 from models.scene import format as F
-from models.scene.geometry import (GRAIN_DARK, GRAIN_LIGHT, VIGNETTE_STOPS, enumerate_periodic, ground_axis,
+from models.scene.geometry import (GRAIN_RGBA, VIGNETTE_STOPS, enumerate_periodic, ground_axis,
                                    layer_shape, veil_boxes)
 
 
@@ -30,12 +30,7 @@ def _color(rgb, alpha: float = 1.0) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _grain_shader() -> skia.Shader:
-    """One tile: white speckles where the grain is light, black where it is dark (disjoint
-    pixels, so one pass equals the torch rasterizer's two)."""
-    rgba = np.zeros(GRAIN_LIGHT.shape + (4,), np.uint8)
-    rgba[..., :3] = np.where(GRAIN_LIGHT > 0, 255, 0)[..., None]
-    rgba[..., 3] = np.maximum(GRAIN_LIGHT, GRAIN_DARK)
-    img = skia.Image.fromarray(rgba, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+    img = skia.Image.fromarray(GRAIN_RGBA, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
     return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
 
 

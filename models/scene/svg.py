@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from models.scene import format as F
-from models.scene.geometry import (GRAIN_DARK, GRAIN_LIGHT, VIGNETTE_STOPS, enumerate_periodic, ground_axis,
+from models.scene.geometry import (GRAIN_RGBA, VIGNETTE_STOPS, enumerate_periodic, ground_axis,
                                    layer_shape, veil_boxes)
 
 
@@ -30,15 +30,10 @@ def _pts(pts) -> str:
     return " ".join(f"{_n(x)},{_n(y)}" for x, y in pts)
 
 
-@functools.lru_cache(maxsize=2)
-def _tile_uri(light: bool) -> str:
-    tile = GRAIN_LIGHT if light else GRAIN_DARK
-    rgba = np.zeros(tile.shape + (4,), np.uint8)
-    if light:
-        rgba[..., :3] = 255
-    rgba[..., 3] = tile
+@functools.lru_cache(maxsize=1)
+def _tile_uri() -> str:
     buf = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", optimize=True)
+    Image.fromarray(GRAIN_RGBA, "RGBA").save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -107,10 +102,9 @@ def to_svg(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grai
         body.append(f'<rect id="vignette-fill" width="{W}" height="{H}" fill="url(#vignette)"/>')
     k = float(g[F.GRAIN]) * F.GRAIN_MAX
     if grain and k > 0:
-        for name, light in (("grain-light", True), ("grain-dark", False)):
-            defs.append(f'<pattern id="{name}" patternUnits="userSpaceOnUse" width="128" height="128">'
-                        f'<image href="{_tile_uri(light)}" width="128" height="128" '
-                        f'style="image-rendering:pixelated"/></pattern>')
-            body.append(f'<rect id="{name}-fill" width="{W}" height="{H}" fill="url(#{name})" opacity="{k:.4f}"/>')
+        defs.append(f'<pattern id="grain" patternUnits="userSpaceOnUse" width="128" height="128">'
+                    f'<image href="{_tile_uri()}" width="128" height="128" '
+                    f'style="image-rendering:pixelated"/></pattern>')
+        body.append(f'<rect id="grain-fill" width="{W}" height="{H}" fill="url(#grain)" opacity="{k:.4f}"/>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
             f'data-generator={quoteattr("adloom scene v1")}><defs>{"".join(defs)}</defs>{"".join(body)}</svg>')

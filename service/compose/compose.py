@@ -70,9 +70,6 @@ class ComposedCreative:
     keep_out: list = field(default_factory=list)  # copy + product boxes, fractions of the canvas
 
 
-Visual = "Image.Image | np.ndarray"  # a scene (ROWS, P) or a plain image
-
-
 def is_scene(visual) -> bool:
     return isinstance(visual, np.ndarray) and visual.shape == (scene_format.ROWS, scene_format.P)
 
