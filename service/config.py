@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, gt=0, le=600,
                                      description="Per-request deadline; expired work is dropped (504).")
     compose_workers: int = Field(default_factory=lambda: max(2, min(8, _cores())), ge=1, le=64,
-                                 description="Threads for composition and image encoding (CPU work).")
+                                 description="Workers for composition and image encoding (CPU work).")
+    compose_mode: Literal["process", "thread"] = Field(
+        "process", description="Compose in worker processes (parallel: skia and Pillow hold the GIL) or in "
+                               "threads of the serving process (lighter; for tests and tiny hosts).")
     max_compose_mpx: float = Field(
         0.0, ge=0, le=10_000,
         description="Megapixels of admitted creatives not yet composed and encoded; beyond that requests get 429 "

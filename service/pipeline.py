@@ -1,9 +1,9 @@
 """CreativePipeline: how one request flows — admission, texts, visuals, scores, creatives.
 
     admission (compose budget, generate + score slots reserved: a 429 now, or never)
-    images (decode, compose pool) ─┐
+    images (decode thread) ─┐
     texts ─ cache ─(misses)─ encode batcher ─ conditioning c ─ generate batcher ─┬─ score batcher
-                                                                                 └─ compose + encode (pool)
+                                                                                 └─ compose + encode (worker processes)
 
 One visual per variant (seed + v) is generated and then composed into every requested size, so
 a request with 3 sizes x 2 variants costs 2 generator items, not 6. Scoring (a model stage) and
@@ -32,12 +32,13 @@ import numpy as np
 from service.batching import BatcherClosedError, DeadlineExceededError, MicroBatcher, QueueFullError
 from service.cache import EmbeddingCache
 from service.compose import parse_size
+from service.compose_pool import ComposePool
 from service.config import Settings
 from service.engine import Engine, TorchEngine
 from service.engine.conditioning import conditioning_texts, mix_conditioning
 from service.inputs import decode_request_images, has_images
-from service.metrics import CREATIVES, MODEL_INFO, REJECTED
-from service.rendering import build_content, render_creative, warm_compose
+from service.metrics import CREATIVES, MODEL_INFO, REJECTED, STAGE_DURATION
+from service.rendering import build_content, render_creative, render_jobs, warm_compose
 from service.results import Rendered, Result, StageError, creative_scores
 from service.schemas import MAX_SEED, MAX_VARIANTS, CreativeRequest
 
@@ -105,7 +106,7 @@ class CreativePipeline:
     """Runs requests through the shared batchers; ``start`` before use, ``stop`` to drain."""
 
     def __init__(self, settings: Settings, engine: Engine, cache: EmbeddingCache | None = None, *,
-                 submit: Submit | None = None, render: Callable[..., tuple[Rendered, float]] = render_creative):
+                 submit: Submit | None = None, render: Callable[..., tuple[Rendered, float, float]] = render_creative):
         self.settings = settings
         self.engine = engine
         self.cache = cache or EmbeddingCache.from_settings(engine.ids["text_encoder"], settings)
@@ -118,8 +119,14 @@ class CreativePipeline:
         on_cpu = engine.ids.get("device", "cpu").startswith("cpu")
         self.model_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="adloom-model", **nice)
                            if on_cpu else None)
-        self.compose_pool = concurrent.futures.ThreadPoolExecutor(
-            settings.compose_workers, thread_name_prefix="adloom-compose", **nice)
+        # A custom render seam (tests, peers) may not pickle: it runs on threads.
+        mode = settings.compose_mode if render is render_creative else "thread"
+        self.compose_pool = ComposePool(settings.compose_workers, mode, nice=settings.worker_nice,
+                                        png_level=settings.png_compress_level,
+                                        thread_initializer=lower_thread_priority)
+        # Decoding caller images (Pillow releases the GIL there) stays on a thread of this process.
+        self.decode_pool = concurrent.futures.ThreadPoolExecutor(
+            max(1, settings.compose_workers // 2), thread_name_prefix="adloom-decode", **nice)
         # Per stage: requests in flight that have not submitted to it yet. A batcher whose count
         # is 0 has everything that is coming and flushes without waiting (see batching.py).
         self._ahead = dict.fromkeys(STAGES, 0)
@@ -170,7 +177,7 @@ class CreativePipeline:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         await asyncio.gather(loop.run_in_executor(self.model_pool, self.warm_models),
-                             loop.run_in_executor(self.compose_pool, self.warm_compose))
+                             self.compose_pool.warm(warm_compose, self.settings.png_compress_level))
         self.warmup_s = time.perf_counter() - started
         log.info("warm-up done", extra={"event": "warmup", "buckets": self.settings.batch_buckets,
                                         "warmup_s": round(self.warmup_s, 2)})
@@ -188,7 +195,8 @@ class CreativePipeline:
         self.ready = False
         await asyncio.gather(*(b.stop(drain=drain) for b in self.batchers))
         await self.cache.close()
-        self.compose_pool.shutdown(wait=False, cancel_futures=True)
+        self.compose_pool.shutdown()
+        self.decode_pool.shutdown(wait=False, cancel_futures=True)
         if self.model_pool is not None:
             self.model_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -279,7 +287,7 @@ class CreativePipeline:
 
         # Caller images first: a bad image is a 400/413 before any model work is spent on it.
         # (No thread hop when there is nothing to decode.)
-        images = (await loop.run_in_executor(self.compose_pool, decode_request_images, req, self.settings)
+        images = (await loop.run_in_executor(self.decode_pool, decode_request_images, req, self.settings)
                   if has_images(req) else {"product": None, "logo": None})
 
         t = time.perf_counter()
@@ -305,24 +313,30 @@ class CreativePipeline:
 
         score_task = asyncio.ensure_future(_timed(score()))
         png = self.settings.png_compress_level
-        render_futs = [loop.run_in_executor(self.compose_pool, self.render, visuals[v], content, size, v,
-                                            seeds[v], req.format, req.return_layers, b64, png)
-                       for size, v in jobs]
+        chunks = self.compose_pool.chunks([(visuals[v], size, v, seeds[v]) for size, v in jobs])
         try:
-            rendered = await asyncio.gather(*render_futs)
+            parts = await asyncio.gather(*(self.compose_pool.run(render_jobs, self.render, chunk, content, req.format,
+                                                                 req.return_layers, b64, png) for chunk in chunks))
         except BaseException as exc:
             score_task.cancel()
             if isinstance(exc, Exception) and not isinstance(exc, _CONTROL_ERRORS):
                 raise StageError("compose", batched=False) from exc
             raise
         timings["compose"] = _ms(time.perf_counter() - t)
+        # chunks are round-robin slices of jobs: put the results back in job order
+        rendered: list = [None] * len(jobs)
+        for i, part in enumerate(parts):
+            rendered[i::len(parts)] = part
+        for _, compose_s, encode_s in rendered:
+            STAGE_DURATION.labels("compose").observe(compose_s)
+            STAGE_DURATION.labels("image_encode").observe(encode_s)
         critic, score_s = await score_task
         timings["score"] = _ms(score_s)
-        timings["image_encode"] = _ms(sum(r[1] for r in rendered))
+        timings["image_encode"] = _ms(sum(r[2] for r in rendered))
         timings["queue"] = _ms(sum(queue))
 
         creatives = []
-        for (size, v), (r, _) in zip(jobs, rendered):
+        for (size, v), (r, _, _) in zip(jobs, rendered):
             r.scores = creative_scores(*critic[v], r.layout_scores)
             creatives.append(r)
             CREATIVES.labels(size).inc()

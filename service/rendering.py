@@ -2,13 +2,14 @@
 
 ``build_content`` turns a request (and its decoded images) into what the compositor lays out;
 ``render_creative`` composes one size × variant around a generated scene (rendered at that
-size) and encodes it; with ``layers`` it also returns the scene alone at that size as JSON, SVG
-and PNG (``layers.scene``).
+size) and encodes it, with ``layers`` also the scene alone at that size as JSON, SVG and PNG
+(``layers.scene``); ``render_jobs`` does several of them in one call per compose worker.
 """
 from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -18,7 +19,6 @@ from models.scene.raster_skia import render as render_scene
 from models.scene.svg import to_svg
 from service.compose import CreativeContent, compose_creative, encode_image, parse_size, warm_up
 from service.compose.compose import is_scene
-from service.metrics import STAGE_DURATION
 from service.results import Rendered, checks_of
 from service.schemas import CreativeRequest
 
@@ -34,10 +34,12 @@ def build_content(req: CreativeRequest, images: dict) -> CreativeContent:
 
 
 def render_creative(visual: np.ndarray, content: CreativeContent, size: str, variant: int, seed: int, fmt: str,
-                    layers: bool, b64: bool, png_level: int) -> tuple[Rendered, float]:
-    """Compose one creative and encode it -> (Rendered, image-encode seconds).
+                    layers: bool, b64: bool, png_level: int) -> tuple[Rendered, float, float]:
+    """Compose one creative and encode it -> (Rendered, compose seconds, image-encode seconds).
 
-    ``b64`` also base64-encodes the image here, off the event loop (for a JSON answer)."""
+    ``b64`` also base64-encodes the image here, off the event loop (for a JSON answer). The
+    caller records the timings (this may run in a compose worker process, whose metrics nobody
+    scrapes)."""
     sz = parse_size(size)
     t = time.perf_counter()
     out = compose_creative(visual, content, sz.width, sz.height, variant=variant)
@@ -46,13 +48,22 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
     background = encode_image(out.background, "png", compress_level=png_level) if layers else None
     scene = scene_layer(visual, sz.width, sz.height, out.keep_out, png_level) if layers and is_scene(visual) else None
     t2 = time.perf_counter()
-    STAGE_DURATION.labels("compose").observe(t1 - t)
-    STAGE_DURATION.labels("image_encode").observe(t2 - t1)
     return Rendered(size=sz.name, width=sz.width, height=sz.height, variant=variant, seed=seed,
                     format=fmt, image=data, layout=out.layout, checks=checks_of(out.checks),
                     layout_scores=dict(out.scores), background=background, scene=scene,
                     elements=list(out.elements) if layers else None,
-                    image_b64=base64.b64encode(data) if b64 else None), t2 - t1
+                    image_b64=base64.b64encode(data) if b64 else None), t1 - t, t2 - t1
+
+
+Job = tuple[np.ndarray, str, int, int]  # (scene, size, variant, seed)
+
+
+def render_jobs(render: Callable[..., tuple[Rendered, float, float]], jobs: list[Job], content: CreativeContent,
+                fmt: str, layers: bool, b64: bool, png_level: int) -> list[tuple[Rendered, float, float]]:
+    """Several creatives of one request, in order: one call per compose worker and request, so
+    the content (and its decoded images) crosses to a worker process once, not per creative."""
+    return [render(visual, content, size, variant, seed, fmt, layers, b64, png_level)
+            for visual, size, variant, seed in jobs]
 
 
 def scene_layer(scene: np.ndarray, w: int, h: int, keep_out: list, png_level: int) -> dict:

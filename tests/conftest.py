@@ -2,7 +2,8 @@
 
 The text encoder and the shipped checkpoint (``models/checkpoints/adloom-base``) are loaded once
 per session and shared by every pipeline and app a test builds; building a pipeline on them is
-cheap (threads and queues), so each test gets its own with the settings it needs.
+cheap (threads and queues: composition on threads here; tests/service/test_compose_pool.py and
+the real-server tests run the default worker processes), so each test gets its own.
 ``ADLOOM_TEST_CHECKPOINT`` points the tests at another checkpoint prefix while developing.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ def hermetic_settings(**overrides):
             return (init_settings,)
 
     base = dict(device="cpu", checkpoint=CHECKPOINT, warmup=False, max_batch_size=8,
-                max_batch_wait_ms=5, compose_workers=2, log_json=True)
+                max_batch_wait_ms=5, compose_workers=2, compose_mode="thread", log_json=True)
     return HermeticSettings(**{**base, **overrides})
 
 

@@ -1,0 +1,98 @@
+"""Where composition runs: worker processes (the default) or threads.
+
+skia-python (the scene rasterizer) and most of Pillow's drawing hold the GIL while they work, so
+on threads only one creative is composed at a time, and it holds the GIL the event loop needs to
+answer: measured on a 2-core box, two compose threads rendered no more scenes per second than
+one. Worker processes compose in parallel with each other and with the model stages, and leave
+the event loop's GIL alone.
+
+A request's creatives are split into at most ``workers`` chunks, so its content (copy, decoded
+product photo and logo) is pickled once per chunk, not once per creative. Workers are spawned
+(not forked: the parent holds torch's thread pools), niced like the threads, and warm their
+fonts and caches before their first job. A worker that dies (killed, out of memory) breaks a
+``ProcessPoolExecutor`` for every job in it: the pool is rebuilt and the job retried once, so
+accepted work is not lost to a worker's death; a job that kills its worker twice fails alone.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Literal
+
+log = logging.getLogger("adloom.compose")
+
+Mode = Literal["process", "thread"]
+
+
+def _init_process(nice: int, png_level: int) -> None:
+    """A compose worker's start: lower its priority, leave Ctrl-C to the parent, warm the compositor."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
+    from service.rendering import warm_compose
+
+    warm_compose(png_level)
+
+
+class ComposePool:
+    """``await pool.run(fn, *args)`` runs ``fn`` on a worker (process or thread) and returns its result."""
+
+    def __init__(self, workers: int, mode: Mode = "process", *, nice: int = 0, png_level: int = 1,
+                 thread_initializer: Callable[[int], None] | None = None):
+        self.workers, self.mode, self.nice, self.png_level = workers, mode, nice, png_level
+        self._thread_initializer = thread_initializer
+        self._lock = threading.Lock()
+        self.restarts = 0  # process pools rebuilt after a worker died
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> concurrent.futures.Executor:
+        if self.mode == "thread":
+            init = dict(initializer=self._thread_initializer, initargs=(self.nice,)) if self._thread_initializer else {}
+            return concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="adloom-compose", **init)
+        return concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_process, initargs=(self.nice, self.png_level))
+
+    @property
+    def executor(self) -> concurrent.futures.Executor:
+        return self._executor
+
+    async def run(self, fn: Callable, *args):
+        loop = asyncio.get_running_loop()
+        executor = self._executor
+        try:
+            return await loop.run_in_executor(executor, fn, *args)
+        except BrokenProcessPool:
+            self._replace(executor)
+            log.warning("a compose worker died; pool rebuilt, job retried", extra={"event": "compose_restart"})
+            return await loop.run_in_executor(self._executor, fn, *args)
+
+    def _replace(self, broken: concurrent.futures.Executor) -> None:
+        """Swap a broken process pool for a new one (once, however many jobs saw it break)."""
+        with self._lock:
+            if self._executor is broken:
+                self._executor = self._new_executor()
+                self.restarts += 1
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    async def warm(self, fn: Callable, *args) -> None:
+        """Start and warm every worker (processes warm in their initializer), running ``fn`` once each."""
+        await asyncio.gather(*(self.run(fn, *args) for _ in range(self.workers)))
+
+    def chunks(self, jobs: list) -> list[list]:
+        """``jobs`` split round-robin into at most ``workers`` non-empty chunks."""
+        n = max(1, min(self.workers, len(jobs)))
+        return [jobs[i::n] for i in range(n) if jobs[i::n]]
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

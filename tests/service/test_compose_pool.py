@@ -1,0 +1,90 @@
+"""Composition in worker processes (the service's default, service/compose_pool.py): the same
+bytes as on threads, results in job order, metrics recorded in the serving process, and a worker
+killed mid-request costs no accepted work."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import os
+import signal
+
+import pytest
+from PIL import Image
+from prometheus_client import REGISTRY
+
+from service.compose_pool import ComposePool
+from service.schemas import CreativeRequest
+from tests.waits import HANG_GUARD_S
+
+
+def req(**extra) -> CreativeRequest:
+    body = {"product": {"title": "Trail running shoes", "price": 89.0, "currency": "EUR"},
+            "sizes": ["300x250", "728x90", "1080x1080"], "variants": 2, "seed": 21,
+            "brand": {"name": "Stride", "colors": ["#0B6E4F"]}}
+    body.update(extra)
+    return CreativeRequest.model_validate(body)
+
+
+def _photo_b64() -> str:
+    img = Image.new("RGB", (400, 300), (200, 120, 40))
+    for x in range(0, 400, 40):
+        img.paste((30, 60, 200), (x, 0, x + 20, 300))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _stage_count(stage: str) -> float:
+    return REGISTRY.get_sample_value("adloom_stage_duration_seconds_count", {"stage": stage}) or 0.0
+
+
+@pytest.fixture
+async def pipelines(make_pipeline):
+    procs = make_pipeline(compose_mode="process")
+    threads = make_pipeline(compose_mode="thread")
+    for p in (procs, threads):
+        await p.start()
+    yield procs, threads
+    for p in (procs, threads):
+        await p.stop()
+
+
+async def test_processes_give_the_same_creatives_as_threads_in_job_order(pipelines):
+    procs, threads = pipelines
+    assert procs.compose_pool.mode == "process" and threads.compose_pool.mode == "thread"
+    r = req(product={"title": "Trail running shoes", "price": 89.0, "image": _photo_b64()}, return_layers=True)
+    before = _stage_count("compose"), _stage_count("image_encode")
+    a = await asyncio.wait_for(procs.run(r), HANG_GUARD_S)
+    b = await asyncio.wait_for(threads.run(r), HANG_GUARD_S)
+    assert [(c.size, c.variant) for c in a.creatives] == [(c.size, c.variant) for c in b.creatives]
+    assert len(a.creatives) == 6
+    for x, y in zip(a.creatives, b.creatives):
+        assert x.image == y.image and x.scene == y.scene and x.elements == y.elements
+        assert x.scores == y.scores
+    # the workers' timings are recorded here, in the serving process (what /metrics shows)
+    assert _stage_count("compose") - before[0] == 12 and _stage_count("image_encode") - before[1] == 12
+
+
+async def test_a_killed_worker_is_replaced_and_the_request_still_succeeds(pipelines):
+    procs, _ = pipelines
+    pool = procs.compose_pool
+    await asyncio.wait_for(procs.run(req(sizes=["300x250"], variants=1)), HANG_GUARD_S)  # workers started
+    pids = [p.pid for p in pool.executor._processes.values()]  # noqa: SLF001 - the test kills one
+    assert pids
+    os.kill(pids[0], signal.SIGKILL)
+    r = await asyncio.wait_for(procs.run(req(seed=33)), HANG_GUARD_S)
+    assert len(r.creatives) == 6 and all(c.image.startswith(b"\x89PNG") for c in r.creatives)
+    assert pool.restarts == 1
+    again = await asyncio.wait_for(procs.run(req(seed=33)), HANG_GUARD_S)
+    assert [c.image for c in again.creatives] == [c.image for c in r.creatives]
+
+
+def test_chunks_split_jobs_round_robin_over_the_workers():
+    pool = ComposePool(3, "thread")
+    try:
+        assert pool.chunks(list(range(7))) == [[0, 3, 6], [1, 4], [2, 5]]
+        assert pool.chunks([0]) == [[0]]
+        assert pool.chunks([]) == []
+    finally:
+        pool.shutdown()
