@@ -1,6 +1,6 @@
-"""``python -m bench``: see bench.run."""
 import sys
 
 from bench.run import main
 
-sys.exit(main())
+if __name__ == "__main__":  # compose workers are spawned: they import this module, and must not run it
+    sys.exit(main())
