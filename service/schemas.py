@@ -17,7 +17,7 @@ from service.compose.typography import FontFamily
 from service.formats import ENCODE_FORMATS
 
 MAX_SEED = 2**31 - 1
-MAX_SIZES = 10
+MAX_SIZES = 16  # every named size (11) in one request, and room for custom ones
 MAX_VARIANTS = 4
 MAX_INTERESTS = 10
 # A base64 image field may not be longer than this many characters (~48 MB decoded); the real,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from service.compose.sizes import NAMED_SIZES
 from service.schemas import CreativeRequest
 
 BASE = {"product": {"title": "Linen summer dress"}}
@@ -65,7 +66,7 @@ def test_full_contract_example_validates_and_normalises():
     ("audience.locale", "english please", ("audience", "locale")),
     ("style", "x" * 301, ("style",)),
     ("sizes", [], ("sizes",)),
-    ("sizes", ["medium_rectangle"] * 11, ("sizes",)),
+    ("sizes", [f"{300 + i}x250" for i in range(17)], ("sizes",)),
     ("sizes", ["300x250", "300x250"], ("sizes",)),
     ("sizes", ["10x10"], ("sizes",)),
     ("sizes", ["banner please"], ("sizes",)),
@@ -98,7 +99,12 @@ def test_limits_at_the_boundary_are_accepted():
         "product": {"title": "x" * 200, "description": "d" * 1000},
         "copy": {"headline": "h" * 200, "subline": "s" * 500, "cta": "c" * 40},
         "audience": {"interests": ["i" * 100] * 10}, "style": "s" * 300,
-        "sizes": [f"{300 + i}x250" for i in range(10)], "variants": 4, "seed": 2**31 - 1})
+        "sizes": [f"{300 + i}x250" for i in range(16)], "variants": 4, "seed": 2**31 - 1})
+
+
+def test_every_named_size_fits_in_one_request():
+    req = CreativeRequest.model_validate({"product": {"title": "x"}, "sizes": list(NAMED_SIZES)})
+    assert len(req.sizes) == len(NAMED_SIZES) == 11
 
 
 def test_openapi_schema_documents_fields_and_examples():
