@@ -26,7 +26,9 @@ from models.scene import format as scene_format
 from models.scene.raster_skia import render as render_scene
 from models.scene.raster_skia import thumbnail
 
-from .layout import Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan
+from .layout import (
+    LONG_HEADLINE_COLUMNS, Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan,
+)
 from .palette import (
     RGB, WHITE, Palette, build_palette, contrast_ratio, mix, relative_luminance, shade_for_contrast, to_hex,
 )
@@ -92,7 +94,10 @@ def compose_creative(
     variant = abs(int(variant))
     copy, logo = _make_copy(content)
     palette = build_palette(palette_source(visual), content.brand_colors, dark=(variant // 6) % 2 == 0)
-    plan = make_plan(aspect_class(w, h), w, h, variant, functools.partial(_measure, copy))
+    measure = functools.partial(_measure, copy)
+    photo = content.product_image is not None
+    aspect = aspect_class(w, h)
+    plan = make_plan(aspect, w, h, variant, measure, photo=photo, long_headline=_long_headline(copy, w, h, aspect))
 
     fits = _fit_stacks(plan, copy)
     placed = [p for f in fits for p in f.placed]
@@ -182,13 +187,21 @@ def _measure(copy: Copy, role: str, px: float) -> float:
     return 0.0
 
 
+def _long_headline(copy: Copy, w: int, h: int, aspect: str) -> bool:
+    """A headline over LONG_HEADLINE_COLUMNS widths of the canvas at full type size."""
+    if aspect == "banner" or not copy.headline:
+        return False
+    px = 0.1 * min(w, h)
+    return copy.bold.width(copy.headline, max(8, int(px))) > LONG_HEADLINE_COLUMNS * (w - 2 * px)
+
+
 def _fit_stacks(plan: Plan, copy: Copy) -> list[Fit]:
     """Fit the stack holding the headline first; the others are capped to keep the hierarchy."""
     order = sorted(range(len(plan.stacks)), key=lambda i: "headline" not in plan.stacks[i].roles)
     fits: dict[int, Fit] = {}
     caps: dict[str, float] = {}
     for i in order:
-        fit = fit_stack(plan.stacks[i], copy, plan.type_px, caps)
+        fit = fit_stack(plan.stacks[i], copy, plan.type_px, caps, plan.min_headline_px)
         fits[i] = fit
         head = next((p for p in fit.placed if p.role == "headline"), None)
         if head is not None and not caps:

@@ -4,6 +4,12 @@ A layout is a ``Plan``: background decor (the visual, solid panels, gradient scr
 rectangle and one or more text ``Stack``s. Plans are computed from the canvas size, never by
 scaling another size, so 728x90 flows left to right while 300x600 stacks top to bottom.
 
+Families: full-bleed ``open`` (centred copy on the scene), ``editorial`` (a left-aligned copy
+column), ``spotlight`` (headline on top, price and CTA at the foot, the scene or photo between)
+set the copy straight on the scene; ``split``, ``card``, ``hero`` and ``poster`` keep panels or
+scrims. ``families_for`` orders them by content (photo or not, headline length); variants take
+them in that order. Stories (9:16) are planned inside the band the platform's UI leaves free.
+
 ``fit_stack`` finds the largest type that fits (one scale parameter drives every role, with
 per-role min/max and a fixed hierarchy headline > price > subline > CTA), then degrades in this
 order before giving up: shorten the subline at a sentence/clause boundary, drop it, move the
@@ -91,6 +97,8 @@ class Plan:
     stacks: list[Stack]
     pad: int
     float_product: bool = False  # banner hero: product centred between copy and CTA after fitting
+    family: str = ""             # the layout family (open, editorial, spotlight, split, hero, card, poster)
+    min_headline_px: float = 0.0  # stories: the headline is never set smaller than this
 
 
 # --------------------------------------------------------------------------- layout families
@@ -134,7 +142,7 @@ def _below_brand(w: int, h: int, p: int, brand_h: float, top_share: float) -> Re
     return Rect(p, top_y, w - 2 * p, max(1.0, h - p - top_y))
 
 
-def _split_square(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _split_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p, type_px = _pad(w, h), TYPE_RATIO_LARGE * min(w, h)
     share = SPLIT_SHARE if w / h < WIDE_ASPECT else SPLIT_SHARE_WIDE
     if measure("headline", type_px) > SPLIT_LONG_HEADLINE * (w * (1 - share) - 2 * p):
@@ -146,7 +154,7 @@ def _split_square(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=media.inset(p), stacks=[Stack(panel.inset(p), ALL_ROLES)], pad=p)
 
 
-def _hero_square(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _hero_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p = _pad(w, h)
     brand_h = max(12.0, h * 0.085)
     product = Rect(p, p + brand_h + p * 0.4, w - 2 * p, h * 0.53 - brand_h - p * 1.4)
@@ -158,7 +166,8 @@ def _hero_square(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=product, stacks=stacks, pad=p)
 
 
-def _card_side(w: int, h: int, mirror: bool, measure: Measure, share: float = CARD_SHARE) -> Plan:
+def _card_side(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+               share: float = CARD_SHARE) -> Plan:
     p = _pad(w, h)
     cw = w * share - p
     card = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
@@ -168,7 +177,7 @@ def _card_side(w: int, h: int, mirror: bool, measure: Measure, share: float = CA
                 product=product, stacks=[Stack(card.inset(p * 0.9), ALL_ROLES)], pad=p)
 
 
-def _hero_landscape(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _hero_landscape(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p = _pad(w, h)
     tw = w * 0.5
     text = Rect(w - p - tw if mirror else p, p, tw, h - 2 * p)
@@ -179,7 +188,7 @@ def _hero_landscape(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=product, stacks=[Stack(text, ALL_ROLES, halign="left")], pad=p)
 
 
-def _split_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _split_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p = _pad(w, h)
     mh = round(h * SPLIT_SHARE_PORTRAIT)
     media = Rect(0, h - mh if mirror else 0, w, mh)
@@ -190,7 +199,7 @@ def _split_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=media.inset(p), stacks=[stack], pad=p)
 
 
-def _hero_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _hero_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p = _pad(w, h)
     brand_h = max(14.0, w * 0.09)
     product = Rect(p, p + brand_h + p * 0.5, w - 2 * p, h * 0.5 - brand_h - p * 1.5)
@@ -202,7 +211,7 @@ def _hero_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=product, stacks=stacks, pad=p)
 
 
-def _poster_portrait(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _poster_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p = _pad(w, h)
     band = Rect(0, h * 0.62 if mirror else 0, w, h * 0.38)
     product = Rect(p, p if mirror else band.bottom + p, w - 2 * p, h * 0.38 - p)
@@ -257,7 +266,7 @@ def _banner_type(w: int, h: int) -> float:
     return min(BANNER_TYPE_H * h, BANNER_TYPE_W * w)
 
 
-def _split_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _split_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     py, gap = _banner_pads(w, h)
     mw = round(min(h * 1.5, w * 0.28))
     media = Rect(w - mw if mirror else 0, 0, mw, h)
@@ -267,7 +276,7 @@ def _split_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 decor=[Decor("visual", media), Decor("panel", panel)], product=media.inset(py), stacks=stacks, pad=py)
 
 
-def _hero_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _hero_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     py, gap = _banner_pads(w, h)
     pw = round(min(h * 1.3, w * 0.22))
     scrim = Decor("scrim", Rect(0, 0, w * 0.75, h), color="panel_dark", opacity=SCRIM_OPACITY, side="left")
@@ -281,7 +290,7 @@ def _hero_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=product, stacks=stacks, pad=py, float_product=True)
 
 
-def _card_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
+def _card_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     py, gap = _banner_pads(w, h)
     pw = round(min(h * 1.4, w * 0.24))
     card = Rect(pw + gap * 0.5, py * 0.6, w - pw - gap * 0.5 - py * 0.6, h - 1.2 * py)
@@ -291,24 +300,200 @@ def _card_banner(w: int, h: int, mirror: bool, measure: Measure) -> Plan:
                 product=Rect(py, py, pw - py, h - 2 * py), stacks=stacks, pad=py)
 
 
+# Full-bleed families: the copy is set straight on the scene, no panel and no scrim. The scene's
+# keep-out boxes (the copy's own) move its motifs away and lay a veil of its ground under the
+# copy, so what is under the text is calm; an underlay is added only where contrast still fails.
+OPEN_COPY_TOP = {"square": 0.5, "portrait": 0.5, "landscape": 0.0}  # with a photo: copy from here down
+EDITORIAL_SHARE = 0.56    # editorial: the copy column's share of the width (square/landscape) ...
+EDITORIAL_SHARE_ALONE = 0.72  # ... without a photo
+SPOTLIGHT_TOP, SPOTLIGHT_BOTTOM = 0.40, 0.24  # spotlight: headline block / price+CTA block shares of the height
+
+
+def _brand_h(w: int, h: int) -> float:
+    return max(12.0, (h if w >= h else w) * 0.085)
+
+
+def _open(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+          aspect: str | None = None) -> Plan:
+    """Centred copy on the scene; a product photo above it (or beside it on landscape)."""
+    p, aspect = _pad(w, h), aspect or _aspect_of(w, h)
+    bh = _brand_h(w, h)
+    brand = Stack(Rect(p, p, w - 2 * p, bh), ("brand",), halign="center", valign="top")
+    type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
+    if aspect == "landscape":
+        cw = w * 0.54 if photo else w * 0.76
+        x = (w - p - cw if mirror else p) if photo else (w - cw) / 2
+        copy = Stack(Rect(x, p, cw, h - 2 * p), ("brand", *COPY_ROLES), halign="center", valign="middle")
+        product = Rect(p if mirror else x + cw + p * 0.6, p, w - cw - p * 2.6, h - 2 * p) if photo else None
+        return Plan(name="open", aspect="", type_px=type_px, decor=[_full_visual(w, h)], product=product,
+                    stacks=[copy], pad=p)
+    if photo:
+        top = OPEN_COPY_TOP[aspect]
+        product = Rect(p, p + bh + p * 0.4, w - 2 * p, h * top - bh - p * 1.4)
+        copy = Stack(_below_brand(w, h, p, bh, top), COPY_ROLES, halign="center", valign="middle",
+                     max_headline_lines=3, max_subline_lines=2)
+    else:
+        product = None
+        copy = Stack(Rect(p, p + bh + p * 0.5, w - 2 * p, h - 2 * p - bh - p * 0.5), COPY_ROLES, halign="center",
+                     valign="middle", max_headline_lines=4, max_subline_lines=3)
+    return Plan(name="open", aspect="", type_px=type_px * (1.12 if not photo else 1.0),
+                decor=[_full_visual(w, h)], product=product, stacks=[brand, copy], pad=p)
+
+
+def _editorial(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+               aspect: str | None = None) -> Plan:
+    """Left-aligned copy column on the scene (a magazine page); the photo takes the other side."""
+    p, aspect = _pad(w, h), aspect or _aspect_of(w, h)
+    if aspect == "portrait":
+        top = 0.48 if photo else 0.30
+        copy = Stack(Rect(p, h * top, w - 2 * p, h * (1 - top) - p), ALL_ROLES, halign="left",
+                     valign="bottom" if not mirror else "middle", max_headline_lines=4, max_subline_lines=3)
+        product = Rect(p, p, w - 2 * p, h * top - p * 1.6) if photo else None
+        return Plan(name="editorial", aspect="", type_px=TYPE_RATIO * w * 1.08, decor=[_full_visual(w, h)],
+                    product=product, stacks=[copy], pad=p)
+    cw = w * (EDITORIAL_SHARE if photo else EDITORIAL_SHARE_ALONE) - p
+    col = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
+    product = Rect(p if mirror else col.right + p * 0.8, p, w - cw - p * 2.8, h - 2 * p) if photo else None
+    type_ratio = TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO
+    return Plan(name="editorial", aspect="", type_px=type_ratio * min(w, h) * (1.1 if not photo else 1.0),
+                decor=[_full_visual(w, h)], product=product,
+                stacks=[Stack(col, ALL_ROLES, halign="left", valign="middle", max_headline_lines=4)], pad=p)
+
+
+def _spotlight(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+               aspect: str | None = None) -> Plan:
+    """Headline on top, price and CTA at the foot, the scene (or the photo) in the middle."""
+    p, aspect = _pad(w, h), aspect or _aspect_of(w, h)
+    if aspect == "landscape":  # too low for three bands: headline top-left, price + CTA bottom-left
+        cw = w * (0.52 if photo else 0.7)
+        x = w - p - cw if mirror else p
+        top = Stack(Rect(x, p, cw, h * 0.6 - p), ("brand", "headline", "subline"), halign="left", valign="top")
+        foot = Stack(Rect(x, h * 0.64, cw, h * 0.36 - p), ("price", "cta"), halign="left", valign="bottom")
+        product = Rect(p if mirror else x + cw + p, p, w - cw - 3 * p, h - 2 * p) if photo else None
+        return Plan(name="spotlight", aspect="", type_px=TYPE_RATIO_LARGE * h, decor=[_full_visual(w, h)],
+                    product=product, stacks=[top, foot], pad=p)
+    t_share = SPOTLIGHT_TOP if photo else SPOTLIGHT_TOP + 0.1
+    top = Stack(Rect(p, p, w - 2 * p, h * t_share - p), ("brand", "headline", "subline"), halign="center",
+                valign="top", max_headline_lines=3, max_subline_lines=2)
+    foot_y = h * (1 - SPOTLIGHT_BOTTOM)
+    foot = Stack(Rect(p, foot_y, w - 2 * p, h - p - foot_y), ("price", "cta"), halign="center", valign="bottom")
+    product = Rect(p, h * t_share + p * 0.3, w - 2 * p, foot_y - h * t_share - p * 0.6) if photo else None
+    return Plan(name="spotlight", aspect="", type_px=TYPE_RATIO * min(w, h) * 1.1, decor=[_full_visual(w, h)],
+                product=product, stacks=[top, foot], pad=p)
+
+
+def _open_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
+    """Brand | copy | CTA straight on the scene; a photo floats between the copy and the CTA."""
+    py, gap = _banner_pads(w, h)
+    pw = round(min(h * 1.3, w * 0.22)) if photo else 0
+    right = w - gap - (pw + gap if photo else 0)
+    stacks, _, copy_right = _banner_cells(w, h, measure, gap, right, True)
+    product = None
+    if photo:
+        product = Rect(copy_right + gap, py, pw, h - 2 * py)
+        if stacks[-1].roles == ("cta",):
+            cta = stacks[-1]
+            stacks[-1] = replace(cta, rect=Rect(product.right + gap, cta.rect.y, cta.rect.w, cta.rect.h))
+    return Plan(name="open", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h)],
+                product=product, stacks=stacks, pad=py, float_product=photo)
+
+
+def _aspect_of(w: int, h: int) -> str:
+    r = w / h
+    return "landscape" if r >= 1.4 else "square" if r > 0.85 else "portrait"
+
+
 LayoutFn = Callable[..., Plan]
 LAYOUTS: dict[str, tuple[tuple[str, LayoutFn], ...]] = {
-    "square": (("split", _split_square), ("hero", _hero_square), ("card", _card_side)),
-    "landscape": (("split", _split_square), ("hero", _hero_landscape),
-                  ("card", lambda *a: _card_side(*a, share=CARD_SHARE_LANDSCAPE))),
-    "portrait": (("split", _split_portrait), ("hero", _hero_portrait), ("poster", _poster_portrait)),
-    "banner": (("split", _split_banner), ("hero", _hero_banner), ("card", _card_banner)),
+    "square": (("open", _open), ("editorial", _editorial), ("spotlight", _spotlight), ("split", _split_square),
+               ("hero", _hero_square), ("card", _card_side)),
+    "landscape": (("open", _open), ("editorial", _editorial), ("spotlight", _spotlight),
+                  ("split", _split_square), ("hero", _hero_landscape),
+                  ("card", lambda *a, **k: _card_side(*a, **k, share=CARD_SHARE_LANDSCAPE))),
+    "portrait": (("open", _open), ("editorial", _editorial), ("spotlight", _spotlight),
+                 ("split", _split_portrait), ("hero", _hero_portrait), ("poster", _poster_portrait)),
+    "banner": (("open", _open_banner), ("split", _split_banner), ("hero", _hero_banner), ("card", _card_banner)),
 }
+FULL_BLEED = frozenset({"open", "editorial", "spotlight"})
+
+# Which families a request sees first (variant 0, 1, 2, ...), by its content. Without a photo the
+# scene is the picture: full-bleed families first. A product photo needs room of its own: the
+# split (photo on its own panel) and the editorial page lead, the centred families follow. A long
+# headline (over two column widths at full size) moves the narrow-topped spotlight last.
+PREFERENCE = {
+    "scene": ("open", "editorial", "spotlight", "card", "hero", "split", "poster"),
+    "photo": ("split", "editorial", "open", "card", "hero", "spotlight", "poster"),
+}
+LONG_HEADLINE_COLUMNS = 2.0
 
 
-def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measure) -> Plan:
-    """The plan for a variant: family = variant mod 3; the next three variants mirror it."""
-    families = LAYOUTS[aspect]
+def families_for(aspect: str, photo: bool, long_headline: bool = False) -> list[tuple[str, LayoutFn]]:
+    """The aspect class's families in the order variants take them, for this content."""
+    by_name = dict(LAYOUTS[aspect])
+    order = [n for n in PREFERENCE["photo" if photo else "scene"] if n in by_name]
+    if long_headline and "spotlight" in order:
+        order.remove("spotlight")
+        order.append("spotlight")
+    return [(n, by_name[n]) for n in order]
+
+
+# Stories (9:16 and taller): the platform's UI covers the top 14 % and the bottom 20 %, so copy
+# and CTA stay in between; the type is scaled for a phone held at arm's length.
+STORY_ASPECT = 1.7            # h / w from which a canvas is a story
+STORY_SAFE_TOP, STORY_SAFE_BOTTOM = 0.14, 0.20
+STORY_TYPE_SCALE = 1.2        # story type_px relative to the portrait plans'
+STORY_HEADLINE_MIN_PX = 48    # a story headline is never set smaller (1080 px wide)
+
+
+STORY_MAX_ASPECT, STORY_MIN_WIDTH = 2.3, 360  # taller or narrower: a display skyscraper, not a story
+
+
+def is_story(w: int, h: int) -> bool:
+    return STORY_ASPECT <= h / w <= STORY_MAX_ASPECT and w >= STORY_MIN_WIDTH
+
+
+def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, photo: bool) -> Plan:
+    """A story is laid out as the portrait canvas its safe band is (1080x1267 of 1080x1920): copy,
+    CTA and product are planned there and moved down by the top zone; the scene and any panel or
+    scrim that reaches the band's edge run on to the canvas edge, under the platform's UI."""
+    lo, hi = round(h * STORY_SAFE_TOP), round(h * (1 - STORY_SAFE_BOTTOM))
+    band = hi - lo
+    kw = {"aspect": "portrait"} if fn in (_open, _editorial, _spotlight) else {}  # the band is ~square
+    plan = fn(w, band, mirror, measure, photo=photo, **kw)
+
+    def down(r: Rect) -> Rect:
+        return Rect(r.x, r.y + lo, r.w, r.h)
+
+    decor = []
+    for d in plan.decor:
+        r = d.rect
+        top = 0.0 if r.y <= 0.5 else r.y + lo
+        bottom = float(h) if r.bottom >= band - 0.5 else r.bottom + lo
+        decor.append(replace(d, rect=Rect(r.x, top, r.w, bottom - top)))
+    plan.decor = decor
+    for st in plan.stacks:
+        st.rect = down(st.rect)
+    if plan.product is not None:
+        plan.product = down(plan.product)
+    plan.type_px *= STORY_TYPE_SCALE
+    plan.min_headline_px = STORY_HEADLINE_MIN_PX * w / 1080
+    return plan
+
+
+def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measure, photo: bool = False,
+              long_headline: bool = False) -> Plan:
+    """The plan for a variant: the content's family order (``families_for``), variant mod its
+    length; the next round of variants mirrors them. Stories keep their copy in the safe band."""
+    families = families_for(aspect, photo, long_headline)
     name, fn = families[variant % len(families)]
     mirror = (variant // len(families)) % 2 == 1
-    plan = fn(width, height, mirror, measure)
+    if is_story(width, height):
+        plan = _story_plan(fn, width, height, mirror, measure, photo)
+    else:
+        plan = fn(width, height, mirror, measure, photo=photo)
     plan.name = f"{aspect}/{name}" + ("-mirrored" if mirror else "")
     plan.aspect = aspect
+    plan.family = name
     if min(width, height) >= BIG_CANVAS:  # big canvases have room for a fuller description
         for st in plan.stacks:
             st.max_subline_lines += 1
@@ -419,10 +604,12 @@ def badge_size(setter: TextSetter, text: str, px: int) -> tuple[float, float]:
     return setter.width(text, px) + 2 * BADGE_PAD_X * px, asc + desc + 2 * BADGE_PAD_Y * px
 
 
-def _sizes(plan_px: float, t: float, floor: bool, caps: dict[str, float]) -> dict[str, int]:
+def _sizes(plan_px: float, t: float, floor: bool, caps: dict[str, float], min_headline: float = 0.0) -> dict[str, int]:
     s = {}
     for role, (lo, hi, absmin) in ROLE_RANGE.items():
         lo_px = FLOOR_PX[role] if floor else max(absmin, lo * plan_px)
+        if role == "headline":
+            lo_px = max(lo_px, min_headline)
         hi_px = max(lo_px, hi * plan_px, absmin)
         s[role] = lo_px + (hi_px - lo_px) * t
     for role, cap in caps.items():
@@ -675,22 +862,24 @@ class Fit:
     dropped: list[str]
 
 
-def fit_stack(stack: Stack, copy: Copy, type_px: float, caps: dict[str, float] | None = None) -> Fit:
-    """Place the stack's copy in its rect at the largest sizes that fit (module doc for the rules)."""
+def fit_stack(stack: Stack, copy: Copy, type_px: float, caps: dict[str, float] | None = None,
+              min_headline: float = 0.0) -> Fit:
+    """Place the stack's copy in its rect at the largest sizes that fit (module doc for the rules);
+    the headline never below ``min_headline`` px (stories)."""
     caps = caps or {}
     for cfg in _ladder(stack, copy):
-        items = _search(stack, copy, cfg, type_px, caps)
+        items = _search(stack, copy, cfg, type_px, caps, min_headline)
         if items is not None:
             placed = _place(stack, items)
             return Fit(placed, any(p.truncated for p in placed), [])
-    items, dropped = _last_resort(stack, copy, type_px, caps)
+    items, dropped = _last_resort(stack, copy, type_px, caps, min_headline)
     placed = _place(stack, items)
     return Fit(placed, True, dropped)
 
 
-def _search(stack, copy, cfg, type_px, caps) -> list[_Item] | None:
+def _search(stack, copy, cfg, type_px, caps, min_headline=0.0) -> list[_Item] | None:
     def attempt(t):
-        items = _items(stack, copy, cfg, _sizes(type_px, t, cfg.floor, caps))
+        items = _items(stack, copy, cfg, _sizes(type_px, t, cfg.floor, caps, min_headline))
         return items if items is not None and _height(items) <= stack.rect.h else None
 
     best = attempt(0.0)
@@ -710,12 +899,13 @@ def _search(stack, copy, cfg, type_px, caps) -> list[_Item] | None:
     return best
 
 
-def _last_resort(stack: Stack, copy: Copy, type_px: float, caps) -> tuple[list[_Item], list[str]]:
+def _last_resort(stack: Stack, copy: Copy, type_px: float, caps,
+                 min_headline: float = 0.0) -> tuple[list[_Item], list[str]]:
     """Floors, no subline/brand/badge; the headline takes the height left, ellipsized.
 
     If not even one headline line fits, the price and then the CTA give up their room.
     """
-    sizes = _sizes(type_px, 0.0, True, caps)
+    sizes = _sizes(type_px, 0.0, True, caps, min_headline)
     required = [r for r in ("price", "cta") if r in stack.roles and getattr(copy, r)]
     has_headline = bool(copy.headline) and "headline" in stack.roles
     for k in range(len(required) + 1):

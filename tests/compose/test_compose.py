@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from service.compose import NAMED_SIZES, CreativeContent, compose_creative
+from service.compose.layout import make_plan
 from service.compose.palette import contrast_from_luminance, contrast_ratio, parse_hex, relative_luminance
 from service.compose.typography import cmap, font_stack
 
@@ -143,7 +144,8 @@ def test_reported_contrast_matches_an_independent_measurement(visual, content):
 def test_brand_colours_are_used_where_legible(visual):
     content = CreativeContent(headline="Linen summer dress", price=39.9, currency="USD",
                               brand_colors=["#0A2540", "#FFB000"], brand_name="Acme")
-    out = compose_creative(visual, content, 300, 250, variant=0)  # split: brand navy panel
+    split = next(v for v in range(6) if make_plan("square", 300, 250, v, lambda r, px: 0.0).family == "split")
+    out = compose_creative(visual, content, 300, 250, variant=split)  # split: brand navy panel
     colors = {e["color"] for e in out.elements if e["type"] in TEXT_TYPES}
     assert "#FFB000" in colors  # amber reaches 4.5:1 on the navy panel
     assert parse_hex(out.elements[0]["color"] or "#000000") is not None

@@ -1,7 +1,7 @@
 import pytest
 
 from service.compose.layout import (
-    LAYOUTS, Copy, Rect, Stack, align_offset, fit_stack, join_lines, make_plan, shorten_options,
+    FULL_BLEED, LAYOUTS, Copy, is_story, Rect, Stack, align_offset, fit_stack, join_lines, make_plan, shorten_options,
 )
 from service.compose.sizes import NAMED_SIZES, aspect_class
 from service.compose.typography import setter
@@ -31,11 +31,12 @@ def test_three_families_per_aspect():
         assert len({name for name, _ in LAYOUTS[aspect]}) >= 3
 
 
-@pytest.mark.parametrize("size", list(NAMED_SIZES.values()) + [(32, 32), (2048, 32), (500, 700)])
-@pytest.mark.parametrize("variant", range(6))
-def test_plans_stay_on_canvas_and_keep_copy_off_the_product(size, variant):
+@pytest.mark.parametrize("size", list(NAMED_SIZES.values()) + [(32, 32), (2048, 32), (500, 700), (720, 1280)])
+@pytest.mark.parametrize("variant", range(8))
+@pytest.mark.parametrize("photo", [False, True])
+def test_plans_stay_on_canvas_and_keep_copy_off_the_product(size, variant, photo):
     w, h = size
-    plan = make_plan(aspect_class(w, h), w, h, variant, _measure)
+    plan = make_plan(aspect_class(w, h), w, h, variant, _measure, photo=photo)
     for st in plan.stacks:
         r = st.rect
         assert r.x >= 0 and r.y >= 0 and r.right <= w + 0.01 and r.bottom <= h + 0.01
@@ -47,11 +48,40 @@ def test_plans_stay_on_canvas_and_keep_copy_off_the_product(size, variant):
                 assert not _intersects(a.rect, b.rect)
 
 
-def test_variants_pick_families_and_mirror():
-    names = [make_plan("square", 300, 250, v, _measure).name for v in range(6)]
-    assert names[:3] == ["square/split", "square/hero", "square/card"]
-    assert all(n.endswith("-mirrored") for n in names[3:])
-    assert make_plan("banner", 728, 90, 0, _measure).name.startswith("banner/")
+def test_variants_pick_families_by_content_and_mirror():
+    scene = [make_plan("square", 300, 250, v, _measure).name for v in range(12)]
+    assert scene[:4] == ["square/open", "square/editorial", "square/spotlight", "square/card"]
+    assert len(set(scene[:6])) == 6 and all(n.endswith("-mirrored") for n in scene[6:])
+    photo = [make_plan("square", 300, 250, v, _measure, photo=True).family for v in range(3)]
+    assert photo == ["split", "editorial", "open"]  # a photo gets room of its own first
+    long = [make_plan("portrait", 1080, 1350, v, _measure, long_headline=True).family for v in range(6)]
+    assert long[-1] == "spotlight"
+    assert make_plan("banner", 728, 90, 0, _measure).name == "banner/open"
+
+
+def test_full_bleed_families_paint_only_the_scene():
+    for aspect, (w, h) in (("square", (1080, 1080)), ("landscape", (1200, 628)), ("portrait", (1080, 1350))):
+        names = {n for n, _ in LAYOUTS[aspect]}
+        assert {"open", "editorial", "spotlight"} <= names
+        for v in range(3):
+            plan = make_plan(aspect, w, h, v, _measure)
+            assert plan.family in FULL_BLEED and [d.kind for d in plan.decor] == ["visual"], plan.name
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (720, 1280), (1080, 2200)])
+@pytest.mark.parametrize("variant", range(6))
+@pytest.mark.parametrize("photo", [False, True])
+def test_story_copy_stays_clear_of_the_platform_ui(size, variant, photo):
+    w, h = size
+    assert is_story(w, h)
+    plan = make_plan(aspect_class(w, h), w, h, variant, _measure, photo=photo)
+    for st in plan.stacks:
+        assert st.rect.y >= 0.14 * h - 0.01 and st.rect.bottom <= 0.80 * h + 0.01, (plan.name, st.roles)
+    assert plan.min_headline_px >= 48 * w / 1080 - 0.01
+
+
+def test_skyscrapers_are_not_stories():
+    assert not is_story(160, 600) and not is_story(300, 600) and not is_story(1080, 1350)
 
 
 def test_fit_uses_the_largest_size_and_keeps_the_hierarchy():
