@@ -55,6 +55,7 @@ RUN apt-get update \
         fonts-dejavu-core=2.37-6 \
         fonts-noto-core=20201225-1 \
         fonts-noto-cjk=1:20220127+repack1-1 \
+        fonts-noto-color-emoji=2.042-0+deb12u1 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 adloom \

@@ -10,7 +10,7 @@ TORCH_INDEX_URL ?=
 RUNTIME_PACKAGES ?= libegl1 libgl1
 # Debian packages the service and tests need (fonts for typography, tesseract for OCR tests, Chromium for
 # the demo page and the SVG-export check); gimp-data's palettes and gradients feed the training corpus.
-APT_PACKAGES ?= fonts-dejavu-core fonts-noto-core fonts-noto-cjk tesseract-ocr redis-server prometheus docker-compose chromium gimp-data $(RUNTIME_PACKAGES)
+APT_PACKAGES ?= fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji tesseract-ocr redis-server prometheus docker-compose chromium gimp-data $(RUNTIME_PACKAGES)
 
 .PHONY: venv sysdeps runtime-deps serve test bench train eval lint soak clean
 

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--currency", help="ISO 4217 code, e.g. USD")
     g.add_argument("--headline", help="headline (default: the title)")
     g.add_argument("--subline", help="second line")
-    g.add_argument("--cta", default="Shop now", help="call to action")
+    g.add_argument("--cta", default=None, help="call to action (default: the locale's, e.g. Shop now)")
     g.add_argument("--brand", dest="brand_name", help="brand name")
     g.add_argument("--brand-color", action="append", default=[], metavar="#RRGGBB", help="brand colour (repeatable)")
     g.add_argument("--image", type=Path, help="product photo (PNG/JPEG/WebP file)")

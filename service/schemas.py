@@ -82,8 +82,9 @@ class CopyText(_Strict):
                                  examples=["Summer in linen"])
     subline: str | None = Field(None, max_length=500, description="Second line under the headline.",
                                 examples=["Light, breathable, made to last"])
-    cta: str = Field("Shop now", min_length=1, max_length=40, description="Call-to-action button text.",
-                     examples=["Shop now"])
+    cta: str | None = Field(None, min_length=1, max_length=40,
+                            description="Call-to-action button text; default: the locale's (\"Shop now\", "
+                                        "\"Jetzt kaufen\", \"立即购买\", ...).", examples=["Shop now"])
 
 
 class Brand(_Strict):

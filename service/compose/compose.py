@@ -32,6 +32,7 @@ from .layout import (
 from .palette import (
     RGB, WHITE, Palette, build_palette, contrast_ratio, mix, relative_luminance, shade_for_contrast, to_hex,
 )
+from .locale_text import default_cta
 from .price import discount_percent, format_discount, format_price
 from .product import ProductAsset, resized, drop_shadow, place_product, prepare_logo, prepare_product, rounded_mask
 from .report import (
@@ -49,7 +50,7 @@ TEXT_ROLES = ("headline", "subline", "price", "original_price", "discount", "cta
 class CreativeContent:
     headline: str
     subline: str | None = None
-    cta: str | None = "Shop now"
+    cta: str | None = None  # None: the locale's default (locale_text.default_cta)
     price: float | None = None
     original_price: float | None = None
     currency: str | None = None
@@ -137,7 +138,8 @@ def _as_rgb(img: Image.Image | None) -> Image.Image:
 
 
 def _make_copy(c: CreativeContent) -> tuple[Copy, ProductAsset | None]:
-    raw = " ".join(filter(None, [c.headline, c.subline, c.cta, c.brand_name]))
+    cta = c.cta if c.cta is not None else default_cta(c.locale)
+    raw = " ".join(filter(None, [c.headline, c.subline, cta, c.brand_name]))
     region = cjk_region(c.locale, raw)
     bold, regular = setter(c.font, "bold", region), setter(c.font, "regular", region)
     price = orig = disc = ""
@@ -151,7 +153,7 @@ def _make_copy(c: CreativeContent) -> tuple[Copy, ProductAsset | None]:
     copy = Copy(
         headline=renderable(clean_text(c.headline), bold.stack),
         subline=renderable(clean_text(c.subline), regular.stack),
-        cta=renderable(clean_text(c.cta), bold.stack),
+        cta=renderable(clean_text(cta), bold.stack),
         price=price,
         original_price=orig,
         discount=disc,
@@ -335,6 +337,7 @@ class _Glyphs:
     x: int
     y: int
     image: Image.Image
+    emoji: list = field(default_factory=list)  # (RGBA image, x, y) colour runs, pasted over the text
 
 
 def _glyphs(p: Placed) -> _Glyphs:
@@ -348,14 +351,16 @@ def _glyphs(p: Placed) -> _Glyphs:
     asc, desc = st.metrics(" ".join(p.lines), p.px)
     block = (len(p.lines) - 1) * p.pitch + asc + desc
     top = (tb.y - y0) + max(0.0, align_offset("middle", tb.h, block))
+    emoji: list = []
     for i, line in enumerate(p.lines):
         lw = st.width(line, p.px)
-        st.draw_line(d, (tb.x - x0) + align_offset(p.align, tb.w, lw), top + asc + i * p.pitch, line, p.px)
+        st.draw_line(d, (tb.x - x0) + align_offset(p.align, tb.w, lw), top + asc + i * p.pitch, line, p.px,
+                     color_runs=emoji)
     if p.role == "original_price":
         mid = top + asc - p.px * 0.33
         th = max(1.0, p.px * 0.08)
         d.rectangle((tb.x - x0 - 1, mid - th / 2, tb.x - x0 + tb.w + 1, mid + th / 2), fill=255)
-    return _Glyphs(np.asarray(img), x0, y0, img)
+    return _Glyphs(np.asarray(img), x0, y0, img, emoji)
 
 
 def _stats(arr: np.ndarray, p: Placed, g: _Glyphs):
@@ -505,6 +510,8 @@ def _draw_text(canvas: Image.Image, placed: list[Placed], colors) -> None:
         if i in colors:
             c, _, g = colors[i]
             canvas.paste(c, (g.x, g.y, g.x + g.image.width, g.y + g.image.height), g.image)
+            for img, ex, ey in g.emoji:
+                canvas.paste(img.convert("RGB"), (g.x + ex, g.y + ey), img.getchannel("A"))
 
 
 # --------------------------------------------------------------------------- report

@@ -7,6 +7,8 @@ import math
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from .locale_text import badge_text
+
 DEFAULT_LOCALE = "en_US"
 
 
@@ -46,7 +48,10 @@ def discount_percent(price: float | None, original: float | None) -> int | None:
 
 
 def format_discount(pct: int, locale: str | None) -> str:
-    """33 -> '-33%' (or the locale's form, e.g. '-33 %' in de-DE)."""
+    """33 -> '-33%' (or the locale's form: '-33 %' in de-DE, '33%OFF' in ja, '6.7折' in zh)."""
+    custom = badge_text(pct, locale)
+    if custom is not None:
+        return custom
     try:
         return format_percent(-pct / 100, locale=babel_locale(locale)).replace("\u2212", "-")
     except Exception:

@@ -4,7 +4,8 @@ Fonts are found in ``service/compose/fonts/`` (drop files there to bundle them),
 usual system font directories (Debian's fonts-noto-core, fonts-noto-cjk, fonts-dejavu-core),
 then through ``fc-match``. Each family is a stack: the family's own face first, then Noto CJK
 (regional variant picked from locale and script), Arabic, Hebrew, Thai, Devanagari and DejaVu
-for symbols. A character no face covers (e.g. colour emoji) is dropped rather than drawn as tofu.
+for symbols; colour emoji come from Noto Color Emoji (bitmaps scaled to the text, drawn in their
+own colours). A character no face covers is dropped rather than drawn as tofu.
 
 Widths for wrapping are measured once at a reference size and scaled; each finished line is
 then measured exactly, so the fit never overflows its box.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from PIL import ImageDraw, ImageFont, features
+from PIL import Image, ImageDraw, ImageFont, features
 
 FontFamily = Literal["sans", "serif", "display", "mono"]  # the one list of families (schemas.Brand.font uses it)
 FONT_FAMILIES: tuple[str, ...] = get_args(FontFamily)
@@ -72,6 +73,10 @@ _SCRIPT_FILES = {  # (bold, regular) candidates for the non-CJK fallbacks
     "symbols2": (("NotoSansSymbols2-Regular.ttf",), ("NotoSansSymbols2-Regular.ttf",)),
 }
 _RTL_SCRIPTS = ("arabic", "hebrew")
+# Colour emoji (Debian fonts-noto-color-emoji): CBDT bitmaps at one strike size, scaled to the text.
+_EMOJI_FILES = ("NotoColorEmoji.ttf",)
+EMOJI_STRIKE = 109   # the font's only bitmap size (px per em)
+EMOJI_SCALE = 0.9    # an emoji's em relative to the text's px (its bitmaps are 1.25 em wide)
 
 log = logging.getLogger("adloom.fonts")
 
@@ -86,6 +91,7 @@ class Face:
     index: int
     name: str  # human-readable, reported in the element list
     rtl: bool = False
+    color: bool = False  # a colour-bitmap face (emoji): drawn in its own colours, at any size by scaling
 
 
 # --------------------------------------------------------------------------- font discovery
@@ -140,14 +146,14 @@ def _warn_unparsable(path: str, err: Exception, fallback: str) -> None:
     log.warning("font file %s could not be parsed (%s: %s); %s", path, type(err).__name__, err, fallback)
 
 
-def _load_face(path: str, index: int = 0, rtl: bool = False) -> Face | None:
+def _load_face(path: str, index: int = 0, rtl: bool = False, color: bool = False) -> Face | None:
     """The face at index in the file, or None (with a warning) when FreeType cannot open it."""
     try:  # FreeTypeFont, not truetype(): that would quietly load a file of the same name from another directory
-        name = ImageFont.FreeTypeFont(path, 12, index=index).getname()[0]
+        name = ImageFont.FreeTypeFont(path, EMOJI_STRIKE if color else 12, index=index).getname()[0]
     except OSError as e:  # what Pillow raises for a file it cannot read or parse
         _warn_unparsable(path, e, "this face is skipped")
         return None
-    return Face(path, index, name + (" Bold" if "bold" in os.path.basename(path).lower() else ""), rtl)
+    return Face(path, index, name + (" Bold" if "bold" in os.path.basename(path).lower() else ""), rtl, color)
 
 
 def _first_face(names, region: str | None = None, rtl: bool = False) -> Face | None:
@@ -234,6 +240,9 @@ def font_stack(family: str, weight: str, region: str = "SC") -> tuple[Face, ...]
     cjk = _first_face(_CJK_FILES[("serif" if family == "serif" else "sans", weight)], region=region)
     if cjk is not None:
         faces.append(cjk)
+    emoji = next((f for f in (_load_face(p, color=True) for p in _find_files(_EMOJI_FILES)) if f), None)
+    if emoji is not None:  # before the monochrome symbol faces, so emoji come in colour
+        faces.append(emoji)
     for script, (bold, regular) in _SCRIPT_FILES.items():
         rtl = script in _RTL_SCRIPTS
         face = _first_face(bold if weight == "bold" else regular, rtl=rtl) or _first_face(regular, rtl=rtl)
@@ -263,9 +272,46 @@ _LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.
 
 
 @functools.lru_cache(maxsize=1024)
-def font(face: Face, px: int) -> ImageFont.FreeTypeFont:
+def font(face: Face, px: int) -> "ImageFont.FreeTypeFont | ColorFont":
     """A sized font object; cached because loading costs more than drawing a short line."""
+    if face.color:
+        return ColorFont(face, px)
     return ImageFont.truetype(face.path, max(1, int(px)), index=face.index, layout_engine=_LAYOUT)
+
+
+class ColorFont:
+    """A colour-bitmap face (emoji) at any px: laid out at its strike size, scaled by ``k``."""
+
+    def __init__(self, face: Face, px: int):
+        self.base = _strike(face)
+        self.k = EMOJI_SCALE * max(1, int(px)) / EMOJI_STRIKE
+
+    def getlength(self, text: str) -> float:
+        return self.base.getlength(text) * self.k
+
+    def getmetrics(self) -> tuple[int, int]:
+        asc, desc = self.base.getmetrics()
+        return round(asc * self.k), round(desc * self.k)
+
+    def image(self, text: str) -> tuple[Image.Image, tuple[int, int]]:
+        """The run in its own colours (RGBA, scaled) and its offset from the baseline origin."""
+        left, top, right, bottom = self.base.getbbox(text, anchor="ls")
+        if right <= left or bottom <= top:
+            return Image.new("RGBA", (1, 1)), (0, 0)
+        img = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+        ImageDraw.Draw(img).text((-left, -top), text, font=self.base, embedded_color=True, anchor="ls")
+        w, h = max(1, round(img.width * self.k)), max(1, round(img.height * self.k))
+        return img.resize((w, h), Image.Resampling.LANCZOS), (round(left * self.k), round(top * self.k))
+
+    def getmask2(self, text: str, mode: str = "L", anchor: str = "ls"):
+        """Coverage (the bitmaps' alpha), for callers that draw one ink (a silhouette)."""
+        img, off = self.image(text)
+        return img.getchannel("A").im, off
+
+
+@functools.lru_cache(maxsize=4)
+def _strike(face: Face) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(face.path, EMOJI_STRIKE, index=face.index, layout_engine=_LAYOUT)
 
 
 # --------------------------------------------------------------------------- text preparation
@@ -299,10 +345,15 @@ def runs(text: str, stack: tuple[Face, ...]) -> list[Run]:
     cur_face, buf = -1, []
     maps = None
     primary = cmap(stack[0])
-    for ch in text:
+    emoji = next((i for i, f in enumerate(stack) if f.color), -1)
+    for k, ch in enumerate(text):
         cp = ord(ch)
-        if ch == " " or unicodedata.category(ch) in ("Mn", "Me") or ch in _INVISIBLE_KEEP:
+        if ch == " " and cur_face == emoji >= 0:
+            fi = 0  # a space after an emoji takes the text's width, not the (wider) emoji font's
+        elif ch == " " or unicodedata.category(ch) in ("Mn", "Me") or ch in _INVISIBLE_KEEP:
             fi = cur_face if cur_face >= 0 else 0  # spaces and marks stay with their neighbour
+        elif emoji >= 0 and text[k + 1:k + 2] == "\ufe0f" and cp in cmap(stack[emoji]):
+            fi = emoji  # VS16 asks for the emoji presentation (U+2600 U+FE0F is a colour sun)
         elif cp in primary:
             fi = 0
         else:
@@ -558,15 +609,22 @@ class TextSetter:
                 pieces.pop()
         return ELLIPSIS
 
-    def draw_line(self, draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int, fill=255) -> None:
-        """Draw one line starting at x on the baseline; RTL paragraphs lay their runs right to left."""
+    def draw_line(self, draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int, fill=255,
+                  color_runs: list | None = None) -> None:
+        """Draw one line starting at x on the baseline; RTL paragraphs lay their runs right to left.
+
+        Colour (emoji) runs go to ``color_runs`` as (RGBA image, x, y) to be pasted in their own
+        colours over the finished text; without that list they are drawn as a silhouette in ``fill``."""
         line_runs = self.runs(text)
         if is_rtl(text):
             line_runs = list(reversed(line_runs))
         ink = fill if isinstance(fill, int) else draw._getink(fill)[0]  # colour -> the image's ink value
         for fi, t in line_runs:
             face = self.stack[fi]
-            if t.strip():
+            if t.strip() and face.color and color_runs is not None:
+                img, (ox, oy) = _color_run(face, px, t)
+                color_runs.append((img, int(round(x)) + ox, int(round(baseline)) + oy))
+            elif t.strip():
                 bitmap, (ox, oy) = _run_bitmap(face, px, t)
                 draw.draw.draw_bitmap((int(round(x)) + ox, int(round(baseline)) + oy), bitmap, ink)
             x += _run_advance(face, px, t)
@@ -577,6 +635,11 @@ def _run_bitmap(face: Face, px: int, text: str):
     """Rasterised run (coverage bitmap, offset from the baseline origin); cached because the same
     headline/price/CTA is drawn again for every variant and size of a request."""
     return font(face, px).getmask2(text, "L", anchor="ls")
+
+
+@functools.lru_cache(maxsize=512)
+def _color_run(face: Face, px: int, text: str):
+    return font(face, px).image(text)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -86,7 +86,8 @@ def test_overlong_words_hyphenate_by_dictionary_or_fail():
 
 def test_uncovered_characters_are_dropped_not_tofu():
     stack = font_stack("sans", "bold")
-    assert renderable("Sale 🎉 today", stack) == "Sale today"
+    assert renderable("Sale \U000F0001 today", stack) == "Sale today"
+    assert renderable("Sale 🎉 today", stack) == "Sale 🎉 today"  # colour emoji have a face now
     assert renderable(NOT_A_GLYPH * 3, stack) == ""
 
 
@@ -161,3 +162,40 @@ def test_a_corrupt_primary_font_is_skipped_for_the_next_candidate(tmp_path, monk
     finally:
         monkeypatch.undo()
         ty.primary_face.cache_clear()
+
+
+# --------------------------------------------------------------------------- colour emoji
+
+def test_emoji_are_drawn_in_colour_at_the_texts_size():
+    import numpy as np
+
+    from models.scene import format as scene_format
+    from service.compose import CreativeContent, compose_creative
+
+    stack = font_stack("sans", "bold")
+    emoji_faces = [f for f in stack if f.color]
+    assert emoji_faces, "fonts-noto-color-emoji is not installed"
+    grey = scene_format.empty_scene()  # a flat mid-grey ground: any saturated pixel is an emoji's
+    plain = compose_creative(grey, CreativeContent(headline="Summer sale now", cta="Buy"), 600, 500)
+    emoji = compose_creative(grey, CreativeContent(headline="Summer sale 🔥 now", cta="Buy"), 600, 500)
+    head = next(e for e in emoji.elements if e["type"] == "headline")
+    assert head["text"] == "Summer sale 🔥 now"  # kept, not dropped as tofu
+    x, y, w, h = head["box"]
+
+    def saturated(img):
+        a = np.asarray(img.crop((x, y, x + w, y + h))).astype(int)
+        return int(((a.max(-1) - a.min(-1)) > 90).sum())
+
+    assert saturated(emoji.image) > 20 * saturated(plain.image) + 200  # the flame's orange and red
+    # the emoji is about as tall as the text: its width at this size ~ 1.1 em
+    st = setter("sans", "bold")
+    px = head["size_px"]
+    assert 0.8 * px < st.width("🔥", px) < 1.4 * px
+
+
+def test_vs16_asks_for_the_colour_form_and_spaces_after_emoji_are_text_spaces():
+    stack = font_stack("sans", "regular")
+    emoji = next(i for i, f in enumerate(stack) if f.color)
+    r = runs("sun \u2600\ufe0f now", stack)
+    assert (emoji, "\u2600\ufe0f") in r
+    assert all(not (fi == emoji and t.endswith(" ")) for fi, t in r)

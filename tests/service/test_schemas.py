@@ -29,7 +29,7 @@ def _error_locs(body: dict) -> list[tuple]:
 def test_minimal_request_gets_documented_defaults():
     req = CreativeRequest.model_validate(BASE)
     assert req.sizes == ["medium_rectangle"] and req.variants == 1 and req.format == "png"
-    assert req.seed is None and req.style is None and req.copy_.cta == "Shop now"
+    assert req.seed is None and req.style is None and req.copy_.cta is None  # locale default when composed
     assert req.audience.locale == "en-US" and req.brand.font == "sans"
 
 
