@@ -9,7 +9,8 @@ each image is approximated by a scene through the differentiable rasterizer
 (models/scene/fit.py), and those scenes are the targets.
 
 Generator objective: conditional IMLE (Li & Malik 2018) in scene-parameter space. For each
-(caption, scene) pair, draw m noise vectors, keep the generated scene nearest to the target and
+(caption, scene) pair, draw m noise vectors, keep the generated scene nearest to the target (by
+everything but the ground's colours, so the key colour is learnt from the text, not the noise) and
 pull it closer: L1 on the ground's colours, angle and finish; per slot, L1 on opacity (an unused
 slot's is 0), and on used slots a cross-entropy on the kind plus L1 on placement, shape, colour
 and blur. Every target has a generated scene near it (no mode collapse), one forward pass at
@@ -47,7 +48,7 @@ from models.text_encoder import TextEncoder, resolve_device
 
 log = logging.getLogger("adloom.train")
 CACHE_DIR = Path(os.environ.get("ADLOOM_CACHE_DIR", Path(__file__).resolve().parent.parent / ".cache"))
-CORPUS_VERSION = 3  # bump when the corpus recipes change (part of the cache key)
+CORPUS_VERSION = 4  # bump when the corpus recipes change (part of the cache key)
 
 
 def _render_chunk(args):
@@ -119,11 +120,14 @@ def info_nce(img_emb: torch.Tensor, txt_emb: torch.Tensor, scale: torch.Tensor) 
 _SHAPE = [SF.X, SF.Y, SF.SIZE, SF.ROT_C, SF.ROT_S, SF.ASPECT, SF.E1, SF.E2, SF.SOFT]
 
 
-def scene_loss(pred: torch.Tensor, target: torch.Tensor, reduce: bool = True) -> torch.Tensor:
+def scene_loss(pred: torch.Tensor, target: torch.Tensor, reduce: bool = True,
+               ground_colour: bool = True) -> torch.Tensor:
     """Distance between generated scenes (decoded, kind logits) and targets (one-hot kinds), per
-    item (B,) or averaged. Weights: the ground's colours most (they are what a viewer sees first)."""
+    item (B,) or averaged. Weights: the ground's colours most (they are what a viewer sees first).
+    ``ground_colour=False`` leaves the ground's colours out: IMLE picks its nearest sample that way,
+    so the noise never learns to carry the key colour, which then has to come from the text."""
     g, tg = pred[:, 0], target[:, 0]
-    loss = 4 * (g[:, :9] - tg[:, :9]).abs().mean(1)
+    loss = (4 if ground_colour else 0) * (g[:, :9] - tg[:, :9]).abs().mean(1)
     loss = loss + 0.5 * (g[:, 9:14] - tg[:, 9:14]).abs().mean(1)
     L, T = pred[:, 1:], target[:, 1:]
     used = (T[..., SF.ALPHA] > 0).float()  # (B, K)
@@ -189,7 +193,7 @@ class Trainer:
         with torch.no_grad():
             z_all = torch.randn(B * m, self.cfg.z_dim, generator=self.rng).to(self.device)
             cand = self.G(c.repeat_interleave(m, 0), z_all)
-            d = scene_loss(cand, target.repeat_interleave(m, 0), reduce=False).view(B, m)
+            d = scene_loss(cand, target.repeat_interleave(m, 0), reduce=False, ground_colour=False).view(B, m)
             best = d.argmin(1) + torch.arange(B, device=self.device) * m
         loss = scene_loss(self.G(c, z_all[best]), target)
         self.opt_g.zero_grad(set_to_none=True)

@@ -25,6 +25,14 @@ def named_colours() -> dict[str, tuple[int, int, int]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def training_only_names() -> frozenset[str]:
+    """Names added for training only (split=train in colours.json): never held out, and none of
+    them contains a held-out name as a word, so the evaluation's colours stay unseen."""
+    data = json.loads(_COLOURS_FILE.read_text())
+    return frozenset(n for n, e in data["colours"].items() if e.get("split") == "train")
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in 0..255, shape (..., 3) -> CIE L*a*b* (D65), shape (..., 3)."""
     c = np.asarray(rgb, dtype=np.float64) / 255.0

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.data.colours import named_colours, srgb_to_lab
+from models.data.colours import named_colours, srgb_to_lab, training_only_names
 from models.scene import format as SF
 
 THEMES: dict[str, list[str]] = {
@@ -118,10 +118,12 @@ TRAIN_PHRASINGS = PHRASINGS[:-4]
 
 
 def _colour_split() -> tuple[list[str], list[str]]:
-    """Every 10th colour (sorted by name) is held out for evaluation."""
-    names = sorted(named_colours())
+    """Every 10th of the original colour names (sorted) is held out for evaluation; the XKCD names
+    added for training only (colours.json split=train) all go to training."""
+    extra = training_only_names()
+    names = sorted(n for n in named_colours() if n not in extra)
     held = names[5::10]
-    return [n for n in names if n not in held], held
+    return sorted([n for n in names if n not in held] + list(extra)), held
 
 
 TRAIN_COLOURS, EVAL_COLOURS = _colour_split()
@@ -176,8 +178,10 @@ class Scene:
         return colour_rgb(self.colour)
 
 
-def _lab(name: str) -> np.ndarray:
-    return srgb_to_lab(np.array(colour_rgb(name)))
+@lru_cache(maxsize=None)
+def _lab(name: str) -> tuple[float, float, float]:
+    """CIELAB of a colour word, computed once (the corpus asks for thousands per sample)."""
+    return tuple(float(v) for v in srgb_to_lab(np.array(colour_rgb(name))))
 
 
 def _colour_fits(name: str, theme: str | None = None, hue: str | None = None) -> bool:
@@ -275,7 +279,7 @@ def _nearest_name(rgb, names: list[str], exclude: str | None = None) -> str:
     for n in names:
         if n == exclude:
             continue
-        d = float(((srgb_to_lab(np.array(named_colours()[n], float)) - lab) ** 2).sum())
+        d = float(((np.asarray(_lab(n)) - lab) ** 2).sum())
         if d < best_d:
             best, best_d = n, d
     return best

@@ -12,6 +12,19 @@ def test_corpus_breadth():
     assert not set(corpus.EVAL_COLOURS) & set(corpus.TRAIN_COLOURS)
     assert not set(corpus.EVAL_PHRASINGS) & set(corpus.TRAIN_PHRASINGS)
     assert corpus.CATEGORIES["sportswear"]["themes"][0] == "stripes"
+
+
+def test_training_only_colour_names_never_contain_a_held_out_name():
+    import re
+
+    from models.data.colours import training_only_names
+
+    extra = training_only_names()
+    assert len(extra) > 300 and extra <= set(corpus.TRAIN_COLOURS)
+    assert len(corpus.EVAL_COLOURS) == 24  # the held-out set did not move when names were added
+    for name in extra:
+        for held in corpus.EVAL_COLOURS:
+            assert not re.search(rf"(^| ){re.escape(held)}($| )", name), (name, held)
     assert "techgrid" in corpus.CATEGORIES["electronics"]["themes"]
 
 
