@@ -50,7 +50,7 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
     t2 = time.perf_counter()
     return Rendered(size=sz.name, width=sz.width, height=sz.height, variant=variant, seed=seed,
                     format=fmt, image=data, layout=out.layout, checks=checks_of(out.checks),
-                    layout_scores=dict(out.scores), background=background, scene=scene,
+                    layout_scores=dict(out.scores), background=background, scene=scene, design=dict(out.design),
                     elements=list(out.elements) if layers else None,
                     image_b64=base64.b64encode(data) if b64 else None), t1 - t, t2 - t1
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# overall = weighted mean of the four 0..1 scores. Alignment leads: a creative that does not show
-# what was asked for is the worst failure; legibility next, because unreadable copy sells nothing.
-OVERALL_WEIGHTS = {"alignment": 0.35, "realism": 0.25, "legibility": 0.25, "composition": 0.15}
+# overall = weighted mean of the four 0..1 scores. Alignment (the visual shows what was asked for)
+# and composition (the measured design metrics) lead; legibility next, because unreadable copy
+# sells nothing; realism, the critic's judgement of the scene alone, counts least.
+OVERALL_WEIGHTS = {"alignment": 0.3, "realism": 0.15, "legibility": 0.25, "composition": 0.3}
 
 
 def overall_score(s: dict[str, float]) -> float:
@@ -53,6 +54,7 @@ class Rendered:
     background: bytes | None = None
     elements: list | None = None
     scene: dict | None = None  # layers.scene: {"json", "svg", "png"}
+    design: dict = field(default_factory=dict)  # the design metrics behind legibility and composition
     scores: dict = field(default_factory=dict)
     image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
 
@@ -62,7 +64,7 @@ class Rendered:
         would hold the event loop (and the GIL) for milliseconds per creative."""
         meta = {"size": self.size, "width": self.width, "height": self.height, "variant": self.variant,
                 "seed": self.seed, "format": self.format,
-                "layout": self.layout, "scores": self.scores, "checks": self.checks}
+                "layout": self.layout, "scores": self.scores, "design": self.design, "checks": self.checks}
         if self.background is not None:
             meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
                               "elements": self.elements or []}

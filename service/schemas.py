@@ -174,11 +174,31 @@ class CreativeRequest(_Strict):
 # ---------------------------------------------------------------------------------------- response
 
 class Scores(BaseModel):
-    overall: float = Field(..., description="0.35·alignment + 0.25·realism + 0.25·legibility + 0.15·composition.")
+    overall: float = Field(..., description="0.3·alignment + 0.15·realism + 0.25·legibility + 0.3·composition.")
     alignment: float = Field(..., description="Critic cosine of visual and conditioning, mapped to 0..1.")
     realism: float = Field(..., description="Critic realism, 0..1.")
-    legibility: float = Field(..., description="Text contrast and fit, 0..1.")
-    composition: float = Field(..., description="Layout quality (no overlaps, margins, balance), 0..1.")
+    legibility: float = Field(..., description="0.5·contrast margin (1:1 -> 0, 7:1 -> 1) + 0.25·(calm ground "
+                                                "under the text) + 0.25·(text size for the canvas), 0..1.")
+    composition: float = Field(..., description="Weighted design metrics (occlusion, alignment, overlap, spacing, "
+                                                 "utilisation, balance, hierarchy, underlay; see `design`), "
+                                                 "x0.7 when copy was cut off, 0..1.")
+
+
+class Design(BaseModel):
+    """The measured design metrics behind legibility and composition (docs: service/compose/design.py)."""
+
+    occlusion: float = Field(..., description="Mean saliency of the visual under copy and product (lower is better).")
+    unreadability: float = Field(..., description="Mean luminance gradient under text not on a button (lower is "
+                                                   "better; calm < 0.01).")
+    underlay: float = Field(..., description="How fully underlays (panels, cards, scrims) hold text, 0..1.")
+    alignment: float = Field(..., description="Mean distance to the nearest shared left/centre/right edge, "
+                                               "as a share of the width (lower is better).")
+    overlap: float = Field(..., description="Mean pairwise intersection over the smaller box (lower is better).")
+    spacing: float = Field(..., description="Median air around text elements, in their own em.")
+    utilisation: float = Field(..., description="Share of the canvas the copy and product cover.")
+    balance: float = Field(..., description="1 - distance of the elements' centroid from the centre.")
+    text_size: float = Field(..., description="Headline px over the canvas's short side (banners: height).")
+    hierarchy: float = Field(..., description="Share of headline > price > subline > CTA size orders kept.")
 
 
 class Checks(BaseModel):
@@ -219,8 +239,10 @@ class Creative(BaseModel):
     seed: int
     format: ImageFormat
     image: str = Field(..., description="Base64 image bytes.")
-    layout: str | None = Field(None, description="Name of the layout the compositor chose.")
+    layout: str | None = Field(None, description="The layout: aspect class / family (open, editorial, "
+                                                  "spotlight, split, card, hero, poster), e.g. square/open.")
     scores: Scores
+    design: Design
     checks: Checks
     layers: Layers | None = None
 

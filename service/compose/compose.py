@@ -35,10 +35,8 @@ from .palette import (
 from .locale_text import default_cta
 from .price import discount_percent, format_discount, format_price
 from .product import ProductAsset, resized, drop_shadow, place_product, prepare_logo, prepare_product, rounded_mask
-from .report import (
-    AA_NORMAL, composition_score, count_overlaps, legibility_score, min_contrast_ratio, luminance_map,
-    mean_under_glyphs,
-)
+from .design import measure as measure_design
+from .report import AA_NORMAL, count_overlaps, luminance_map, mean_under_glyphs, min_contrast_ratio
 from .sizes import aspect_class
 from .typography import TextSetter, check_family, cjk_region, clean_text, hyphen_lang, renderable, runs, setter
 
@@ -71,6 +69,7 @@ class ComposedCreative:
     scores: dict
     layout: str
     keep_out: list = field(default_factory=list)  # copy + product boxes, fractions of the canvas
+    design: dict = field(default_factory=dict)  # the design metrics (design.py), raw
 
 
 def is_scene(visual) -> bool:
@@ -108,6 +107,8 @@ def compose_creative(
     canvas = Image.new("RGB", (w, h), palette.panel)
     for d in plan.decor:
         _paint(canvas, d, visual, palette, keep)
+    visual_only = canvas.copy()  # what the occlusion metric measures saliency on
+    underlays = [_box(d.rect) for d in plan.decor if d.kind != "visual"]
     product_box = None
     if content.product_image is not None and plan.product is not None:
         asset = prepare_product(content.product_image)
@@ -119,11 +120,11 @@ def compose_creative(
         if p.role == "logo" and logo is not None:
             _place_logo(canvas, logo, p.box, palette)
     glyphs = {id(p): _glyphs(p) for p in placed if p.role in TEXT_ROLES and p.lines}
-    _add_underlays(canvas, plan, fits, palette, glyphs)
+    underlays += _add_underlays(canvas, plan, fits, palette, glyphs)
     colors = _paint_fills_and_pick_colors(canvas, placed, palette, glyphs)
     background = canvas.copy()
     _draw_text(canvas, placed, colors)
-    out = _finish(canvas, background, placed, colors, product_box, fits, plan)
+    out = _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays)
     out.keep_out = [[r.x / w, r.y / h, r.right / w, r.bottom / h] for r in keep]
     return out
 
@@ -426,8 +427,11 @@ def _legible(arr, p: Placed, g: _Glyphs, palette: Palette) -> bool:
     return st is None or _passes(_pick_color(p.role, palette, st), st)
 
 
-def _add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Palette, glyph_map: dict) -> None:
-    """A stack whose text cannot be made legible on the visual gets a translucent card behind it."""
+def _add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Palette,
+                   glyph_map: dict) -> list[list[int]]:
+    """A stack whose text cannot be made legible on the visual gets a translucent card behind it;
+    returns the cards' boxes."""
+    added = []
     for stack, fit in zip(plan.stacks, fits):
         texts = [p for p in fit.placed if p.role in ("headline", "subline", "price", "original_price", "brand")]
         if not texts:
@@ -444,12 +448,14 @@ def _add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pa
         y1 = min(canvas.height, int(max(b.bottom for b in boxes) + pad + 1))
         light = float(luminance_map(arr[y0:y1, x0:x1]).mean()) > 0.45
         color = palette.panel_light if light else palette.panel_dark
+        added.append([x0, y0, x1 - x0, y1 - y0])
         for opacity in (0.82, 1.0):
             mask = rounded_mask(x1 - x0, y1 - y0, pad * 1.2)
             canvas.paste(color, (x0, y0, x1, y1), mask.point(lambda v: int(v * opacity)))
             arr = np.asarray(canvas)
             if all(_legible(arr, p, g, palette) for p, g in zip(texts, glyphs)):
                 break
+    return added
 
 
 def _fill_color(base: RGB, under, alternatives: list[RGB]) -> RGB:
@@ -535,7 +541,7 @@ def _box(r: Rect) -> list[int]:
     return [x, y, round(r.right) - x, round(r.bottom) - y]
 
 
-def _finish(canvas, background, placed, colors, product_box, fits, plan) -> ComposedCreative:
+def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays) -> ComposedCreative:
     elements: list[dict] = []
     if product_box is not None and product_box[2] > 0:
         elements.append({"type": "product", "text": None, "box": product_box, "font": None, "size_px": None,
@@ -557,14 +563,16 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan) -> Comp
     overlaps = count_overlaps([e["box"] for e in elements], w, h)
     truncated = any(f.truncated for f in fits)
     min_contrast = min_contrast_ratio(contrasts)  # None when no text was measured: unknown, never 21:1
+    design, scores = measure_design(elements, visual_only, np.asarray(background), underlays, min_contrast,
+                                    truncated, plan.aspect == "banner")
     return ComposedCreative(
         image=canvas,
         background=background,
         elements=elements,
         checks={"min_contrast_ratio": min_contrast, "text_truncated": truncated, "overlaps": overlaps},
-        scores={"legibility": round(legibility_score(min_contrast), 4),
-                "composition": composition_score(overlaps, truncated)},
+        scores=scores,
         layout=plan.name,
+        design=design,
     )
 
 

@@ -1,4 +1,4 @@
-"""The open quality report: WCAG contrast under the glyphs, overlaps, and the scores from them."""
+"""The open quality report: WCAG contrast under the glyphs and overlaps (the scores: design.py)."""
 
 from __future__ import annotations
 
@@ -63,19 +63,3 @@ def min_contrast_ratio(ratios: list[float | None]) -> float | None:
     if not ratios or any(r is None or not np.isfinite(r) for r in ratios):
         return None
     return round(float(min(ratios)), 2)
-
-
-def legibility_score(min_contrast: float | None) -> float:
-    """0 at 1:1, rising linearly to 1.0 at WCAG AA (4.5:1) and above; 0 when not measured."""
-    if min_contrast is None or not np.isfinite(min_contrast):
-        return 0.0
-    return float(np.clip((min_contrast - 1.0) / (AA_NORMAL - 1.0), 0.0, 1.0))
-
-
-def composition_score(overlaps: int, text_truncated: bool) -> float:
-    """``max(0, 1 - 0.25 * overlaps) * (0.7 if text_truncated else 1.0)``.
-
-    Each collision or element in the safe margin costs a quarter; cut-off copy costs 30% because
-    the ad no longer says what the advertiser wrote.
-    """
-    return round(max(0.0, 1.0 - 0.25 * overlaps) * (0.7 if text_truncated else 1.0), 4)

@@ -78,7 +78,7 @@ def test_long_title_fits_300x250_without_truncation(variant, visual, content):
     out = compose_creative(visual, content, 300, 250, variant=variant)
     assert not out.checks["text_truncated"]
     assert _by_type(out, "headline")[0]["text"] == LONG_TITLE
-    assert out.checks["overlaps"] == 0 and out.scores["composition"] == 1.0
+    assert out.checks["overlaps"] == 0 and out.scores["composition"] >= 0.8
 
 
 def test_truncation_is_reported_only_when_impossible(visual, content):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from service.compose.report import (
-    composition_score, count_overlaps, legibility_score, mean_under_glyphs, safe_margin, text_contrast,
+    count_overlaps, mean_under_glyphs, safe_margin, text_contrast,
 )
 
 
@@ -35,21 +35,18 @@ def test_overlaps_count_pairs_and_safe_margin():
     assert count_overlaps([[10, 10, 0, 0], [10, 10, 5, 5]], w, h) == 0  # empty boxes ignored
 
 
-def test_scores():
-    assert legibility_score(4.5) == 1.0 and legibility_score(21) == 1.0
-    assert legibility_score(1.0) == 0.0 and legibility_score(2.75) == pytest.approx(0.5)
-    assert composition_score(0, False) == 1.0
-    assert composition_score(1, False) == 0.75
-    assert composition_score(0, True) == 0.7
-    assert composition_score(9, True) == 0.0
-
-
 def test_a_missing_contrast_measurement_is_reported_as_missing_and_scores_zero():
-    from service.compose.report import legibility_score, min_contrast_ratio
+    from service.compose.design import measure
+    from service.compose.report import min_contrast_ratio
 
     assert min_contrast_ratio([7.2, 4.81]) == 4.81
     assert min_contrast_ratio([7.2, None]) is None  # one unmeasured element: unknown, not 7.2
     assert min_contrast_ratio([]) is None  # no text element measured at all: not 21:1
     assert min_contrast_ratio([float("nan")]) is None
-    assert legibility_score(None) == 0.0 and legibility_score(float("nan")) == 0.0
-    assert legibility_score(4.5) == 1.0 and legibility_score(21.0) == 1.0
+    bg = np.full((40, 60, 3), 128, np.uint8)
+    from PIL import Image
+    head = [{"type": "headline", "box": [5, 5, 50, 20], "size_px": 16, "color": "#FFFFFF"}]
+    for missing in (None, float("nan")):
+        _, unknown = measure(head, Image.fromarray(bg), bg, [], missing, False, False)
+        _, known = measure(head, Image.fromarray(bg), bg, [], 4.5, False, False)
+        assert unknown["legibility"] < known["legibility"] - 0.15  # unmeasured contrast counts as none

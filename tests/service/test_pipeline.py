@@ -73,7 +73,8 @@ def test_without_style_product_leads_and_interests_shift():
 
 def test_overall_is_the_documented_weighted_mean():
     assert overall_score({"alignment": 1, "realism": 1, "legibility": 1, "composition": 1}) == 1
-    assert overall_score({"alignment": 1, "realism": 0, "legibility": 0, "composition": 0}) == 0.35
+    assert overall_score({"alignment": 1, "realism": 0, "legibility": 0, "composition": 0}) == 0.3
+    assert overall_score({"alignment": 0, "realism": 0, "legibility": 0, "composition": 1}) == 0.3
 
 
 # --------------------------------------------------------------------------- end to end

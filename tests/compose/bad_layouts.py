@@ -1,0 +1,60 @@
+"""Deliberately bad layouts, made by breaking the compositor on purpose (for the score-ranking test).
+
+Each kind wraps ``compose_creative`` so that one thing a designer would object to happens:
+
+- ``busy``: the copy sits on the scene's busiest motifs: no keep-out (motifs stay under the copy)
+  and no underlay;
+- ``cramped``: every copy stack squeezed into the top-left third of its box, no margin;
+- ``misaligned``: every role in a stack of its own, at a random width, offset and alignment;
+- ``tiny``: the type at a third of its size.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+
+import numpy as np
+
+from service.compose import compose as C
+from service.compose.layout import Rect, Stack
+
+KINDS = ("busy", "cramped", "misaligned", "tiny")
+
+
+@contextlib.contextmanager
+def broken(kind: str, seed: int = 0):
+    """Within the block, ``compose_creative`` makes a ``kind`` bad layout."""
+    real_plan, real_keep, real_under = C.make_plan, C.scene_keep_out, C._add_underlays
+    rng = np.random.default_rng(seed)
+
+    def plan(aspect, w, h, variant, measure, **kw):
+        p = real_plan(aspect, w, h, variant, measure, **kw)
+        if kind == "cramped":
+            for st in p.stacks:
+                r = st.rect
+                st.rect = Rect(max(1.0, r.x - p.pad * 0.9), max(1.0, r.y - p.pad * 0.9), r.w * 0.5, r.h * 0.4)
+        elif kind == "misaligned":
+            stacks = []
+            for st in p.stacks:
+                n = len(st.roles)
+                for i, role in enumerate(st.roles):
+                    y = st.rect.y + st.rect.h * i / n
+                    width = st.rect.w * rng.uniform(0.45, 0.8)
+                    x = float(rng.uniform(1, max(2.0, w - width - 1)))
+                    stacks.append(Stack(Rect(x, y, width, st.rect.h / n), (role,),
+                                        halign=str(rng.choice(["left", "center", "right"])),
+                                        valign=str(rng.choice(["top", "middle", "bottom"]))))
+            p.stacks = stacks
+            p.product = None if p.product is None else replace(p.product)
+        elif kind == "tiny":
+            p.type_px *= 0.33
+        return p
+
+    C.make_plan = plan
+    if kind == "busy":
+        C.scene_keep_out = lambda rect, boxes: []
+        C._add_underlays = lambda *a, **k: []
+    try:
+        yield
+    finally:
+        C.make_plan, C.scene_keep_out, C._add_underlays = real_plan, real_keep, real_under
