@@ -2,7 +2,8 @@
 
 ``build_content`` turns a request (and its decoded images) into what the compositor lays out;
 ``render_creative`` composes one size × variant around a generated scene (rendered at that
-size) and encodes it, with ``layers`` also the scene alone at that size as JSON, SVG and PNG
+size) and encodes it, with ``layers`` also the whole creative as SVG (``layers.svg``: live text
+over the embedded background) and the scene alone at that size as JSON, SVG and PNG
 (``layers.scene``); ``render_jobs`` does several of them in one call per compose worker.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from models.scene.raster_skia import render as render_scene
 from models.scene.svg import to_svg
 from service.compose import CreativeContent, compose_creative, encode_image, parse_size, warm_up
 from service.compose.compose import is_scene
+from service.compose.svg_export import creative_svg
 from service.results import Rendered, checks_of
 from service.schemas import CreativeRequest
 
@@ -47,10 +49,12 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
     data = encode_image(out.image, fmt, compress_level=png_level)
     background = encode_image(out.background, "png", compress_level=png_level) if layers else None
     scene = scene_layer(visual, sz.width, sz.height, out.keep_out, png_level) if layers and is_scene(visual) else None
+    svg = creative_svg(sz.width, sz.height, background, out.svg_runs) if layers else None
     t2 = time.perf_counter()
     return Rendered(size=sz.name, width=sz.width, height=sz.height, variant=variant, seed=seed,
                     format=fmt, image=data, layout=out.layout, checks=checks_of(out.checks),
-                    layout_scores=dict(out.scores), background=background, scene=scene, design=dict(out.design),
+                    layout_scores=dict(out.scores), background=background, scene=scene, svg=svg,
+                    design=dict(out.design),
                     elements=list(out.elements) if layers else None,
                     image_b64=base64.b64encode(data) if b64 else None), t1 - t, t2 - t1
 

@@ -54,6 +54,7 @@ class Rendered:
     background: bytes | None = None
     elements: list | None = None
     scene: dict | None = None  # layers.scene: {"json", "svg", "png"}
+    svg: str | None = None  # layers.svg: the whole creative, copy as <text>
     design: dict = field(default_factory=dict)  # the design metrics behind legibility and composition
     scores: dict = field(default_factory=dict)
     image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
@@ -68,6 +69,8 @@ class Rendered:
         if self.background is not None:
             meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
                               "elements": self.elements or []}
+            if self.svg is not None:
+                meta["layers"]["svg"] = self.svg
             if self.scene is not None:
                 meta["layers"]["scene"] = self.scene
         head = json.dumps(meta, separators=(",", ":")).encode()

@@ -210,7 +210,8 @@ class Checks(BaseModel):
 
 
 class Element(BaseModel):
-    type: str
+    type: str = Field(..., description="headline, subline, price, original_price, discount (the badge), cta "
+                                       "(the button), brand, logo, product; decor: scene, panel, scrim, underlay.")
     text: str | None = None
     box: list[int] = Field(..., description="[x, y, width, height] in pixels.")
     font: str | None = None
@@ -227,7 +228,10 @@ class SceneLayer(BaseModel):
 
 class Layers(BaseModel):
     background: str = Field(..., description="Base64 PNG of the creative without text.")
-    elements: list[Element]
+    svg: str = Field(..., description="The whole creative as SVG: each line of copy a <text> in its font family, "
+                                      "size and colour over the embedded background; opens in a browser.")
+    elements: list[Element] = Field(..., description="Every element with its box: copy, product and logo, then "
+                                                     "the decor (scene, panel, scrim, underlay).")
     scene: SceneLayer | None = Field(None, description="The background scene alone (JSON, SVG, PNG).")
 
 

@@ -36,6 +36,7 @@ from .locale_text import default_cta
 from .price import discount_percent, format_discount, format_price
 from .product import ProductAsset, resized, drop_shadow, place_product, prepare_logo, prepare_product, rounded_mask
 from .design import measure as measure_design
+from .svg_export import line_runs
 from .report import AA_NORMAL, count_overlaps, luminance_map, mean_under_glyphs, min_contrast_ratio
 from .sizes import aspect_class
 from .typography import TextSetter, check_family, cjk_region, clean_text, hyphen_lang, renderable, runs, setter
@@ -70,6 +71,7 @@ class ComposedCreative:
     layout: str
     keep_out: list = field(default_factory=list)  # copy + product boxes, fractions of the canvas
     design: dict = field(default_factory=dict)  # the design metrics (design.py), raw
+    svg_runs: list = field(default_factory=list)  # the copy's lines for layers.svg (svg_export.py)
 
 
 def is_scene(visual) -> bool:
@@ -109,6 +111,9 @@ def compose_creative(
         _paint(canvas, d, visual, palette, keep)
     visual_only = canvas.copy()  # what the occlusion metric measures saliency on
     underlays = [_box(d.rect) for d in plan.decor if d.kind != "visual"]
+    decor = [{"type": "scene" if d.kind == "visual" else d.kind, "text": None, "box": _box(d.rect), "font": None,
+              "size_px": None, "color": None if d.kind == "visual" else to_hex(getattr(palette, d.color))}
+             for d in plan.decor]
     product_box = None
     if content.product_image is not None and plan.product is not None:
         asset = prepare_product(content.product_image)
@@ -120,11 +125,14 @@ def compose_creative(
         if p.role == "logo" and logo is not None:
             _place_logo(canvas, logo, p.box, palette)
     glyphs = {id(p): _glyphs(p) for p in placed if p.role in TEXT_ROLES and p.lines}
-    underlays += _add_underlays(canvas, plan, fits, palette, glyphs)
+    added = _add_underlays(canvas, plan, fits, palette, glyphs)
+    underlays += added
+    decor += [{"type": "underlay", "text": None, "box": b, "font": None, "size_px": None, "color": None}
+              for b in added]
     colors = _paint_fills_and_pick_colors(canvas, placed, palette, glyphs)
     background = canvas.copy()
     _draw_text(canvas, placed, colors)
-    out = _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays)
+    out = _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays, decor)
     out.keep_out = [[r.x / w, r.y / h, r.right / w, r.bottom / h] for r in keep]
     return out
 
@@ -541,12 +549,14 @@ def _box(r: Rect) -> list[int]:
     return [x, y, round(r.right) - x, round(r.bottom) - y]
 
 
-def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays) -> ComposedCreative:
+def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays,
+            decor) -> ComposedCreative:
     elements: list[dict] = []
     if product_box is not None and product_box[2] > 0:
         elements.append({"type": "product", "text": None, "box": product_box, "font": None, "size_px": None,
                          "color": None})
     contrasts: list[float | None] = []
+    runs: list[dict] = []
     for i, p in enumerate(placed):
         if p.role == "logo":
             elements.append({"type": "logo", "text": None, "box": _box(p.box), "font": None, "size_px": None,
@@ -556,6 +566,7 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_
             continue  # no glyph reached the canvas: nothing was drawn, nothing to report
         c, ratio, _ = colors[i]
         contrasts.append(ratio)
+        runs += line_runs(p, to_hex(c), align_offset)
         elements.append({"type": p.role, "text": p.text, "box": _box(p.box), "font": _face_name(p),
                          "size_px": int(p.px), "color": to_hex(c)})
     elements.sort(key=lambda e: _ORDER.get(e["type"], 99))
@@ -568,7 +579,8 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_
     return ComposedCreative(
         image=canvas,
         background=background,
-        elements=elements,
+        elements=elements + decor,  # copy, product and logo first; then the decor under them
+        svg_runs=runs,
         checks={"min_contrast_ratio": min_contrast, "text_truncated": truncated, "overlaps": overlaps},
         scores=scores,
         layout=plan.name,
