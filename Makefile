@@ -20,6 +20,8 @@ $(BIN)/.installed: pyproject.toml
 	# CPU torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==$(TORCH_VERSION) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(BIN)/pip install -q -e '.[test]'
+	# fpng (fast PNG) is a C++ build: without a compiler the service falls back to Pillow's zlib.
+	$(BIN)/pip install -q -e '.[fast]' || echo "fpng-py could not be built; PNGs are encoded by Pillow"
 	touch $@
 
 venv: $(BIN)/.installed

@@ -321,7 +321,9 @@ def _scenes(rows: list[dict] | None) -> list[str]:
 
 
 def _settings(results: dict, off: dict) -> list[str]:
-    L = ["## Settings and candidate speed-ups", "", "### PNG zlib level (one thread, one creative)", ""]
+    L = ["## Settings and candidate speed-ups", "", "### PNG encoders and zlib levels (one thread, one creative)",
+         "", "The service writes PNG through fpng at the fast level (the `fast` extra) and falls back to Pillow's "
+         "zlib; every encoder here writes a valid, lossless PNG (tests/compose/test_png.py).", ""]
     L += _table(["size", "format", "level", "encode ms", "KiB"],
                 [[r["size"], r["format"], r["level"] if r["level"] is not None else "–", r["ms"], r["kb"]]
                  for r in off["png"]])
