@@ -95,7 +95,8 @@ def compose_creative(
     check_family(content.font)
     variant = abs(int(variant))
     copy, logo = _make_copy(content)
-    palette = build_palette(palette_source(visual), content.brand_colors, dark=(variant // 6) % 2 == 0)
+    palette = build_palette(palette_source(visual), content.brand_colors, dark=(variant // 6) % 2 == 0,
+                            photo=_photo_colours(content.product_image))
     measure = functools.partial(_measure, copy)
     photo = content.product_image is not None
     aspect = aspect_class(w, h)
@@ -138,6 +139,21 @@ def compose_creative(
 
 
 # --------------------------------------------------------------------------- content
+
+
+def _photo_colours(img: Image.Image | None) -> Image.Image | None:
+    """The product photo's opaque pixels, small (what the palette reads its colours from)."""
+    if img is None:
+        return None
+    small = img.copy()
+    small.thumbnail((48, 48))
+    if small.mode == "RGBA":
+        a = np.asarray(small.getchannel("A")) > 128
+        if a.sum() < 16:
+            return None
+        px = np.asarray(small.convert("RGB"))[a]
+        return Image.fromarray(px.reshape(1, -1, 3))
+    return small.convert("RGB")
 
 
 def _as_rgb(img: Image.Image | None) -> Image.Image:

@@ -128,11 +128,19 @@ def _saturation(rgb: RGB) -> float:
     return 0.0 if mx == 0 else (mx - mn) / mx
 
 
-def build_palette(visual: Image.Image, brand_colors: list[str] | None = None, dark: bool = True) -> Palette:
-    """Palette for one creative; ``dark`` picks a deep (True) or light (False) panel without a brand."""
+def build_palette(visual: Image.Image, brand_colors: list[str] | None = None, dark: bool = True,
+                  photo: Image.Image | None = None) -> Palette:
+    """Palette for one creative; ``dark`` picks a deep (True) or light (False) panel without a brand.
+
+    With a product photo (and no brand colours) the key hue is the photo's own most saturated
+    colour, when it has one: panels, button and headline then answer the product, not the scene."""
     brand = tuple(c for c in (parse_hex(s) for s in (brand_colors or [])) if c is not None)
     colors = dominant_colors(visual)
     key = max(colors, key=lambda cc: cc[0] * (0.15 + _saturation(cc[1])))[1]
+    if photo is not None:
+        vivid = [cc for cc in dominant_colors(photo) if _saturation(cc[1]) > 0.35 and 40 < max(cc[1]) < 250]
+        if vivid:
+            key = max(vivid, key=lambda cc: cc[0] * _saturation(cc[1]))[1]
     hue_src = brand[0] if brand else key
     h, _, s = to_hls(hue_src)
     chroma = s if _saturation(hue_src) > 0.08 else 0.0

@@ -90,3 +90,35 @@ def test_rounded_mask_is_antialiased():
     m = np.asarray(rounded_mask(40, 20, 10))
     assert m[10, 20] == 255 and m[0, 0] == 0
     assert ((m > 0) & (m < 255)).any()
+
+
+def test_a_cut_out_stands_on_a_podium_shadow():
+    from PIL import Image
+
+    from service.compose.product import ProductAsset, place_product
+
+    canvas = Image.new("RGB", (400, 300), (230, 230, 230))
+    img = Image.new("RGBA", (100, 120), (0, 0, 0, 0))
+    img.paste((200, 40, 40, 255), (20, 10, 80, 110))  # an opaque product standing on its foot at y=110
+    asset = ProductAsset(image=img, kind="alpha")
+    x, y, w, h = place_product(canvas, asset, (150, 60, 100, 120), shadow_color=(20, 20, 30))
+    px = np.asarray(canvas).astype(int)
+    foot_y = y + int(110 * h / 120)
+    under = px[foot_y + 2:foot_y + 6, x + w // 2 - 10:x + w // 2 + 10].mean()
+    beside = px[foot_y + 2:foot_y + 6, 20:40].mean()
+    assert under < beside - 15  # darker where the product meets the ground
+    assert px[foot_y + 2, x - 25:x - 20].mean() > under  # and it fades out sideways
+
+
+def test_the_palette_answers_a_product_photo():
+    from PIL import Image
+
+    from service.compose.palette import build_palette, to_hls
+
+    grey_scene = Image.new("RGB", (64, 64), (120, 120, 125))
+    photo = Image.new("RGB", (48, 48), (240, 240, 240))
+    photo.paste((200, 30, 40), (10, 10, 38, 38))  # a red product on a white sweep
+    plain, answered = build_palette(grey_scene), build_palette(grey_scene, photo=photo)
+    h, _, s = to_hls(answered.accent)
+    assert s > 0.4 and (h < 0.06 or h > 0.94)  # the button takes the product's red
+    assert answered.accent != plain.accent
