@@ -28,6 +28,7 @@ from models.scene.raster_skia import thumbnail
 
 from .layout import (
     LONG_HEADLINE_COLUMNS, Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan,
+    mirror_plan,
 )
 from .palette import (
     RGB, WHITE, Palette, build_palette, contrast_ratio, mix, relative_luminance, shade_for_contrast, to_hex,
@@ -39,7 +40,9 @@ from .design import measure as measure_design
 from .svg_export import line_runs
 from .report import AA_NORMAL, count_overlaps, luminance_map, mean_under_glyphs, min_contrast_ratio
 from .sizes import aspect_class
-from .typography import TextSetter, check_family, cjk_region, clean_text, hyphen_lang, renderable, runs, setter
+from .typography import (
+    TextSetter, check_family, cjk_region, clean_text, hyphen_lang, is_rtl, renderable, runs, setter,
+)
 
 ROBUST_MIN = 3.0  # every text colour must also reach 3:1 against the 5th/95th percentile pixel
 TEXT_ROLES = ("headline", "subline", "price", "original_price", "discount", "cta", "brand")
@@ -101,6 +104,8 @@ def compose_creative(
     photo = content.product_image is not None
     aspect = aspect_class(w, h)
     plan = make_plan(aspect, w, h, variant, measure, photo=photo, long_headline=_long_headline(copy, w, h, aspect))
+    if _right_to_left(content, copy):
+        plan = mirror_plan(plan, w)
 
     fits = _fit_stacks(plan, copy)
     placed = [p for f in fits for p in f.placed]
@@ -212,6 +217,16 @@ def _measure(copy: Copy, role: str, px: float) -> float:
             return px * 2.0 * copy.logo_aspect
         return copy.bold.width(copy.brand, px) if copy.brand else 0.0
     return 0.0
+
+
+RTL_LANGUAGES = frozenset({"ar", "he", "iw", "fa", "ur", "ps", "yi"})
+
+
+def _right_to_left(content: CreativeContent, copy: Copy) -> bool:
+    """Right-to-left copy: the headline's first strong character, or an RTL locale without copy in another script."""
+    if copy.headline:
+        return is_rtl(copy.headline)
+    return (content.locale or "").replace("_", "-").split("-")[0].lower() in RTL_LANGUAGES
 
 
 def _long_headline(copy: Copy, w: int, h: int, aspect: str) -> bool:

@@ -480,6 +480,25 @@ def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, ph
     return plan
 
 
+def mirror_plan(plan: Plan, width: int) -> Plan:
+    """The plan flipped left to right, for right-to-left copy (Arabic, Hebrew): the copy column,
+    the product and the scrims change sides, and left-aligned copy becomes right-aligned."""
+    def flip(r: Rect) -> Rect:
+        return Rect(width - r.right, r.y, r.w, r.h)
+
+    swap = {"left": "right", "right": "left"}
+    for d in plan.decor:
+        d.rect = flip(d.rect)
+        d.side = swap.get(d.side, d.side)
+    for st in plan.stacks:
+        st.rect = flip(st.rect)
+        st.halign = swap.get(st.halign, st.halign)
+    if plan.product is not None:
+        plan.product = flip(plan.product)
+    plan.name += "-rtl"
+    return plan
+
+
 def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measure, photo: bool = False,
               long_headline: bool = False) -> Plan:
     """The plan for a variant: the content's family order (``families_for``), variant mod its

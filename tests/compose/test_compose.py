@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.scene import format as scene_format
 from service.compose import NAMED_SIZES, CreativeContent, compose_creative
 from service.compose.layout import make_plan
 from service.compose.palette import contrast_from_luminance, contrast_ratio, parse_hex, relative_luminance
@@ -310,3 +311,24 @@ def test_busy_visual_gets_underlays_so_text_stays_legible(size):
             worst = min(contrast_from_luminance(ink, np.percentile(lum, 5)),
                         contrast_from_luminance(ink, np.percentile(lum, 95)))
             assert worst >= 2.5, (out.layout, e)  # even the worst 5% of pixels behind the text
+
+
+@pytest.mark.parametrize("size", [(1200, 628), (1080, 1080), (728, 90)])
+def test_right_to_left_copy_mirrors_the_layout(size):
+    from service.compose.gallery import packshot_shoe
+
+    w, h = size
+    scene = scene_format.random_scene(np.random.default_rng(5))
+    base = dict(price=39.9, currency="AED", product_image=packshot_shoe())
+    for v in range(3):
+        ltr = compose_creative(scene, CreativeContent(headline="Linen summer dress", locale="en-AE", **base), w, h, v)
+        rtl = compose_creative(scene, CreativeContent(headline="فستان صيفي من الكتان", locale="ar-AE", **base), w, h, v)
+        assert rtl.layout == ltr.layout + "-rtl"
+        p_l, p_r = _by_type(ltr, "product")[0]["box"], _by_type(rtl, "product")[0]["box"]
+        h_l, h_r = _by_type(ltr, "headline")[0]["box"], _by_type(rtl, "headline")[0]["box"]
+        # the product and the copy change sides: each centre moves to the other half of the canvas
+        if abs((p_l[0] + p_l[2] / 2) - w / 2) > w * 0.1:
+            assert (p_l[0] + p_l[2] / 2 - w / 2) * (p_r[0] + p_r[2] / 2 - w / 2) < 0, (v, p_l, p_r)
+        if abs((h_l[0] + h_l[2] / 2) - w / 2) > w * 0.1:
+            assert (h_l[0] + h_l[2] / 2 - w / 2) * (h_r[0] + h_r[2] / 2 - w / 2) < 0, (v, h_l, h_r)
+        assert not rtl.checks["text_truncated"] and rtl.checks["overlaps"] == 0
