@@ -767,7 +767,7 @@ def _cta_item(copy: Copy, px: int, width: float, gap: float, allow_truncate: boo
 
     def place(x, y, avail, align):
         box = Rect(x + align_offset(align, avail, bw), y, bw, bh)
-        return [Placed("cta", " ".join(lines), box, px=px, lines=lines, setter=st, align="center",
+        return [Placed("cta", join_lines(lines), box, px=px, lines=lines, setter=st, align="center",
                        pitch=px * LEADING["cta"], text_box=box.inset(BUTTON_PAD_X * px, BUTTON_PAD_Y * px),
                        truncated=truncated)]
 

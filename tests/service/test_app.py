@@ -78,6 +78,7 @@ async def test_creative_json_matches_the_contract(client, body):
         img = Image.open(io.BytesIO(base64.b64decode(c["image"])))
         assert img.format == "PNG" and img.size == (c["width"], c["height"])
         assert set(c["scores"]) == {"overall", "alignment", "realism", "legibility", "composition"}
+        assert 0 <= c["design"]["occlusion"] <= 1 and 0 <= c["design"]["hierarchy"] <= 1
         assert set(c["checks"]) == {"min_contrast_ratio", "text_truncated", "overlaps"}
         assert "layers" not in c
     assert set(j["timings_ms"]) >= {"queue", "encode", "generate", "compose", "score", "total"}
@@ -110,6 +111,31 @@ async def test_layers_return_the_scene_alone_at_each_size(client, body):
         back, keep = SF.from_json(doc)
         again = render(back, c["width"], c["height"], keep_out=keep)
         assert np.abs(again.astype(int) - np.asarray(png.convert("RGB"), int)).mean() < 2.0
+
+
+async def test_every_named_size_in_one_request_in_the_readers_language(client, body):
+    """All 11 named sizes at once; a zh-CN request without copy gets the Chinese CTA and badge;
+    the story keeps its copy out of the platform's UI (top 14 %, bottom 20 %) at story size."""
+    from service.compose import NAMED_SIZES
+
+    req = body(sizes=list(NAMED_SIZES), return_layers=True, audience={"locale": "zh-CN"},
+               product={"title": "真丝连衣裙", "price": 399, "original_price": 599, "currency": "CNY"})
+    r = await client.post("/creative", json=req)
+    assert r.status_code == 200, r.text
+    creatives = r.json()["creatives"]
+    assert [c["size"] for c in creatives] == list(NAMED_SIZES)
+    for c in creatives:
+        els = {e["type"]: e for e in c["layers"]["elements"]}
+        assert els["cta"]["text"] == "立即购买" and els["discount"]["text"] == "6.7折"
+        assert "/" in c["layout"] and set(c["design"]) >= {"occlusion", "alignment", "hierarchy"}
+        assert "<text " in c["layers"]["svg"]
+    story = next(c for c in creatives if c["size"] == "story")
+    for e in story["layers"]["elements"]:
+        if e["type"] in ("headline", "subline", "price", "original_price", "discount", "cta", "brand", "logo"):
+            x, y, w, h = e["box"]
+            assert y >= 0.14 * 1920 - 1 and y + h <= 0.80 * 1920 + 1, e
+    head = next(e for e in story["layers"]["elements"] if e["type"] == "headline")
+    assert head["size_px"] >= 48
 
 
 async def test_accept_image_png_returns_the_best_creatives_bytes(client, body):
