@@ -109,7 +109,9 @@ def compose_creative(
 
     fits = _fit_stacks(plan, copy)
     placed = [p for f in fits for p in f.placed]
-    keep = [p.box for p in placed if p.lines or p.role == "logo"]
+    # The scene's keep-out: one box per stack (the union of its copy), so the calm ground under the
+    # copy is one piece (and one veil to paint, not one per line of text).
+    keep = [u for u in (_union([p.box for p in f.placed if p.lines or p.role == "logo"]) for f in fits) if u]
     if content.product_image is not None and plan.product is not None:
         keep.append(plan.product)
     canvas = Image.new("RGB", (w, h), palette.panel)
@@ -131,11 +133,12 @@ def compose_creative(
         if p.role == "logo" and logo is not None:
             _place_logo(canvas, logo, p.box, palette)
     glyphs = {id(p): _glyphs(p) for p in placed if p.role in TEXT_ROLES and p.lines}
-    added = _add_underlays(canvas, plan, fits, palette, glyphs)
+    known: dict = {}
+    added = _add_underlays(canvas, plan, fits, palette, glyphs, known)
     underlays += added
     decor += [{"type": "underlay", "text": None, "box": b, "font": None, "size_px": None, "color": None}
               for b in added]
-    colors = _paint_fills_and_pick_colors(canvas, placed, palette, glyphs)
+    colors = _paint_fills_and_pick_colors(canvas, placed, palette, glyphs, known)
     background = canvas.copy()
     _draw_text(canvas, placed, colors)
     out = _finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays, decor)
@@ -144,6 +147,13 @@ def compose_creative(
 
 
 # --------------------------------------------------------------------------- content
+
+
+def _union(boxes: list[Rect]) -> Rect | None:
+    if not boxes:
+        return None
+    x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
+    return Rect(x0, y0, max(b.right for b in boxes) - x0, max(b.bottom for b in boxes) - y0)
 
 
 def _photo_colours(img: Image.Image | None) -> Image.Image | None:
@@ -461,15 +471,23 @@ def _pick_color(role: str, palette: Palette, stats) -> RGB:
     return max(inks, key=lambda c: min(contrast_ratio(c, stats[0]), contrast_ratio(c, (stats[1],) * 3)))
 
 
-def _legible(arr, p: Placed, g: _Glyphs, palette: Palette) -> bool:
+def _legible(arr, p: Placed, g: _Glyphs, palette: Palette, known: dict | None = None) -> bool:
     st = _stats(arr, p, g)
+    if known is not None:
+        known[id(p)] = st
     return st is None or _passes(_pick_color(p.role, palette, st), st)
 
 
+def _meets(a: Rect, box: list[int]) -> bool:
+    x, y, w, h = box
+    return min(a.right, x + w) > max(a.x, x) and min(a.bottom, y + h) > max(a.y, y)
+
+
 def _add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Palette,
-                   glyph_map: dict) -> list[list[int]]:
+                   glyph_map: dict, known: dict | None = None) -> list[list[int]]:
     """A stack whose text cannot be made legible on the visual gets a translucent card behind it;
-    returns the cards' boxes."""
+    returns the cards' boxes. ``known`` collects the pixel statistics measured under text that
+    no card then covered (the colour picking reuses them)."""
     added = []
     for stack, fit in zip(plan.stacks, fits):
         texts = [p for p in fit.placed if p.role in ("headline", "subline", "price", "original_price", "brand")]
@@ -477,7 +495,7 @@ def _add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pa
             continue
         glyphs = [glyph_map[id(p)] for p in texts]
         arr = np.asarray(canvas)
-        if all(_legible(arr, p, g, palette) for p, g in zip(texts, glyphs)):
+        if all(_legible(arr, p, g, palette, known) for p, g in zip(texts, glyphs)):
             continue
         boxes = [p.box for p in fit.placed]
         pad = max(3.0, plan.pad * 0.55)
@@ -494,6 +512,10 @@ def _add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pa
             arr = np.asarray(canvas)
             if all(_legible(arr, p, g, palette) for p, g in zip(texts, glyphs)):
                 break
+    if known is not None:  # what a card now covers was measured before the card
+        for p in [p for f in fits for p in f.placed]:
+            if id(p) in known and any(_meets(p.text_box or p.box, b) for b in added):
+                del known[id(p)]
     return added
 
 
@@ -522,7 +544,9 @@ def _floating_product_rect(plan: Plan, placed: list[Placed]) -> Rect:
 
 
 def _paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], palette: Palette,
-                                 glyph_map: dict) -> dict[int, tuple[RGB, float, _Glyphs]]:
+                                 glyph_map: dict, known: dict | None = None) -> dict[int, tuple[RGB, float, _Glyphs]]:
+    known = dict(known or {})
+    fills: list[list[int]] = []
     for p in placed:
         if p.role not in ("cta", "discount"):
             continue
@@ -536,13 +560,15 @@ def _paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], pale
             fill = _fill_color(palette.sale, under, [mix(palette.sale, (0, 0, 0), 0.35), WHITE, palette.ink_dark])
         radius = min(h / 2, p.px * 0.9) if p.role == "cta" else h * 0.3
         canvas.paste(fill, (x, y, x + w, y + h), rounded_mask(w, h, radius))
+        fills.append([x, y, w, h])
     arr = np.asarray(canvas)
     colors: dict[int, tuple[RGB, float, _Glyphs]] = {}
     for i, p in enumerate(placed):
         g = glyph_map.get(id(p))
         if g is None:
             continue
-        st = _stats(arr, p, g)
+        fresh = id(p) not in known or any(_meets(p.text_box or p.box, b) for b in fills)
+        st = _stats(arr, p, g) if fresh else known[id(p)]
         if st is None:
             continue
         c = _pick_color(p.role, palette, st)
