@@ -754,8 +754,18 @@ def _cta_item(copy: Copy, px: int, width: float, gap: float, allow_truncate: boo
     inner = width - 2 * BUTTON_PAD_X * px
     if inner <= px:
         return None
-    lines = st.wrap(copy.cta, px, inner)
-    truncated = False
+    # A button label breaks only between words (never inside one, never hyphenated: "ซื้อเ-ลย",
+    # "立即购/买" read as mistakes); a label that cannot is set on one line, ellipsized if it must.
+    lines = st.wrap(copy.cta, px, inner, breaks="none")
+    if lines is None or (len(lines) > 1 and not any(c.isspace() for c in copy.cta)):
+        full = st.width(copy.cta, px)
+        if full > inner:
+            if not allow_truncate:
+                return None
+            px = max(LAST_RESORT_PX, int(px * inner / full))  # last resort: a smaller label, whole
+            inner = width - 2 * BUTTON_PAD_X * px
+        lines = [copy.cta if st.width(copy.cta, px) <= inner else st.ellipsize(copy.cta, px, inner)]
+    truncated = len(lines) == 1 and lines[0] != copy.cta
     if len(lines) > max_lines and not allow_truncate:
         return None
     if len(lines) > 2:
