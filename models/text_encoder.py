@@ -5,6 +5,7 @@ from a model hub (these machines have no route to one).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -25,12 +26,23 @@ MAX_TOKENS = 128
 LENGTH_BUCKETS = (8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, MAX_TOKENS)
 
 
-# On CPU the GEMMs' rounding also depends on the number of rows (batch x tokens): measured on
-# this 2-core VM (oneDNN/MKL 2024.2), a text encoded alone, in a pair or among eight differed in
-# float16 (an earlier VM's CPU showed no difference). So on CPU every forward pass has exactly
-# CPU_CHUNK texts, empty ones filling the last chunk: a text's embedding then depends on its own
-# tokens only. Cost (measured): 1 text 6 -> 11 ms, 64 texts 61 -> 88 ms.
-CPU_CHUNK = 8
+# On CPU a Linear's GEMM also rounds differently for a different number of rows (batch x
+# tokens): measured on this 2-core VM (oneDNN/MKL 2024.2), a text encoded alone, in a pair or
+# among eight differed in float16 (an earlier VM's CPU showed no difference). So on CPU every
+# Linear of the encoder runs on blocks of exactly LINEAR_BLOCK token rows (the last one padded
+# with zeros): a text's embedding then depends on its own tokens only, whatever shares its batch.
+LINEAR_BLOCK = 64
+
+
+def _blocked_linear(module: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    rows = x.reshape(-1, x.shape[-1])
+    n = rows.shape[0]
+    pad = (-n) % LINEAR_BLOCK
+    if pad:
+        rows = torch.cat([rows, rows.new_zeros(pad, rows.shape[1])])
+    out = torch.cat([F.linear(rows[i:i + LINEAR_BLOCK], module.weight, module.bias)
+                     for i in range(0, rows.shape[0], LINEAR_BLOCK)])
+    return out[:n].reshape(*x.shape[:-1], out.shape[-1])
 
 
 def length_bucket(n_tokens: int) -> int:
@@ -83,6 +95,10 @@ class TextEncoder:
         # fp16 halves memory and doubles tensor-core throughput on CUDA; CPU stays fp32.
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.model = model.to(self.device, dtype=self.dtype).eval()
+        if self.device.type == "cpu":  # batch invariance (LINEAR_BLOCK above)
+            for m in self.model.modules():
+                if isinstance(m, torch.nn.Linear):
+                    m.forward = functools.partial(_blocked_linear, m)
         self.dim = int(self.model.config.hidden_size)
         name = self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
         self.id = f"{name}@{_weights_hash(self.path)}"
@@ -99,15 +115,8 @@ class TextEncoder:
         for i, n in enumerate(lengths):
             groups.setdefault(length_bucket(n), []).append(i)
         out = torch.empty(len(texts), self.dim)
-        k = CPU_CHUNK if self.device.type == "cpu" else 0
-        for length, rows in groups.items():  # one forward pass per padded length (and chunk)
-            if not k:
-                out[rows] = self._embed([texts[i] for i in rows], length)
-                continue
-            for j in range(0, len(rows), k):
-                part = rows[j:j + k]
-                filler = [""] * (k - len(part))  # a fixed GEMM shape: K texts x ``length`` tokens
-                out[part] = self._embed([texts[i] for i in part] + filler, length)[:len(part)]
+        for length, rows in groups.items():  # one forward pass per padded length
+            out[rows] = self._embed([texts[i] for i in rows], length)
         return out
 
     def _embed(self, texts: list[str], length: int) -> torch.Tensor:
