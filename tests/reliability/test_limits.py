@@ -58,7 +58,7 @@ SCHEMA_LIMITS = [
     ("audience.interests", ["i" * 101], ["i" * 100], ["audience", "interests", 0], "100 characters"),
     ("audience.locale", "en-" + "-".join(["abcdefgh"] * 4), "en-US", ["audience", "locale"], "35 characters"),
     ("style", "s" * 301, "s" * 300, ["style"], "300 characters"),
-    ("sizes", [f"{32 + i}x50" for i in range(11)], [f"{32 + i}x50" for i in range(10)], ["sizes"], "at most 10 items"),
+    ("sizes", [f"{32 + i}x50" for i in range(17)], [f"{32 + i}x50" for i in range(16)], ["sizes"], "at most 16 items"),
     ("sizes", [], ["32x50"], ["sizes"], "at least 1 item"),
     ("sizes", ["2049x100"], ["2048x100"], ["sizes"], "2048"),
     ("sizes", ["31x100"], ["32x100"], ["sizes"], "32"),
