@@ -5,13 +5,14 @@ from a model hub (these machines have no route to one).
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from models.invariance import make_row_blocked
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -32,17 +33,6 @@ LENGTH_BUCKETS = (8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, MAX_TOKENS)
 # Linear of the encoder runs on blocks of exactly LINEAR_BLOCK token rows (the last one padded
 # with zeros): a text's embedding then depends on its own tokens only, whatever shares its batch.
 LINEAR_BLOCK = 64
-
-
-def _blocked_linear(module: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
-    rows = x.reshape(-1, x.shape[-1])
-    n = rows.shape[0]
-    pad = (-n) % LINEAR_BLOCK
-    if pad:
-        rows = torch.cat([rows, rows.new_zeros(pad, rows.shape[1])])
-    out = torch.cat([F.linear(rows[i:i + LINEAR_BLOCK], module.weight, module.bias)
-                     for i in range(0, rows.shape[0], LINEAR_BLOCK)])
-    return out[:n].reshape(*x.shape[:-1], out.shape[-1])
 
 
 def length_bucket(n_tokens: int) -> int:
@@ -96,9 +86,7 @@ class TextEncoder:
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.model = model.to(self.device, dtype=self.dtype).eval()
         if self.device.type == "cpu":  # batch invariance (LINEAR_BLOCK above)
-            for m in self.model.modules():
-                if isinstance(m, torch.nn.Linear):
-                    m.forward = functools.partial(_blocked_linear, m)
+            make_row_blocked(self.model, LINEAR_BLOCK)
         self.dim = int(self.model.config.hidden_size)
         name = self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
         self.id = f"{name}@{_weights_hash(self.path)}"

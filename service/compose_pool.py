@@ -44,6 +44,10 @@ def _init_process(nice: int, png_level: int) -> None:
     warm_compose(png_level)
 
 
+def _started() -> None:
+    """A worker's first job when its initializer has already warmed it."""
+
+
 class ComposePool:
     """``await pool.run(fn, *args)`` runs ``fn`` on a worker (process or thread) and returns its result."""
 
@@ -86,13 +90,25 @@ class ComposePool:
         broken.shutdown(wait=False, cancel_futures=True)
 
     async def warm(self, fn: Callable, *args) -> None:
-        """Start and warm every worker (processes warm in their initializer), running ``fn`` once each."""
-        await asyncio.gather(*(self.run(fn, *args) for _ in range(self.workers)))
+        """Start and warm every worker: threads run ``fn`` once each; processes warm in their
+        initializer, so they are only started (a no-op job each)."""
+        job = (fn, *args) if self.mode == "thread" else (_started,)
+        await asyncio.gather(*(self.run(*job) for _ in range(self.workers)))
 
     def chunks(self, jobs: list) -> list[list]:
         """``jobs`` split round-robin into at most ``workers`` non-empty chunks."""
         n = max(1, min(self.workers, len(jobs)))
         return [jobs[i::n] for i in range(n) if jobs[i::n]]
+
+    async def map_chunked(self, fn: Callable, jobs: list, *args) -> list:
+        """``fn(chunk, *args)`` (a list of results per job) on each of ``chunks(jobs)`` at once;
+        the results come back in job order."""
+        chunks = self.chunks(jobs)
+        parts = await asyncio.gather(*(self.run(fn, chunk, *args) for chunk in chunks))
+        out: list = [None] * len(jobs)
+        for i, part in enumerate(parts):
+            out[i::len(parts)] = part
+        return out
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -313,20 +313,16 @@ class CreativePipeline:
 
         score_task = asyncio.ensure_future(_timed(score()))
         png = self.settings.png_compress_level
-        chunks = self.compose_pool.chunks([(visuals[v], size, v, seeds[v]) for size, v in jobs])
         try:
-            parts = await asyncio.gather(*(self.compose_pool.run(render_jobs, self.render, chunk, content, req.format,
-                                                                 req.return_layers, b64, png) for chunk in chunks))
+            rendered = await self.compose_pool.map_chunked(
+                render_jobs, [(visuals[v], size, v, seeds[v]) for size, v in jobs], self.render, content, req.format,
+                req.return_layers, b64, png)
         except BaseException as exc:
             score_task.cancel()
             if isinstance(exc, Exception) and not isinstance(exc, _CONTROL_ERRORS):
                 raise StageError("compose", batched=False) from exc
             raise
         timings["compose"] = _ms(time.perf_counter() - t)
-        # chunks are round-robin slices of jobs: put the results back in job order
-        rendered: list = [None] * len(jobs)
-        for i, part in enumerate(parts):
-            rendered[i::len(parts)] = part
         for _, compose_s, encode_s in rendered:
             STAGE_DURATION.labels("compose").observe(compose_s)
             STAGE_DURATION.labels("image_encode").observe(encode_s)

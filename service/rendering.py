@@ -62,7 +62,7 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
 Job = tuple[np.ndarray, str, int, int]  # (scene, size, variant, seed)
 
 
-def render_jobs(render: Callable[..., tuple[Rendered, float, float]], jobs: list[Job], content: CreativeContent,
+def render_jobs(jobs: list[Job], render: Callable[..., tuple[Rendered, float, float]], content: CreativeContent,
                 fmt: str, layers: bool, b64: bool, png_level: int) -> list[tuple[Rendered, float, float]]:
     """Several creatives of one request, in order: one call per compose worker and request, so
     the content (and its decoded images) crosses to a worker process once, not per creative."""

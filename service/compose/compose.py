@@ -27,8 +27,8 @@ from models.scene.raster_skia import render as render_scene
 from models.scene.raster_skia import thumbnail
 
 from .layout import (
-    LONG_HEADLINE_COLUMNS, Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size, fit_stack, make_plan,
-    mirror_plan,
+    LONG_HEADLINE_COLUMNS, STRIKE_RAISE, STRIKE_WIDTH, Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size,
+    fit_stack, line_origins, make_plan, mirror_plan,
 )
 from .palette import (
     RGB, WHITE, Palette, build_palette, contrast_ratio, mix, relative_luminance, shade_for_contrast, to_hex,
@@ -397,18 +397,13 @@ def _glyphs(p: Placed) -> _Glyphs:
     w, h = int(math.ceil(tb.right)) - x0 + 1, int(math.ceil(tb.bottom)) - y0 + 1
     img = Image.new("L", (max(1, w), max(1, h)), 0)
     d = ImageDraw.Draw(img)
-    st = p.setter
-    asc, desc = st.metrics(" ".join(p.lines), p.px)
-    block = (len(p.lines) - 1) * p.pitch + asc + desc
-    top = (tb.y - y0) + max(0.0, align_offset("middle", tb.h, block))
+    lines = line_origins(p, x0, y0)
     emoji: list = []
-    for i, line in enumerate(p.lines):
-        lw = st.width(line, p.px)
-        st.draw_line(d, (tb.x - x0) + align_offset(p.align, tb.w, lw), top + asc + i * p.pitch, line, p.px,
-                     color_runs=emoji)
+    for x, baseline, line, _ in lines:
+        p.setter.draw_line(d, x, baseline, line, p.px, color_runs=emoji)
     if p.role == "original_price":
-        mid = top + asc - p.px * 0.33
-        th = max(1.0, p.px * 0.08)
+        mid = lines[0][1] - p.px * STRIKE_RAISE
+        th = max(1.0, p.px * STRIKE_WIDTH)
         d.rectangle((tb.x - x0 - 1, mid - th / 2, tb.x - x0 + tb.w + 1, mid + th / 2), fill=255)
     return _Glyphs(np.asarray(img), x0, y0, img, emoji)
 
@@ -545,7 +540,7 @@ def _floating_product_rect(plan: Plan, placed: list[Placed]) -> Rect:
 
 def _paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], palette: Palette,
                                  glyph_map: dict, known: dict | None = None) -> dict[int, tuple[RGB, float, _Glyphs]]:
-    known = dict(known or {})
+    known = known or {}
     fills: list[list[int]] = []
     for p in placed:
         if p.role not in ("cta", "discount"):
@@ -623,7 +618,7 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_
             continue  # no glyph reached the canvas: nothing was drawn, nothing to report
         c, ratio, _ = colors[i]
         contrasts.append(ratio)
-        runs += line_runs(p, to_hex(c), align_offset)
+        runs += line_runs(p, to_hex(c))
         elements.append({"type": p.role, "text": p.text, "box": _box(p.box), "font": _face_name(p),
                          "size_px": int(p.px), "color": to_hex(c)})
     elements.sort(key=lambda e: _ORDER.get(e["type"], 99))

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Literal
 
+from .sizes import aspect_class
 from .typography import Breaks, TextSetter, is_cjk
 
 DecorKind = Literal["visual", "panel", "scrim"]
@@ -316,7 +317,7 @@ def _brand_h(w: int, h: int) -> float:
 def _open(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
           aspect: str | None = None) -> Plan:
     """Centred copy on the scene; a product photo above it (or beside it on landscape)."""
-    p, aspect = _pad(w, h), aspect or _aspect_of(w, h)
+    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
     bh = _brand_h(w, h)
     brand = Stack(Rect(p, p, w - 2 * p, bh), ("brand",), halign="center", valign="top")
     type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
@@ -343,7 +344,7 @@ def _open(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
 def _editorial(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                aspect: str | None = None) -> Plan:
     """Left-aligned copy column on the scene (a magazine page); the photo takes the other side."""
-    p, aspect = _pad(w, h), aspect or _aspect_of(w, h)
+    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
     if aspect == "portrait":
         top = 0.48 if photo else 0.30
         copy = Stack(Rect(p, h * top, w - 2 * p, h * (1 - top) - p), ALL_ROLES, halign="left",
@@ -363,7 +364,7 @@ def _editorial(w: int, h: int, mirror: bool, measure: Measure, photo: bool = Fal
 def _spotlight(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                aspect: str | None = None) -> Plan:
     """Headline on top, price and CTA at the foot, the scene (or the photo) in the middle."""
-    p, aspect = _pad(w, h), aspect or _aspect_of(w, h)
+    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
     if aspect == "landscape":  # too low for three bands: headline top-left, price + CTA bottom-left
         cw = w * (0.52 if photo else 0.7)
         x = w - p - cw if mirror else p
@@ -396,11 +397,6 @@ def _open_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = F
             stacks[-1] = replace(cta, rect=Rect(product.right + gap, cta.rect.y, cta.rect.w, cta.rect.h))
     return Plan(name="open", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h)],
                 product=product, stacks=stacks, pad=py, float_product=photo)
-
-
-def _aspect_of(w: int, h: int) -> str:
-    r = w / h
-    return "landscape" if r >= 1.4 else "square" if r > 0.85 else "portrait"
 
 
 LayoutFn = Callable[..., Plan]
@@ -588,6 +584,24 @@ class Placed:
     pitch: float = 0.0
     text_box: Rect | None = None  # where the lines go (inside a button/badge), default = box
     truncated: bool = False
+
+
+STRIKE_RAISE, STRIKE_WIDTH = 0.33, 0.08  # the original price's strike-through: above the baseline, thickness (px)
+
+
+def line_origins(p: Placed, ox: float = 0.0, oy: float = 0.0) -> list[tuple[float, float, str, float]]:
+    """Where each line of a placed text element starts: [(x, baseline, line, width)] relative to
+    (ox, oy); the lines' block is centred vertically in the text box. The one
+    place the compositor (glyph masks) and layers.svg (``<text>``) both take positions from."""
+    st, tb = p.setter, p.text_box or p.box
+    asc, desc = st.metrics(" ".join(p.lines), p.px)
+    block = (len(p.lines) - 1) * p.pitch + asc + desc
+    top = (tb.y - oy) + max(0.0, align_offset("middle", tb.h, block))
+    out = []
+    for i, line in enumerate(p.lines):
+        lw = st.width(line, p.px)
+        out.append(((tb.x - ox) + align_offset(p.align, tb.w, lw), top + asc + i * p.pitch, line, lw))
+    return out
 
 
 @dataclass

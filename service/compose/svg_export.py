@@ -12,31 +12,19 @@ from __future__ import annotations
 import base64
 from xml.sax.saxutils import escape, quoteattr
 
+from .layout import STRIKE_RAISE, STRIKE_WIDTH, line_origins
+
 GENERIC = "sans-serif"
 
 
-def line_runs(placed, color_hex: str, align_offset) -> list[dict]:
+def line_runs(placed, color_hex: str) -> list[dict]:
     """A placed text element -> its lines as SVG text runs (x at the line start, on the baseline)."""
-    st = placed.setter
-    tb = placed.text_box or placed.box
-    asc, desc = st.metrics(" ".join(placed.lines), placed.px)
-    block = (len(placed.lines) - 1) * placed.pitch + asc + desc
-    top = tb.y + max(0.0, align_offset("middle", tb.h, block))
-    families, bold = [], False
-    for face in st.stack:
-        name = face.name[:-5] if face.name.endswith(" Bold") else face.name
-        bold = bold or face.name.endswith(" Bold")
-        if name not in families:
-            families.append(name)
-    out = []
-    for i, line in enumerate(placed.lines):
-        lw = st.width(line, placed.px)
-        x = tb.x + align_offset(placed.align, tb.w, lw)
-        out.append({"role": placed.role, "text": line, "x": round(x, 2), "y": round(top + asc + i * placed.pitch, 2),
-                    "width": round(lw, 2), "px": placed.px, "families": families,
-                    "weight": "bold" if bold or placed.setter.stack[0].name.endswith(" Bold") else "normal",
-                    "fill": color_hex, "strike": placed.role == "original_price"})
-    return out
+    families = list(dict.fromkeys(f.name[:-5] if f.name.endswith(" Bold") else f.name for f in placed.setter.stack))
+    weight = "bold" if any(f.name.endswith(" Bold") for f in placed.setter.stack) else "normal"
+    lines = line_origins(placed)
+    return [{"role": placed.role, "text": line, "x": round(x, 2), "y": round(baseline, 2), "width": round(lw, 2),
+             "px": placed.px, "families": families, "weight": weight, "fill": color_hex,
+             "strike": placed.role == "original_price"} for x, baseline, line, lw in lines]
 
 
 def creative_svg(width: int, height: int, background_png: bytes, runs: list[dict]) -> str:
@@ -54,8 +42,8 @@ def creative_svg(width: int, height: int, background_png: bytes, runs: list[dict
             f'textLength="{r["width"]}" lengthAdjust="spacingAndGlyphs" xml:space="preserve">'
             f'{escape(r["text"])}</text>')
         if r["strike"]:
-            mid = r["y"] - r["px"] * 0.33
-            th = max(1.0, r["px"] * 0.08)
+            mid = r["y"] - r["px"] * STRIKE_RAISE
+            th = max(1.0, r["px"] * STRIKE_WIDTH)
             parts.append(f'<line x1="{r["x"] - 1}" y1="{mid:.2f}" x2="{r["x"] + r["width"] + 1}" y2="{mid:.2f}" '
                          f'stroke="{r["fill"]}" stroke-width="{th:.2f}"/>')
     parts += ["</g>", "</svg>"]
