@@ -38,7 +38,7 @@ from service.engine import Engine, TorchEngine
 from service.engine.conditioning import conditioning_texts, mix_conditioning
 from service.inputs import decode_request_images, has_images
 from service.metrics import CREATIVES, MODEL_INFO, REJECTED, STAGE_DURATION
-from service.rendering import build_content, render_creative, render_jobs, warm_compose
+from service.rendering import build_content, job, render_creative, render_jobs, warm_compose
 from service.results import Rendered, Result, StageError, creative_scores
 from service.schemas import MAX_SEED, MAX_VARIANTS, CreativeRequest
 
@@ -245,10 +245,13 @@ class CreativePipeline:
     # -- one request -------------------------------------------------------------------------
 
     async def run(self, req: CreativeRequest, *, deadline: float | None = None,
-                  encode_base64: bool = True) -> Result:
+                  encode_base64: bool = True, first_variant: int = 0, content=None) -> Result:
         """Render every size x variant of ``req``; raises DeadlineExceededError past ``deadline``.
 
-        ``encode_base64`` also base64-encodes each image in the pool (for a JSON answer)."""
+        ``encode_base64`` also base64-encodes each image in the pool (for a JSON answer).
+        ``first_variant`` numbers the variants from there (seed + variant, and the layout family
+        the variant index picks): optimize's candidates. ``content`` overrides the copy built
+        from the request (a phrase-bank candidate)."""
         if deadline is None:
             deadline = time.monotonic() + self.settings.request_timeout_s
         remaining = deadline - time.monotonic()
@@ -261,7 +264,7 @@ class CreativePipeline:
         ahead = self._enter()
         self.requests_in_flight += 1
         try:
-            return await asyncio.wait_for(self._run(req, deadline, encode_base64, ahead, reserved),
+            return await asyncio.wait_for(self._run(req, deadline, encode_base64, ahead, reserved, first_variant, content),
                                           remaining + DEADLINE_GRACE_S)
         except asyncio.TimeoutError:
             if time.monotonic() < deadline:
@@ -279,7 +282,7 @@ class CreativePipeline:
             self.compose_budget.give_back(mpx)
 
     async def _run(self, req: CreativeRequest, deadline: float, b64: bool, ahead: set[str],
-                   reserved: dict[str, bool]) -> Result:
+                   reserved: dict[str, bool], first: int = 0, content_override=None) -> Result:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         loop = asyncio.get_running_loop()
@@ -297,13 +300,15 @@ class CreativePipeline:
         timings["encode"] = _ms(time.perf_counter() - t)
 
         t = time.perf_counter()
-        seeds = [seed + v for v in range(req.variants)]
+        seeds = [seed + first + v for v in range(req.variants)]
         self._arrive(ahead, "generate")
         visuals = await self._submit("generate", [(c, s) for s in seeds], deadline, queue, reserved)
         timings["generate"] = _ms(time.perf_counter() - t)
 
         # Scoring (model) and composition (CPU pool) overlap.
         content = build_content(req, images)
+        if content_override is not None:
+            content = content_override(content)
         jobs = [(size, v) for size in req.sizes for v in range(req.variants)]
         t = time.perf_counter()
 
@@ -315,7 +320,7 @@ class CreativePipeline:
         png = self.settings.png_compress_level
         try:
             rendered = await self.compose_pool.map_chunked(
-                render_jobs, [(visuals[v], size, v, seeds[v]) for size, v in jobs], self.render, content, req.format,
+                render_jobs, [job(visuals[v], size, first + v, seeds[v]) for size, v in jobs], self.render, content, req.format,
                 req.return_layers, b64, png)
         except BaseException as exc:
             score_task.cancel()
@@ -340,6 +345,17 @@ class CreativePipeline:
         creatives.sort(key=lambda r: (order[r.size], -r.scores["overall"], r.variant))
         timings["total"] = _ms(time.perf_counter() - t0)
         return Result(seed, creatives, timings, hits, misses, visuals, c)
+
+    async def embed(self, texts: list[str], deadline: float | None = None) -> list[np.ndarray]:
+        """Unit embeddings of ``texts`` through the cache and the encode batcher (copy ranking)."""
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.request_timeout_s
+
+        async def encode(missing: list[str]) -> list[np.ndarray]:
+            return await self._submit("encode", missing, deadline, [])
+
+        vectors, _, _ = await self.cache.get_or_compute(texts, encode)
+        return vectors
 
     async def _submit(self, stage: str, payloads: list, deadline: float, queue: list[float],
                       reserved: dict[str, bool] | None = None) -> list:

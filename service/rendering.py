@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
 
 from models.scene import format as scene_format
-from models.scene.raster_skia import render as render_scene
+from models.scene.raster_skia import cached_thumbnail, remember_thumbnail
+from models.scene.raster_skia import render_image as render_scene_image
 from models.scene.svg import to_svg
 from service.compose import CreativeContent, compose_creative, encode_image, parse_size, warm_up
 from service.compose.compose import is_scene
@@ -59,22 +59,32 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
                     image_b64=base64.b64encode(data) if b64 else None), t1 - t, t2 - t1
 
 
-Job = tuple[np.ndarray, str, int, int]  # (scene, size, variant, seed)
+Job = tuple[np.ndarray, np.ndarray | None, str, int, int]  # (scene, its thumbnail if known, size, variant, seed)
+
+
+def job(scene: np.ndarray, size: str, variant: int, seed: int) -> Job:
+    """A compose job; it carries the scene's thumbnail when this process has it, so a compose
+    worker process does not render it again for the palette."""
+    return scene, cached_thumbnail(scene) if is_scene(scene) else None, size, variant, seed
 
 
 def render_jobs(jobs: list[Job], render: Callable[..., tuple[Rendered, float, float]], content: CreativeContent,
                 fmt: str, layers: bool, b64: bool, png_level: int) -> list[tuple[Rendered, float, float]]:
     """Several creatives of one request, in order: one call per compose worker and request, so
     the content (and its decoded images) crosses to a worker process once, not per creative."""
-    return [render(visual, content, size, variant, seed, fmt, layers, b64, png_level)
-            for visual, size, variant, seed in jobs]
+    out = []
+    for visual, thumb, size, variant, seed in jobs:
+        if thumb is not None:
+            remember_thumbnail(visual, thumb)
+        out.append(render(visual, content, size, variant, seed, fmt, layers, b64, png_level))
+    return out
 
 
 def scene_layer(scene: np.ndarray, w: int, h: int, keep_out: list, png_level: int) -> dict:
     """The scene alone at the creative's size, with the keep-out the composition used:
     {"json": the editable scene, "svg": one <g> per layer, "png": base64 of its rendering}."""
     moved = scene_format.apply_keep_out(scene, keep_out, w, h)
-    png = encode_image(Image.fromarray(render_scene(moved, w, h, keep_out=keep_out)), "png", compress_level=png_level)
+    png = encode_image(render_scene_image(moved, w, h, keep_out=keep_out), "png", compress_level=png_level)
     return {"json": scene_format.to_json(moved, keep_out=keep_out), "svg": to_svg(moved, w, h, keep_out),
             "png": base64.b64encode(png).decode("ascii")}
 

@@ -23,8 +23,8 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
 from models.scene import format as scene_format
-from models.scene.raster_skia import render as render_scene
-from models.scene.raster_skia import thumbnail
+from models.scene.raster_skia import render_image as render_scene_image
+from models.scene.raster_skia import THUMBNAIL_SIDE, thumbnail
 
 from .layout import (
     LONG_HEADLINE_COLUMNS, STRIKE_RAISE, STRIKE_WIDTH, Copy, Decor, Fit, Placed, Plan, Rect, align_offset, button_size,
@@ -84,7 +84,7 @@ def is_scene(visual) -> bool:
 def palette_source(visual) -> Image.Image:
     """What the palette is drawn from: a small render of a scene, or the image itself."""
     if is_scene(visual):
-        return Image.fromarray(thumbnail(visual, 64))
+        return Image.fromarray(thumbnail(visual, THUMBNAIL_SIDE))
     return _as_rgb(visual)
 
 
@@ -317,7 +317,7 @@ def scene_keep_out(rect: tuple[int, int, int, int], boxes: list[Rect]) -> list[l
 def scene_image(scene: np.ndarray, w: int, h: int, keep_out: list | None = None) -> Image.Image:
     """A scene rendered at w x h (skia), its motifs moved out of ``keep_out`` and the veil over it."""
     moved = scene_format.apply_keep_out(scene, keep_out or [], w, h)
-    return Image.fromarray(render_scene(moved, w, h, keep_out=keep_out))
+    return render_scene_image(moved, w, h, keep_out=keep_out)
 
 
 def _paint(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: list[Rect] = ()) -> None:

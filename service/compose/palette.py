@@ -46,9 +46,17 @@ def srgb_to_linear(values):
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
-def _lin(c: float) -> float:
+def _lin_formula(c: float) -> float:
     c = c / 255.0
     return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+_LIN_BYTES = [_lin_formula(v) for v in range(256)]
+
+
+def _lin(c: float) -> float:
+    i = int(c)
+    return _LIN_BYTES[i] if i == c and 0 <= i <= 255 else _lin_formula(c)  # palette colours are bytes
 
 
 def relative_luminance(rgb) -> float | np.ndarray:

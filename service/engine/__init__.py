@@ -110,7 +110,10 @@ class TorchEngine:
         c = torch.from_numpy(np.stack([ci for ci, _ in items]))  # (B, D)
         with torch.inference_mode():
             scenes = self.bundle.generator.generate(c, [s for _, s in items])  # (B, ROWS, P)
-        return list(scenes[:n])
+        out = list(scenes[:n])
+        for scene in out:  # once here: the score stage and the compose workers (shipped) reuse it
+            thumbnail(scene, self.bundle.critic.config.img_size)
+        return out
 
     def score(self, items: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
         """(scene (ROWS, P), c (D,)) pairs -> (realism 0..1, alignment cosine): the critic sees
