@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     redis_backoff_s: float = Field(1.0, gt=0, description="First wait before retrying Redis after an error.")
     redis_max_backoff_s: float = Field(30.0, gt=0, description="Longest wait between Redis retries.")
 
+    # --- feedback and optimisation ---------------------------------------------------------------
+    feedback_redis_url: str | None = Field(
+        None, description="redis://… for the click-feedback counters (default: ADLOOM_REDIS_URL; unset too = "
+                          "in-process, lost on restart). These are data: that Redis must persist (appendonly yes).")
+    feedback_redis_timeout_s: float = Field(1.0, gt=0, le=30, description="Per-call timeout of the feedback Redis.")
+    feedback_buffer_events: int = Field(
+        100_000, ge=0, description="Feedback events held in memory while the feedback Redis is down; beyond, "
+                                   "POST /feedback answers 503 with Retry-After.")
+    optimize_candidates: int = Field(4, ge=1, le=8, description="Candidates per requested variant when a "
+                                                                "request sets optimize (layout families, seeds, copy).")
+
     # --- limits and security ------------------------------------------------------------------
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest request body (413 above).")
     max_image_bytes: int = Field(8 * 1024 * 1024, ge=1024,
@@ -137,7 +148,7 @@ class Settings(BaseSettings):
             raise ValueError(f"checkpoint {prefix} is missing {' and '.join(missing)}")
         return prefix
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "feedback_redis_url")
     @classmethod
     def _redis_scheme(cls, v: str | None):
         if v is None or not v.strip():

@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from service.config import Settings
 from service.metrics import REJECTED
 from service.pipeline import CreativePipeline
+from service.feedback import Feedback
 from service.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <key> (when ADLOOM_API_KEYS is set).")
@@ -54,7 +55,12 @@ async def get_ready_pipeline(runtime: Annotated[Runtime, Depends(get_runtime)]) 
     return pipeline
 
 
+async def get_feedback(request: Request):
+    return request.app.state.runtime.feedback
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+FeedbackDep = Annotated[Feedback, Depends(get_feedback)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 PipelineDep = Annotated[CreativePipeline, Depends(get_ready_pipeline)]

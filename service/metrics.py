@@ -23,7 +23,8 @@ STAGES = (*BATCHED_STAGES, "compose", "image_encode")
 CACHE_RESULTS = ("hit", "miss", "error")
 # Every reason the code passes to REJECTED (tests/service/test_metrics.py checks the source):
 # a reason missing here has no series until its first event, and rate() over it shows nothing.
-REJECT_REASONS = ("queue_full", "deadline", "draining", "not_ready", "body_too_large", "unauthorized")
+REJECT_REASONS = ("queue_full", "deadline", "draining", "not_ready", "body_too_large", "unauthorized",
+                  "feedback_buffer_full")
 
 # 1 ms .. 30 s: a cached encode is ~1 ms, a cold request on CPU a few seconds, and the
 # request timeout bounds the top.
@@ -83,6 +84,21 @@ LOOP_LAG = Histogram(
     "How late the event loop ran a timer due every 25 ms: the wait any request (a 429, /healthz) adds.",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+FEEDBACK_EVENTS = Counter(
+    "adloom_feedback_events_total", "Feedback events counted (or buffered to be counted), by event.", ["event"]
+)
+FEEDBACK_UNKNOWN = Counter(
+    "adloom_feedback_unknown_total",
+    "Events accepted while Redis was down whose creative id turned out unknown when the buffer was flushed.",
+)
+FEEDBACK_BUFFERED = Gauge(
+    "adloom_feedback_buffered_events", "Feedback events waiting in memory for the feedback Redis to come back."
+)
+OPTIMIZE_CHOICES = Counter(
+    "adloom_optimize_choices_total",
+    "Choices among candidates made for optimize requests: sampled (Thompson), default (no feedback yet), "
+    "store_down.", ["result"],
+)
 REDIS_UP = Gauge(
     "adloom_redis_up", "1 when the Redis embedding cache answered its last operation, else 0."
 )
@@ -97,6 +113,10 @@ def _preinitialise() -> None:
         BATCH_SIZE.labels(stage)
         for reason in FLUSH_REASONS:
             BATCH_FLUSHES.labels(stage, reason)
+    for event in ("impression", "click", "conversion"):
+        FEEDBACK_EVENTS.labels(event)
+    for result in ("sampled", "default", "store_down"):
+        OPTIMIZE_CHOICES.labels(result)
     for result in CACHE_RESULTS:
         EMBEDDING_CACHE.labels(result)
     for reason in REJECT_REASONS:

@@ -264,7 +264,8 @@ class CreativePipeline:
         ahead = self._enter()
         self.requests_in_flight += 1
         try:
-            return await asyncio.wait_for(self._run(req, deadline, encode_base64, ahead, reserved, first_variant, content),
+            work = self._run(req, deadline, encode_base64, ahead, reserved, first_variant, content)
+            return await asyncio.wait_for(work,
                                           remaining + DEADLINE_GRACE_S)
         except asyncio.TimeoutError:
             if time.monotonic() < deadline:
@@ -320,8 +321,8 @@ class CreativePipeline:
         png = self.settings.png_compress_level
         try:
             rendered = await self.compose_pool.map_chunked(
-                render_jobs, [job(visuals[v], size, first + v, seeds[v]) for size, v in jobs], self.render, content, req.format,
-                req.return_layers, b64, png)
+                render_jobs, [job(visuals[v], size, first + v, seeds[v]) for size, v in jobs], self.render, content,
+                req.format, req.return_layers, b64, png)
         except BaseException as exc:
             score_task.cancel()
             if isinstance(exc, Exception) and not isinstance(exc, _CONTROL_ERRORS):

@@ -58,6 +58,10 @@ class Rendered:
     design: dict = field(default_factory=dict)  # the design metrics behind legibility and composition
     scores: dict = field(default_factory=dict)
     image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
+    creative_id: str = ""  # set by service/optimize.py once the request's content is known
+    arm: dict = field(default_factory=dict)
+    propensity: float = 1.0
+    candidates: list | None = None  # optimize: every candidate's arm and propensity
 
     def json_bytes(self) -> bytes:
         """This creative as a JSON object. The base64 image (megabytes) is spliced in as bytes
@@ -65,7 +69,10 @@ class Rendered:
         would hold the event loop (and the GIL) for milliseconds per creative."""
         meta = {"size": self.size, "width": self.width, "height": self.height, "variant": self.variant,
                 "seed": self.seed, "format": self.format,
-                "layout": self.layout, "scores": self.scores, "design": self.design, "checks": self.checks}
+                "layout": self.layout, "scores": self.scores, "design": self.design, "checks": self.checks,
+                "creative_id": self.creative_id, "arm": self.arm, "propensity": self.propensity}
+        if self.candidates is not None:
+            meta["candidates"] = self.candidates
         if self.background is not None:
             meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
                               "elements": self.elements or []}

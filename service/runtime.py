@@ -11,6 +11,7 @@ from typing import Literal
 from service.config import Settings
 from service.metrics import LOOP_LAG
 from service.engine import TorchEngine
+from service.feedback import Feedback
 from service.pipeline import CreativePipeline
 
 log = logging.getLogger("adloom.runtime")
@@ -22,9 +23,10 @@ class Runtime:
     """Owns the pipeline for one app. Models load in the background so /healthz answers at once
     and /readyz says "loading" (503) until every batch-size bucket is warm."""
 
-    def __init__(self, settings: Settings, pipeline: CreativePipeline | None = None):
+    def __init__(self, settings: Settings, pipeline: CreativePipeline | None = None, feedback: Feedback | None = None):
         self.settings = settings
         self.pipeline = pipeline
+        self.feedback = feedback or Feedback.from_settings(settings)  # click feedback (service/feedback.py)
         self.phase: Phase = "loading"
         self.error: str | None = None
         self.started_at = time.time()
@@ -66,6 +68,7 @@ class Runtime:
     async def start(self) -> None:
         """Begin loading (or start the given pipeline) without waiting for it."""
         self._task = asyncio.create_task(self._load(), name="adloom-load")
+        await self.feedback.start()
         self._lag_task = asyncio.create_task(_watch_loop_lag(), name="adloom-loop-lag")
 
     async def wait_ready(self, timeout: float | None = None) -> None:
@@ -108,6 +111,7 @@ class Runtime:
             except asyncio.TimeoutError:
                 log.warning("drain did not finish within ADLOOM_DRAIN_TIMEOUT_S; stopping hard")
                 await self.pipeline.stop(drain=False)
+        await self.feedback.stop()
         if self.phase != "failed":
             self.phase = "stopped"
 

@@ -85,6 +85,9 @@ class CopyText(_Strict):
     cta: str | None = Field(None, min_length=1, max_length=40,
                             description="Call-to-action button text; default: the locale's (\"Shop now\", "
                                         "\"Jetzt kaufen\", \"立即购买\", ...).", examples=["Shop now"])
+    generate: bool = Field(False, description="Write candidate headline, subline and CTA from the locale's phrase "
+                                              "bank (ranked for the audience) for the copy fields left unset; with "
+                                              "optimize, candidates also draw on it when no copy is set.")
 
 
 class Brand(_Strict):
@@ -151,6 +154,12 @@ class CreativeRequest(_Strict):
     format: ImageFormat = Field("png", description="Image format of the creatives.")
     return_layers: bool = Field(False, description="Also return the background, the placed text elements "
                                   "and the background scene alone (layers.scene: JSON, SVG, PNG).")
+    campaign: str | None = Field(None, min_length=1, max_length=200,
+                                 description="Groups click feedback (POST /feedback, GET /performance); default: "
+                                             "derived from the product title (the response names it).")
+    optimize: bool = Field(False, description="Make ADLOOM_OPTIMIZE_CANDIDATES candidates per variant (layout "
+                                              "families, seeds, copy) and pick by Thompson sampling on the "
+                                              "campaign's click feedback; each creative reports its propensity.")
 
     @field_validator("sizes")
     @classmethod
@@ -235,6 +244,11 @@ class Layers(BaseModel):
     scene: SceneLayer | None = Field(None, description="The background scene alone (JSON, SVG, PNG).")
 
 
+class Candidate(BaseModel):
+    arm: dict[str, str]
+    propensity: float
+
+
 class Creative(BaseModel):
     size: str
     width: int
@@ -248,6 +262,16 @@ class Creative(BaseModel):
     scores: Scores
     design: Design
     checks: Checks
+    creative_id: str = Field(..., description="Opaque id for POST /feedback; the same for the same request content, "
+                                              "size, variant and models.")
+    arm: dict[str, str] = Field(..., description="The design attributes feedback is learned over: layout (family), "
+                                                 "scene (main motif), palette (brand, photo or scene), copy "
+                                                 "(caller, default or a phrase-bank id), cta (its wording).")
+    propensity: float = Field(..., description="Probability with which this creative was chosen among its "
+                                               "candidates (1.0 without optimize): log it for IPW/DR evaluation.")
+    candidates: list[Candidate] | None = Field(None, description="With optimize: every candidate this creative was "
+                                                                 "chosen from (arm, propensity), for off-policy "
+                                                                 "evaluation of other policies.")
     layers: Layers | None = None
 
 
@@ -264,6 +288,7 @@ class CacheStats(BaseModel):
 
 class CreativeResponse(BaseModel):
     id: str = Field(..., description="Request id (also in the X-Request-Id header and the logs).")
+    campaign: str = Field(..., description="The campaign feedback on these creatives counts towards.")
     model: ModelIds
     seed: int = Field(..., description="Seed of variant 0 (given or picked).")
     creatives: list[Creative] = Field(..., description="Per size in request order, best first within a size.")
@@ -274,3 +299,76 @@ class CreativeResponse(BaseModel):
 class ErrorResponse(BaseModel):
     detail: str | list = Field(..., description="What went wrong; for 422 a list naming each field.")
     request_id: str | None = None
+
+
+# ---------------------------------------------------------------------------------------- feedback
+
+MAX_FEEDBACK_EVENTS = 10_000
+FeedbackEventName = Literal["impression", "click", "conversion"]
+
+
+class FeedbackEvent(_Strict):
+    creative_id: str = Field(..., min_length=1, max_length=100, description="From a /creative response.")
+    event: FeedbackEventName
+    count: int = Field(1, ge=1, le=1_000_000, description="How many of this event (aggregated reporting).")
+
+
+class FeedbackRequest(_Strict):
+    """A batch of events; the idempotency key makes a retried batch count once."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True, json_schema_extra={
+        "examples": [{"idempotency_key": "2026-12-03T10:00:00Z-batch-17",
+                      "events": [{"creative_id": "cr_0123456789abcdef01234567", "event": "impression", "count": 100},
+                                 {"creative_id": "cr_0123456789abcdef01234567", "event": "click", "count": 3}]}]})
+
+    idempotency_key: str = Field(..., min_length=1, max_length=200,
+                                 description="Unique per batch; a replay (retry) with the same key counts once.")
+    events: list[FeedbackEvent] = Field(..., min_length=1, max_length=MAX_FEEDBACK_EVENTS)
+
+
+class FeedbackCounts(BaseModel):
+    impression: int
+    click: int
+    conversion: int
+
+
+class FeedbackResponse(BaseModel):
+    accepted: int = Field(..., description="Events counted by this call (0 for a replayed key).")
+    counts: FeedbackCounts
+    duplicate: bool = Field(..., description="The idempotency key was seen before: nothing was counted again.")
+    buffered: bool = Field(..., description="The feedback Redis is down: the batch waits in memory and is "
+                                            "counted (once) when it is back.")
+
+
+class RateRow(BaseModel):
+    impressions: int
+    clicks: int
+    conversions: int
+    ctr: float
+    ctr_low: float = Field(..., description="95 % Wilson interval, low end.")
+    ctr_high: float = Field(..., description="95 % Wilson interval, high end.")
+
+
+class ArmRow(RateRow):
+    arm: dict
+    arm_key: str
+    p_best: float = Field(..., description="Posterior probability (Beta(1+clicks, 1+misses)) that this arm has "
+                                           "the highest CTR of the campaign's arms.")
+
+
+class AttributeRow(RateRow):
+    value: str
+
+
+class PerformanceTotals(BaseModel):
+    impressions: int
+    clicks: int
+    conversions: int
+
+
+class PerformanceResponse(BaseModel):
+    campaign: str
+    totals: PerformanceTotals
+    arms: list[ArmRow] = Field(..., description="Best first (by p_best).")
+    attributes: dict[str, list[AttributeRow]] = Field(..., description="Per attribute (layout, scene, palette, "
+                                                                       "copy, cta): each value's rates.")

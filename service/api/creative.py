@@ -10,7 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from service.formats import MEDIA_TYPES
-from service.deps import ApiKeyDep, PipelineDep, RequestIdDep
+from service import optimize
+from service.deps import ApiKeyDep, FeedbackDep, PipelineDep, RequestIdDep
 from service.schemas import CreativeRequest, CreativeResponse, ErrorResponse
 
 router = APIRouter(tags=["creative"])
@@ -70,7 +71,7 @@ ERRORS = {code: {"model": ErrorResponse, "description": text} for code, text in 
                                     "one's bytes."},
                **ERRORS})
 async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKeyDep, pipeline: PipelineDep,
-                          request_id: RequestIdDep):
+                          request_id: RequestIdDep, feedback: FeedbackDep):
     """Generate ad creatives for a product, one per size and variant, best first."""
     deadline = time.monotonic() + pipeline.settings.request_timeout_s
     raw_format = wanted_image_format(request.headers.get("accept"), body.format)
@@ -78,8 +79,9 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
         body = body.model_copy(update={"format": raw_format})
     request.state.log.update({"sizes": body.sizes, "variants": body.variants,
                               "seed_given": body.seed is not None, "interests": len(body.audience.interests),
-                              "style": body.style is not None, "product_image": body.product.image is not None})
-    result = await pipeline.run(body, deadline=deadline, encode_base64=raw_format is None)
+                              "style": body.style is not None, "product_image": body.product.image is not None,
+                              "optimize": body.optimize})
+    result, campaign = await optimize.create(pipeline, feedback, body, deadline, raw_format is None)
     request.state.log.update({"cache_hits": result.cache_hits, "cache_misses": result.cache_misses,
                               "timings_ms": result.timings_ms, "creatives": len(result.creatives)})
     if raw_format is not None:
@@ -88,9 +90,11 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
             "X-Adloom-Size": best.size, "X-Adloom-Variant": str(best.variant), "X-Adloom-Seed": str(best.seed),
             "X-Adloom-Scores": json.dumps(best.scores, separators=(",", ":")),
             "X-Adloom-Cache": f"hits={result.cache_hits}, misses={result.cache_misses}",
+            "X-Adloom-Creative-Id": best.creative_id, "X-Adloom-Propensity": str(best.propensity),
             "Cache-Control": "no-store"})
     # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_bytes.
-    head = json.dumps({"id": request_id or uuid.uuid4().hex, "model": pipeline.engine.ids, "seed": result.seed,
+    head = json.dumps({"id": request_id or uuid.uuid4().hex, "campaign": campaign, "model": pipeline.engine.ids,
+                       "seed": result.seed,
                        "timings_ms": result.timings_ms,
                        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}},
                       separators=(",", ":")).encode()

@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import ROOT, settings_fields, settings_from_env, tool
 
-SERVICES = {"adloom", "adloom-gpu", "redis", "prometheus", "grafana"}
+SERVICES = {"adloom", "adloom-gpu", "redis", "redis-feedback", "prometheus", "grafana"}
 
 
 def adloom_env(compose: dict, service: str = "adloom") -> dict[str, str]:
@@ -67,7 +67,8 @@ def test_every_service_has_a_healthcheck(compose):
 def test_start_order(compose):
     services = compose["services"]
     for name in ("adloom", "adloom-gpu"):
-        assert services[name]["depends_on"] == {"redis": {"condition": "service_healthy"}}
+        assert services[name]["depends_on"] == {"redis": {"condition": "service_healthy"},
+                                                "redis-feedback": {"condition": "service_healthy"}}
     assert services["grafana"]["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
     # DNS discovery copes without adloom; a dependency would force the CPU replica on GPU-only runs.
     assert "depends_on" not in services["prometheus"]
@@ -102,6 +103,17 @@ def test_redis_is_a_bounded_cache_without_persistence(compose):
     assert flags["--maxmemory-policy"] == "allkeys-lru"
     assert flags["--save"] == "" and flags["--appendonly"] == "no"
     assert "volumes" not in compose["services"]["redis"]
+
+
+def test_feedback_redis_persists_and_never_evicts(compose):
+    svc = compose["services"]["redis-feedback"]
+    command = svc["command"]
+    flags = dict(zip(command[1::2], command[2::2]))
+    assert flags["--appendonly"] == "yes" and flags["--appendfsync"] in ("always", "everysec")
+    assert flags["--maxmemory-policy"] == "noeviction"
+    assert any(v.endswith(":/data") for v in svc["volumes"]) and "feedback-data" in compose["volumes"]
+    assert "ports" not in svc
+    assert adloom_env(compose)["ADLOOM_FEEDBACK_REDIS_URL"] == "redis://redis-feedback:6379/0"
 
 
 def test_gpu_reservation_is_profile_gated(compose):

@@ -168,11 +168,29 @@ def test_selectors_wire_up(rendered):
     assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
     redis_pods = one(docs, "Deployment", "adloom-redis")["spec"]["template"]["metadata"]["labels"]
     assert one(docs, "Service", "adloom-redis")["spec"]["selector"].items() <= redis_pods.items()
-    netpol = one(docs, "NetworkPolicy")
+    netpol = one(docs, "NetworkPolicy", "adloom-redis")
     assert netpol["spec"]["podSelector"]["matchLabels"].items() <= redis_pods.items()
     assert netpol["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"].items() <= pods.items()
     assert not netpol["spec"]["podSelector"]["matchLabels"].items() <= pods.items(), "must not fence adloom itself"
     assert {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"} == {"adloom"}
+
+
+def test_feedback_redis_is_persistent_and_fenced(rendered):
+    _, docs = rendered
+    pods = one(docs, "Deployment", "adloom")["spec"]["template"]["metadata"]["labels"]
+    sts = one(docs, "StatefulSet", "adloom-redis-feedback")
+    (c,) = sts["spec"]["template"]["spec"]["containers"]
+    args = c["args"]
+    assert args[args.index("--appendonly") + 1] == "yes"
+    assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
+    (claim,) = sts["spec"]["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] in {m["name"] for m in c["volumeMounts"]}
+    fb_pods = sts["spec"]["template"]["metadata"]["labels"]
+    assert one(docs, "Service", "adloom-redis-feedback")["spec"]["selector"].items() <= fb_pods.items()
+    netpol = one(docs, "NetworkPolicy", "adloom-redis-feedback")
+    assert netpol["spec"]["podSelector"]["matchLabels"].items() <= fb_pods.items()
+    assert netpol["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"].items() <= pods.items()
+    assert config(docs)["ADLOOM_FEEDBACK_REDIS_URL"] == "redis://adloom-redis-feedback:6379/0"
 
 
 def test_hpa_has_the_commented_queue_depth_variant():

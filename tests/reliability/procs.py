@@ -44,8 +44,9 @@ def checkpoint() -> Path:
 class RedisServer:
     """``redis-server --port <free> --save "" --appendonly no``: start, kill, restart, DEBUG SLEEP."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, persist: bool = False):
         self.port = port or free_port()
+        self.persist = persist  # AOF with fsync on every write: what the feedback Redis runs with
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._dir = tempfile.mkdtemp(prefix="adloom-rel-redis-")
         self.proc: subprocess.Popen | None = None
@@ -55,8 +56,9 @@ class RedisServer:
         return shutil.which("redis-server") is not None
 
     def _argv(self, debug: bool) -> list[str]:
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self._dir]
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *aof,
+                "--dir", self._dir]
         return argv + (["--enable-debug-command", "local"] if debug else [])  # Redis >= 7 needs this for DEBUG
 
     def start(self, timeout: float = 60.0) -> None:  # a hang guard: it answers in milliseconds

@@ -29,6 +29,9 @@ SECRETS = {
     "style": f"secret art direction {TAG}",
 }
 KEY_RE = re.compile(rb"^adloom:emb:[A-Za-z0-9._-]+@[0-9a-f]+:[0-9a-f]{64}$")
+# Feedback: hashed campaign and segment, opaque creative ids, hashed idempotency keys; nothing else.
+FEEDBACK_KEY_RE = re.compile(rb"^adloom:fb:(id:cr_[0-9a-f]{24}|idem:[0-9a-f]{16}|g:(tot|attr)"
+                             rb"|c:[0-9a-f]{16}:(tot|arm|attr|arms|s:([0-9a-f]{16}|all):arm))$")
 
 
 def _image(seed: int) -> bytes:
@@ -66,6 +69,13 @@ def test_no_private_text_or_images_in_logs_or_redis(shared_server, shared_redis,
     with httpx.Client(base_url=shared_server.url, timeout=60, headers=AUTH) as client:
         ok = client.post("/creative", json=_body())
         assert ok.status_code == 200, ok.text[:300]
+        cid = ok.json()["creatives"][0]["creative_id"]
+        fb = client.post("/feedback", json={"idempotency_key": f"privacy-{TAG}",
+                                            "events": [{"creative_id": cid, "event": "impression", "count": 3},
+                                                       {"creative_id": cid, "event": "click"}]})
+        assert fb.status_code == 200 and fb.json()["accepted"] == 4, fb.text
+        opt = client.post("/creative", json=_body(seed=5, optimize=True))
+        assert opt.status_code == 200, opt.text[:300]
         png = client.post("/creative", json=_body(seed=4), headers={"Accept": "image/png"})
         assert png.status_code == 200
         assert client.post("/creative", json=_body(variants=9)).status_code == 422
@@ -83,6 +93,16 @@ def test_no_private_text_or_images_in_logs_or_redis(shared_server, shared_redis,
     r = shared_redis.client()
     keys = list(r.scan_iter(match="*", count=1000))
     assert keys, "nothing was cached"
+    feedback_keys = [k for k in keys if k.startswith(b"adloom:fb:")]
+    keys = [k for k in keys if not k.startswith(b"adloom:fb:")]
+    assert feedback_keys, "no feedback was stored"
+    fb_blob = b""
+    for k in feedback_keys:
+        assert FEEDBACK_KEY_RE.match(k), k
+        kind = r.type(k)
+        fb_blob += k + (b"".join(a + b for a, b in r.hgetall(k).items()) if kind == b"hash" else r.get(k) or b"")
+    leaked = [n for n in _fragments() if n in fb_blob]
+    assert not leaked, leaked
     values = {}
     for k in keys:
         assert KEY_RE.match(k), k
@@ -108,5 +128,5 @@ def test_no_private_text_or_images_in_logs_or_redis(shared_server, shared_redis,
     mine = [ln for ln in lines if ln.get("route") == "/creative" and ln.get("interests") == 2]
     assert mine and all(isinstance(ln.get("interests"), int) for ln in mine)  # counts, not values
 
-    record_figure("privacy", {"redis_keys_scanned": len(keys), "value_bytes": sorted(dims),
+    record_figure("privacy", {"redis_keys_scanned": len(keys) + len(feedback_keys), "value_bytes": sorted(dims),
                               "log_lines_scanned": len(lines), "needles": len(needles), "leaks": 0})

@@ -209,6 +209,8 @@ async function buildRequest(fd) {
     variants: numberOrUndefined(fd, "variants") ?? 1,
     seed: numberOrUndefined(fd, "seed"),
     format: fd.get("format") || "png",
+    campaign: textOrUndefined(fd, "campaign"),
+    optimize: Boolean(fd.get("optimize")),
   };
 }
 
@@ -403,8 +405,58 @@ function card(c, isBest, title) {
         h("ul", {}, report.map(([kind, text]) => h("li", { class: kind }, text)))),
       h("div", { class: "card-actions" },
         h("a", { class: "button download", href: url, download: filename }, `Download ${ext.toUpperCase()}`),
-        h("span", { class: "dims" }, `${c.width}×${c.height} px`))));
+        h("span", { class: "dims" }, `${c.width}×${c.height} px`)),
+      h("div", { class: "card-actions feedback", dataset: { creativeId: c.creative_id } },
+        feedbackButton(c, "impression", "+100 impressions", 100),
+        feedbackButton(c, "click", "+1 click", 1),
+        h("span", { class: "meta", title: "The probability this creative was chosen among its candidates" },
+          `${c.arm?.layout ?? ""} · ${c.arm?.scene ?? ""} · p=${c.propensity}`))));
 }
+
+// ---------------------------------------------------------------------------------------- feedback
+
+let lastCampaign = null;
+
+function authHeaders() {
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const key = String(new FormData(form).get("api_key") || "").trim();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  return headers;
+}
+
+function feedbackButton(c, event, label, count) {
+  const b = h("button", { type: "button", class: "button ghost small", dataset: { event } }, label);
+  b.addEventListener("click", async () => {
+    const key = `demo-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const res = await fetch("/feedback", { method: "POST", headers: authHeaders(), body: JSON.stringify({
+      idempotency_key: key, events: [{ creative_id: c.creative_id, event, count }] }) });
+    b.classList.toggle("done", res.ok);
+    refreshPerformance();
+  });
+  return b;
+}
+
+async function refreshPerformance() {
+  if (!lastCampaign) return;
+  const res = await fetch(`/performance?campaign=${encodeURIComponent(lastCampaign)}`, { headers: authHeaders() });
+  if (!res.ok) return;
+  const perf = await res.json();
+  const pctText = (x) => `${(100 * x).toFixed(1)} %`;
+  const rows = perf.arms.map((a) => h("tr", {},
+    h("td", {}, a.arm.layout ?? ""), h("td", {}, a.arm.scene ?? ""), h("td", {}, a.arm.palette ?? ""),
+    h("td", {}, a.arm.copy ?? ""), h("td", {}, a.arm.cta ?? ""),
+    h("td", { class: "num" }, String(a.impressions)), h("td", { class: "num" }, String(a.clicks)),
+    h("td", { class: "num" }, a.impressions ? `${pctText(a.ctr)} (${pctText(a.ctr_low)}–${pctText(a.ctr_high)})` : "–"),
+    h("td", { class: "num" }, pctText(a.p_best))));
+  $("#performance-campaign").textContent = `${perf.campaign} · ${perf.totals.impressions} impressions, ${perf.totals.clicks} clicks`;
+  $("#performance-table").replaceChildren(h("table", { class: "perf" },
+    h("thead", {}, h("tr", {}, ...["Layout", "Scene", "Palette", "Copy", "CTA", "Impr.", "Clicks", "CTR (95 %)", "P(best)"]
+      .map((t) => h("th", {}, t)))),
+    h("tbody", {}, ...rows)));
+  $("#performance").hidden = false;
+}
+
+$("#performance-refresh").addEventListener("click", refreshPerformance);
 
 function reportCsv(body) {
   const rows = [["file", "size", "width", "height", "variant", "seed", "overall", "alignment", "realism",
@@ -455,6 +507,8 @@ function render(body, req, elapsedMs) {
     h("div", { class: "summary-actions" }, dlAll, dlReport));
   summaryEl.hidden = false;
   gallery.replaceChildren(...sections);
+  lastCampaign = body.campaign;
+  refreshPerformance();
 }
 
 function saveBlob(blob, name) {
