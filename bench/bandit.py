@@ -88,7 +88,7 @@ def regret_png(curves: dict[str, list[float]], path: Path, title: str) -> None:
     for i, (name, c) in enumerate(curves.items()):
         pts = [(pad + j * (W - 2 * pad) / max(1, n - 1), H - pad - v / top * (H - 2 * pad)) for j, v in enumerate(c)]
         d.line(pts, fill=colours.get(name, "black"), width=3)
-        d.text((W - pad - 220, pad + 10 + 18 * i), f"— {name}", fill=colours.get(name, "black"))
+        d.text((W - pad - 220, pad + 10 + 18 * i), f"- {name}", fill=colours.get(name, "black"))
     img.save(path)
 
 
