@@ -70,9 +70,10 @@ def family_of(layout: str | None) -> str:
 
 def arm_of(req: CreativeRequest, r: Rendered, scene, copy: CopyChoice, has_photo: bool) -> dict:
     """The creative's design attributes. A caller's own CTA is named by a hash: the counters keep
-    no caller text (the service's own wordings, the default and phrase-bank CTAs, are kept)."""
+    no caller text (the service's own wordings — the locale's default, even when the caller sends
+    it, and the phrase-bank CTAs — are kept as they read)."""
     palette = "brand" if req.brand.colors else ("photo" if has_photo else "scene")
-    if req.copy_.cta:
+    if req.copy_.cta and req.copy_.cta != default_cta(req.audience.locale):
         cta = "caller:" + hashlib.sha256(req.copy_.cta.encode()).hexdigest()[:8]
     else:
         cta = copy.cta or default_cta(req.audience.locale)
