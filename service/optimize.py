@@ -117,10 +117,17 @@ async def copy_choices(pipeline, req: CreativeRequest, n: int, deadline: float) 
         heads = [heads[i] for i in order]
         if subs:
             subs = [subs[i] for i in np.argsort(-(s_vec @ goal_vec), kind="stable")]
+    lang = copybank.language(locale)
+    needs = {pat.id: pat.needs - {"product"} for role in ("headline", "subline")
+             for pat in copybank.patterns(role, lang)}
     out = []
     for j in range(n):
         h = heads[j % len(heads)] if heads else None
-        s = subs[j % len(subs)] if subs else None
+        # the subline says something the headline does not: none of the headline's slots again
+        # ("Für alle, die Wandern lieben" twice, or the discount in both lines and on the badge)
+        fresh = [x for x in subs if not (needs.get(x.id, set()) & needs.get(h.id, set()))] if h else subs
+        pool = fresh or subs
+        s = pool[j % len(pool)] if pool else None
         t = ctas[j % len(ctas)] if ctas else None
         label = "+".join(x.id for x in (h, s, t) if x is not None) or "caller"
         out.append(CopyChoice(h.text if h else None, s.text if s else None, t.text if t else None, label))
