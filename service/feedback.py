@@ -506,18 +506,20 @@ def wilson(clicks: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _rates(counts: dict, prefix: str) -> dict:
+    """Impressions, clicks, conversions, CTR and its 95 % interval of one arm or attribute value."""
+    c, i = _rate(counts, prefix)
+    lo, hi = wilson(c, i)
+    return {"impressions": i, "clicks": c, "conversions": counts.get(f"{prefix}|conversion", 0),
+            "ctr": round(c / i, 6) if i else 0.0, "ctr_low": round(lo, 6), "ctr_high": round(hi, 6)}
+
+
 def report(campaign: str, st: Stats, draws: int = 4000) -> dict:
     """GET /performance: totals, per arm (CTR, 95 % interval, probability of being best), per attribute."""
     totals = {"impressions": st.totals.get("impression", 0), "clicks": st.totals.get("click", 0),
               "conversions": st.totals.get("conversion", 0)}
     keys = sorted({f.split("|")[0] for f in st.arms} | set(st.arm_defs))
-    rows = []
-    for ak in keys:
-        c, i = _rate(st.arms, ak)
-        lo, hi = wilson(c, i)
-        rows.append({"arm": st.arm_defs.get(ak, {"key": ak}), "arm_key": ak, "impressions": i, "clicks": c,
-                     "conversions": st.arms.get(f"{ak}|conversion", 0),
-                     "ctr": round(c / i, 6) if i else 0.0, "ctr_low": round(lo, 6), "ctr_high": round(hi, 6)})
+    rows = [{"arm": st.arm_defs.get(ak, {"key": ak}), "arm_key": ak, **_rates(st.arms, ak)} for ak in keys]
     if rows:
         rng = np.random.default_rng(0)
         a = np.array([1 + r["clicks"] for r in rows], float)
@@ -529,10 +531,5 @@ def report(campaign: str, st: Stats, draws: int = 4000) -> dict:
     attrs: dict[str, list] = {}
     for f in sorted({f.split("|")[0] for f in st.attrs}):
         attr, value = f.split("=", 1)
-        c, i = _rate(st.attrs, f)
-        lo, hi = wilson(c, i)
-        attrs.setdefault(attr, []).append({"value": value, "impressions": i, "clicks": c,
-                                           "conversions": st.attrs.get(f"{f}|conversion", 0),
-                                           "ctr": round(c / i, 6) if i else 0.0,
-                                           "ctr_low": round(lo, 6), "ctr_high": round(hi, 6)})
+        attrs.setdefault(attr, []).append({"value": value, **_rates(st.attrs, f)})
     return {"campaign": campaign, "totals": totals, "arms": rows, "attributes": attrs}

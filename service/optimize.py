@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import hashlib
 import logging
+import secrets
 
 import numpy as np
 
 from models.scene import format as scene_format
 from service.batching import DeadlineExceededError, QueueFullError
 from service.compose.locale_text import default_cta
+from service.compose.price import discount_percent
 from service.feedback import CreativeInfo, Feedback, campaign_of, creative_id, segment_of
 from service.results import Rendered, Result
-from service.schemas import CreativeRequest
+from service.schemas import MAX_SEED, MAX_VARIANTS, CreativeRequest
 
 log = logging.getLogger("adloom.optimize")
 
@@ -93,15 +96,10 @@ async def copy_choices(pipeline, req: CreativeRequest, n: int, deadline: float) 
 
     c = req.copy_
     p = req.product
-    discount = None
-    if p.price is not None and p.original_price and p.original_price > p.price:
-        pct = round(100 * (1 - p.price / p.original_price))
-        discount = pct if 1 <= pct <= 99 else None
     locale = req.audience.locale
     interests = list(req.audience.interests)
-    import datetime
-
-    slots = copybank.Slots(product=p.title, category=p.category, discount=discount,
+    # the badge's own figure (price.discount_percent), so the copy and the badge agree
+    slots = copybank.Slots(product=p.title, category=p.category, discount=discount_percent(p.price, p.original_price),
                            season=copybank.season_name(locale, datetime.date.today().month),
                            interest=interests[0] if interests else None)
     heads = copybank.candidates("headline", locale, slots) if not c.headline else []
@@ -144,10 +142,6 @@ async def create(pipeline, feedback: Feedback, req: CreativeRequest, deadline: f
     campaign = campaign_of(req.campaign, req.product.title)
     segment = segment_of(req.audience.interests)
     if req.seed is None:
-        import secrets
-
-        from service.schemas import MAX_SEED, MAX_VARIANTS
-
         req = req.model_copy(update={"seed": secrets.randbelow(MAX_SEED - MAX_VARIANTS * 8 + 2)})
     m = pipeline.settings.optimize_candidates if req.optimize else 1
     generate = req.copy_.generate or (req.optimize and not _caller_copy(req))
@@ -163,8 +157,7 @@ async def create(pipeline, feedback: Feedback, req: CreativeRequest, deadline: f
             copies = bank[:m] or copies
         else:  # optimize with copy left to us: candidate 0 stays today's, the others try the bank
             copies += bank[:m - 1]
-    while len(copies) < m:
-        copies.append(copies[-1] if not generate else copies[len(copies) % len(copies)])
+    copies += [copies[0]] * (m - len(copies))  # fewer bank copies than candidates: the first again
 
     V = req.variants
     has_photo = req.product.image is not None
