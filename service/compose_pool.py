@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
@@ -29,6 +30,8 @@ from typing import Literal
 log = logging.getLogger("adloom.compose")
 
 Mode = Literal["process", "thread"]
+WARM_HOLD_S = 0.05  # how long a warm-up no-op holds its worker
+WARM_ROUNDS = 200  # rounds of no-ops before warm() gives up waiting for every worker (>= 10 s)
 
 
 def _init_process(nice: int, png_level: int) -> None:
@@ -44,8 +47,11 @@ def _init_process(nice: int, png_level: int) -> None:
     warm_compose(png_level)
 
 
-def _started() -> None:
-    """A worker's first job when its initializer has already warmed it."""
+def _started(hold_s: float) -> int:
+    """A no-op job that holds its worker for ``hold_s``, so the pool hands the next one to
+    another worker; it runs only after the worker's initializer (the warm-up) has finished."""
+    time.sleep(hold_s)
+    return os.getpid()
 
 
 class ComposePool:
@@ -89,11 +95,23 @@ class ComposePool:
                 self.restarts += 1
         broken.shutdown(wait=False, cancel_futures=True)
 
-    async def warm(self, fn: Callable, *args) -> None:
+    async def warm(self, fn: Callable, *args) -> set[int]:
         """Start and warm every worker: threads run ``fn`` once each; processes warm in their
-        initializer, so they are only started (a no-op job each)."""
-        job = (fn, *args) if self.mode == "thread" else (_started,)
-        await asyncio.gather(*(self.run(*job) for _ in range(self.workers)))
+        initializer, and this returns only when every one of them has answered a no-op job.
+        Without that wait one worker answered both no-ops while the other was still importing
+        and warming (about 3 s of CPU), so "ready" came before the pool was, and the first
+        requests paid for the warm-up. Returns the warm workers' process ids (empty for threads)."""
+        if self.mode == "thread":
+            await asyncio.gather(*(self.run(fn, *args) for _ in range(self.workers)))
+            return set()
+        seen: set[int] = set()
+        for _ in range(WARM_ROUNDS):
+            seen.update(await asyncio.gather(*(self.run(_started, WARM_HOLD_S) for _ in range(self.workers))))
+            if len(seen) >= self.workers:
+                break
+        else:
+            log.warning("compose workers not all seen warm", extra={"event": "compose_warm", "seen": len(seen)})
+        return seen
 
     def chunks(self, jobs: list) -> list[list]:
         """``jobs`` split round-robin into at most ``workers`` non-empty chunks."""

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         None, description="Folder of a sentence-transformers model; default: the packaged all-MiniLM-L6-v2.")
     checkpoint: Path = Field(
         DEFAULT_CHECKPOINT, description="Checkpoint prefix: <prefix>.safetensors + <prefix>.json.")
-    torch_threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = the cores this process may use.")
+    torch_threads: int = Field(
+        0, ge=0, description="torch intra-op threads; 0 = the cores the compose worker processes leave free "
+                             "(at least 1), or all of them when composing on threads.")
     warmup: bool = Field(True, description="Run every batch-size bucket through each model before /readyz says ready.")
 
     # --- batching -----------------------------------------------------------------------------
@@ -165,8 +167,14 @@ class Settings(BaseSettings):
 
     @property
     def threads(self) -> int:
-        """torch intra-op threads actually used."""
-        return self.torch_threads or _cores()
+        """torch intra-op threads actually used. With compose in worker processes each busy worker
+        holds a core, so the model stages take what is left: on 2 cores, two intra-op threads beside
+        two compose workers ran 5 % fewer creatives/s at 300x250 than one (bench/RESULTS.md)."""
+        if self.torch_threads:
+            return self.torch_threads
+        if self.compose_mode == "process":
+            return max(1, _cores() - self.compose_workers)
+        return _cores()
 
     @property
     def compose_budget_mpx(self) -> float:

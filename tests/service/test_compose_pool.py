@@ -80,6 +80,17 @@ async def test_a_killed_worker_is_replaced_and_the_request_still_succeeds(pipeli
     assert [c.image for c in again.creatives] == [c.image for c in r.creatives]
 
 
+async def test_warm_returns_only_when_every_worker_has_warmed():
+    pool = ComposePool(2, "process")
+    try:
+        pids = await asyncio.wait_for(pool.warm(None), HANG_GUARD_S)
+        # a no-op answered by each worker: each has run its initializer (fonts, caches, one creative)
+        assert len(pids) == 2
+        assert pids == {p.pid for p in pool.executor._processes.values()}  # noqa: SLF001 - the pool's own workers
+    finally:
+        pool.shutdown()
+
+
 def test_chunks_split_jobs_round_robin_over_the_workers():
     pool = ComposePool(3, "thread")
     try:

@@ -35,6 +35,20 @@ def test_defaults(env):
     assert s.threads >= 1  # 0 means "the cores we may use"
 
 
+def test_torch_threads_leave_the_compose_workers_their_cores(env):
+    from service.config import _cores
+
+    cores = _cores()
+    env("ADLOOM_COMPOSE_WORKERS", str(cores))
+    assert load_settings().threads == 1  # every core composing: the models keep one
+    env("ADLOOM_COMPOSE_WORKERS", "1")
+    assert load_settings().threads == max(1, cores - 1)
+    env("ADLOOM_COMPOSE_MODE", "thread")
+    assert load_settings().threads == cores  # threads compose inside this process: all cores
+    env("ADLOOM_TORCH_THREADS", "3")
+    assert load_settings().threads == 3  # an explicit setting wins
+
+
 def test_environment_is_read_with_the_prefix(env, ckpt):
     env("ADLOOM_DEVICE", "CPU")
     env("ADLOOM_MAX_BATCH_SIZE", "16")
