@@ -52,6 +52,24 @@ class Engine(Protocol):
         """Run each stage once per batch size in ``buckets`` (before readiness)."""
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AMX or AVX512-BF16): there oneDNN's bf16
+    convolutions are ~2.5x faster than float32; elsewhere they are emulated and slower."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def critic_bf16(setting: str, device: torch.device) -> bool:
+    """Whether the score stage runs the critic under bfloat16 autocast (CPU only)."""
+    if device.type != "cpu" or setting == "off":
+        return False
+    return setting == "on" or cpu_has_native_bf16()
+
+
 @dataclass
 class TorchEngine:
     """The loaded text encoder and checkpoint, shared by every pipeline built on them."""
@@ -59,6 +77,9 @@ class TorchEngine:
     encoder: TextEncoder
     bundle: Bundle
     device: torch.device
+    # The critic's convolutions are most of the score stage (2.9 ms an item on one core in float32,
+    # 1.2 ms in bf16 on AMX); its scores only rank, and differ from float32 by < 0.01.
+    score_bf16: bool = False
 
     @classmethod
     def load(cls, settings: Settings) -> "TorchEngine":
@@ -87,11 +108,15 @@ class TorchEngine:
                                          "generator": bundle.id, "device": str(device),
                                          "threads": torch.get_num_threads(),
                                          "load_s": round(time.perf_counter() - started, 2)})
-        return cls(encoder, bundle, device)
+        bf16 = critic_bf16(settings.critic_bf16, device)
+        if bf16:
+            log.info("critic in bfloat16", extra={"event": "critic_bf16"})
+        return cls(encoder, bundle, device, bf16)
 
     @property
     def ids(self) -> dict[str, str]:
-        return {"text_encoder": self.encoder.id, "generator": self.bundle.id, "device": str(self.device)}
+        device = f"{self.device}+bf16-critic" if self.score_bf16 else str(self.device)
+        return {"text_encoder": self.encoder.id, "generator": self.bundle.id, "device": device}
 
     @property
     def text_dim(self) -> int:
@@ -123,7 +148,7 @@ class TorchEngine:
         size = self.bundle.critic.config.img_size
         images = torch.from_numpy(np.stack([thumbnail(sc, size) for sc, _ in items]))  # (B, S, S, 3)
         c = torch.from_numpy(np.stack([ci for _, ci in items]))  # (B, D)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.score_bf16):
             realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)
         return [(float(r), float(a)) for r, a in zip(realism[:n], cosine[:n])]
 

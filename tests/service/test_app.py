@@ -50,7 +50,7 @@ async def test_health_ready_metrics_demo_and_docs(client):
     names = {f.name for f in text_string_to_metric_families(r.text)}
     assert set(DESIGN_METRICS) <= names, set(DESIGN_METRICS) - names
     info = [k for k in scrape(r.text) if k[0] == "adloom_model_info"]
-    assert any(dict(labels)["device"] == "cpu" for _, labels in info)
+    assert any(dict(labels)["device"] in ("cpu", "cpu+bf16-critic") for _, labels in info)
 
     page = await client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]

@@ -1,0 +1,48 @@
+"""The engine's score stage on CPU: bfloat16 for the critic where the CPU has it natively, scores
+close to float32, and an item's score independent of its batch in either precision."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from service.engine import critic_bf16
+
+
+def _items(engine, n: int):
+    texts = [f"{colour} {theme} background" for colour, theme in
+             zip(["navy", "lemon yellow", "crimson", "mint", "gold", "teal", "coral", "violet"] * 2,
+                 ["bokeh", "stripes", "confetti", "waves", "marble", "leaves", "sun rays", "grid"] * 2)][:n]
+    c = engine.encode(texts)
+    scenes = engine.generate([(c[i], 40 + i) for i in range(n)])
+    return [(scenes[i], c[i]) for i in range(n)]
+
+
+def test_the_setting_picks_bf16_only_on_cpu():
+    assert critic_bf16("off", torch.device("cpu")) is False
+    assert critic_bf16("on", torch.device("cpu")) is True
+    assert critic_bf16("on", torch.device("cuda")) is False  # CUDA has its own fp16 path
+    assert isinstance(critic_bf16("auto", torch.device("cpu")), bool)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_a_score_does_not_depend_on_its_batch(loaded_models, bf16):
+    engine = dataclasses.replace(loaded_models, score_bf16=bf16)
+    items = _items(engine, 12)
+    together = engine.score(items)
+    assert [engine.score([it])[0] for it in items[:4]] == together[:4]
+    assert engine.score(items[5:9]) == together[5:9]
+
+
+def test_bf16_scores_stay_close_to_float32_and_keep_the_order(loaded_models):
+    items = _items(loaded_models, 16)
+    f32 = np.array(dataclasses.replace(loaded_models, score_bf16=False).score(items))  # (16, 2)
+    b16 = np.array(dataclasses.replace(loaded_models, score_bf16=True).score(items))
+    assert np.abs(f32 - b16).max() < 0.03
+    # the realism ranking (what orders variants) is essentially unchanged
+    from scipy.stats import spearmanr
+
+    assert spearmanr(f32[:, 0], b16[:, 0]).statistic > 0.95
+    assert spearmanr(f32[:, 1], b16[:, 1]).statistic > 0.95
