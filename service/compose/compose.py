@@ -104,7 +104,8 @@ def compose_creative(
     photo = content.product_image is not None
     aspect = aspect_class(w, h)
     plan = make_plan(aspect, w, h, variant, measure, photo=photo, long_headline=_long_headline(copy, w, h, aspect))
-    if _right_to_left(content, copy):
+    rtl = _right_to_left(content, copy)
+    if rtl:
         plan = mirror_plan(plan, w)
 
     fits = _fit_stacks(plan, copy)
@@ -128,7 +129,8 @@ def compose_creative(
         rect = _floating_product_rect(plan, placed) if plan.float_product else plan.product
         product_box = place_product(canvas, asset, _int_rect(rect),
                                     shadow_color=mix(palette.panel_dark, (0, 0, 0), 0.6),
-                                    glow_color=palette.panel_light, shade_color=palette.panel_dark)
+                                    glow_color=palette.panel_light, shade_color=palette.panel_dark,
+                                    frame=(palette.panel_light, palette.accent, -1 if rtl else 1))
     for p in placed:
         if p.role == "logo" and logo is not None:
             _place_logo(canvas, logo, p.box, palette)

@@ -233,12 +233,17 @@ def _spotlight(canvas: Image.Image, img: Image.Image, x: int, y: int, light, dar
 
 
 def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAlign = "middle", shadow_color=(0, 0, 0),
-                  glow_color=(255, 255, 255), shade_color=(0, 0, 0)) -> list[int]:
-    """Draw the product contained in rect (x, y, w, h); returns its box [x, y, w, h]."""
+                  glow_color=(255, 255, 255), shade_color=(0, 0, 0),
+                  frame: tuple[tuple[int, int, int], tuple[int, int, int], int] | None = None) -> list[int]:
+    """Draw the product contained in rect (x, y, w, h); returns its box [x, y, w, h] (a framed
+    card: the box of the card with its mat and backing block). ``frame`` = (mat colour, backing
+    colour, side the backing steps out to: +1 right, -1 left) frames a card photo."""
     rx, ry, rw, rh = rect
     if rw < 8 or rh < 8:
         return [int(rx), int(ry), 0, 0]
     src = asset.image
+    if asset.kind == "card" and frame is not None:
+        return _framed_card(canvas, asset, rect, valign, shadow_color, frame)
     w, h = fit_inside(src.width, src.height, rw, rh)
     x = int(rx + align_offset("center", rw, w))
     y = int(ry + align_offset(valign, rh, h))
@@ -256,6 +261,42 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
                     color=shadow_color)
         canvas.paste(img.convert("RGB"), (x, y), a)
     return [x, y, w, h]
+
+
+FRAME_MAT, FRAME_OFFSET = 0.035, 0.075  # of the framed card's short side: mat width, backing block's step
+
+
+def _frame_widths(short_side: int) -> tuple[int, int]:
+    """(mat width, backing block's step) in px for a card whose short side is ``short_side``."""
+    return max(2, round(short_side * FRAME_MAT)), max(3, round(short_side * FRAME_OFFSET))
+
+
+def _framed_card(canvas: Image.Image, asset: ProductAsset, rect, valign: VAlign, shadow_color, frame) -> list[int]:
+    """A photo with its own background, set like a print in a designed ad: a mat in the palette's
+    light colour around it and a block of the accent colour stepped out behind it, so the card
+    belongs to the scene's colours instead of floating on it. The whole group fits ``rect``."""
+    mat_color, backing_color, side = frame
+    rx, ry, rw, rh = rect
+    src = asset.image
+    # mat and step for the card as large as the rect allows, then the card shrunk to leave room
+    # for them: they only shrink with the card, so the whole group fits the rect
+    w, h = fit_inside(src.width, src.height, rw, rh)
+    pad, off = _frame_widths(min(w, h))
+    w, h = fit_inside(src.width, src.height, max(1, rw - 2 * pad - off), max(1, rh - 2 * pad - off))
+    s = min(w, h)
+    pad, off = _frame_widths(s)
+    gw, gh = w + 2 * pad + off, h + 2 * pad + off
+    gx = int(rx + align_offset("center", rw, gw))
+    gy = int(ry + align_offset(valign, rh, gh))
+    mx = gx + (0 if side > 0 else off)  # the mat's corner; the backing steps out to ``side`` and down
+    bx = mx + side * off
+    radius = max(3, s * 0.05)
+    mat = rounded_mask(w + 2 * pad, h + 2 * pad, radius=radius + pad)
+    drop_shadow(canvas, mat, mx, gy, strength=0.3, blur=max(2, s * 0.035), dy=max(1, s * 0.02), color=shadow_color)
+    canvas.paste(backing_color, (bx, gy + off), mat)
+    canvas.paste(mat_color, (mx, gy), mat)
+    canvas.paste(resized(asset, w, h).convert("RGB"), (mx + pad, gy + pad), rounded_mask(w, h, radius=radius))
+    return [gx, gy, gw, gh]
 
 
 PODIUM_WIDTH, PODIUM_HEIGHT, PODIUM_STRENGTH = 0.92, 0.09, 0.42

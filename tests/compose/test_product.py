@@ -122,3 +122,28 @@ def test_the_palette_answers_a_product_photo():
     h, _, s = to_hls(answered.accent)
     assert s > 0.4 and (h < 0.06 or h > 0.94)  # the button takes the product's red
     assert answered.accent != plain.accent
+
+
+@pytest.mark.parametrize("side", [1, -1])
+@pytest.mark.parametrize("rect", [(10, 20, 200, 150), (30, 10, 120, 300), (5, 5, 60, 60)])
+def test_a_framed_card_sits_on_a_mat_and_an_accent_block_inside_its_rect(rect, side):
+    rng = np.random.default_rng(3)
+    photo = Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    asset = prepare_product(photo)
+    ground, mat, accent = (20, 30, 60), (250, 246, 238), (230, 60, 40)
+    canvas = Image.new("RGB", (260, 340), ground)
+    x, y, w, h = place_product(canvas, asset, rect, frame=(mat, accent, side))
+    rx, ry, rw, rh = rect
+    assert rx <= x and ry <= y and x + w <= rx + rw + 1 and y + h <= ry + rh + 1  # the group fits its rect
+    assert w >= 0.8 * rw or h >= 0.8 * rh  # and fills it along one side
+    px = np.asarray(canvas).astype(int).reshape(-1, 3)
+    assert (np.abs(px - mat).sum(1) < 6).sum() > 0.02 * w * h    # a mat around the photo
+    assert (np.abs(px - accent).sum(1) < 6).sum() > 0.02 * w * h  # and the accent block behind it
+    # the accent block steps out towards ``side``: it shows on that side of the group only
+    arr = np.asarray(canvas)[y:y + h, x:x + w]
+    is_accent = np.abs(arr.astype(int) - accent).sum(2) < 6
+    left, right = is_accent[:, : w // 2].sum(), is_accent[:, w // 2:].sum()
+    assert (right > left) if side > 0 else (left > right)
+    outside = np.ones(canvas.size[::-1], bool)
+    outside[y:y + h, x:x + w] = False
+    assert (np.abs(np.asarray(canvas)[outside].astype(int) - accent).sum(1) < 6).sum() == 0  # nothing spills out
