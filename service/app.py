@@ -16,7 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import creative, demo, feedback, health, metrics
+from service.api import creative, demo, feedback, health, jobs, metrics
 from service.batching import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.config import Settings, load_settings
 from service.logs import setup_logging
@@ -61,14 +61,16 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
     app = FastAPI(title="adloom", version=__version__, summary="Ad-creative generation service",
                   description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
-    routers = (creative.router, feedback.router, health.router, metrics.router, demo.router)
+    routers = (creative.router, feedback.router, jobs.router, health.router, metrics.router, demo.router)
     for router in routers:
         app.include_router(router)
     demo.mount_static(app)
     _install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       stream_paths=frozenset({"/jobs"}))  # NDJSON/CSV feeds stream line by line
     app.add_middleware(LoadShedMiddleware, runtime=runtime, paths={"/creative"})  # before the body is read
-    protected = {"/creative", "/feedback", "/performance"} | ({"/metrics"} if settings.metrics_require_key else set())
+    protected = {"/creative", "/feedback", "/performance", "/jobs", "/jobs/"}  # "/jobs/": everything under it
+    protected |= {"/metrics"} if settings.metrics_require_key else set()
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys, protected=protected)
     # Added last = outermost: it sees every response, including the body limit's 413.
     # The routers' own paths: newer FastAPI keeps included routes behind a wrapper in app.routes,

@@ -6,6 +6,7 @@ A bad value stops the process at start with a message that names the variable
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -85,6 +86,22 @@ class Settings(BaseSettings):
     redis_max_backoff_s: float = Field(30.0, gt=0, description="Longest wait between Redis retries.")
 
     # --- feedback and optimisation ---------------------------------------------------------------
+    # --- catalog jobs (service/jobs) ----------------------------------------------------------
+    jobs_dir: str = Field(
+        str(Path(tempfile.gettempdir()) / "adloom-jobs"),
+        description="Where job results go: a folder, or an fsspec URL such as s3://bucket/prefix (shared by replicas).")
+    jobs_stream: str = Field("adloom:jobs:rows", min_length=1, description="Redis stream of queued job rows.")
+    job_concurrency: int = Field(2, ge=1, le=64, description="Job rows a replica renders at once.")
+    job_yield_depth: int = Field(
+        8, ge=0, description="A job row starts only while the model queues hold at most this many items "
+                             "(online requests first).")
+    job_claim_idle_s: float = Field(
+        30.0, gt=0, description="A row taken by a replica and not finished after this long is claimed by another.")
+    job_max_rows: int = Field(100_000, ge=1, description="Rows a job may have (413 beyond).")
+    webhook_secret: str | None = Field(
+        None, description="Shared secret: job webhooks carry X-Adloom-Signature = sha256=HMAC(secret, ts.body).")
+    webhook_attempts: int = Field(6, ge=1, le=20, description="Tries of a job webhook (exponential back-off).")
+    webhook_backoff_s: float = Field(1.0, gt=0, description="First wait between webhook tries (doubles each time).")
     feedback_redis_url: str | None = Field(
         None, description="redis://… for the click-feedback counters (default: ADLOOM_REDIS_URL; unset too = "
                           "in-process, lost on restart). These are data: that Redis must persist (appendonly yes).")

@@ -12,6 +12,7 @@ from service.config import Settings
 from service.metrics import LOOP_LAG
 from service.engine import TorchEngine
 from service.feedback import Feedback
+from service.jobs.service import JobService
 from service.pipeline import CreativePipeline
 
 log = logging.getLogger("adloom.runtime")
@@ -27,12 +28,17 @@ class Runtime:
         self.settings = settings
         self.pipeline = pipeline
         self.feedback = feedback or Feedback.from_settings(settings)  # click feedback (service/feedback.py)
+        # catalog jobs (service/jobs): rows run only while this replica is ready
+        self.jobs = JobService.from_settings(settings, self._ready_pipeline, self.feedback)
         self.phase: Phase = "loading"
         self.error: str | None = None
         self.started_at = time.time()
         self._task: asyncio.Task | None = None
         self._lag_task: asyncio.Task | None = None
         self._previous_sigterm = None
+
+    def _ready_pipeline(self):
+        return self.pipeline if self.phase == "ready" else None
 
     def begin_drain(self) -> None:
         """From now on /readyz and /creative answer 503; work already accepted carries on."""
@@ -69,6 +75,7 @@ class Runtime:
         """Begin loading (or start the given pipeline) without waiting for it."""
         self._task = asyncio.create_task(self._load(), name="adloom-load")
         await self.feedback.start()
+        await self.jobs.start()
         self._lag_task = asyncio.create_task(_watch_loop_lag(), name="adloom-loop-lag")
 
     async def wait_ready(self, timeout: float | None = None) -> None:
@@ -105,6 +112,10 @@ class Runtime:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        try:  # rows in flight finish; with Redis a row cut off stays pending for another replica
+            await asyncio.wait_for(self.jobs.stop(), self.settings.drain_timeout_s)
+        except asyncio.TimeoutError:
+            log.warning("job rows did not finish within ADLOOM_DRAIN_TIMEOUT_S")
         if self.pipeline is not None:
             try:
                 await asyncio.wait_for(self.pipeline.stop(drain=True), self.settings.drain_timeout_s)

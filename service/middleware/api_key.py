@@ -41,8 +41,12 @@ class ApiKeyMiddleware:
         self.keys = keys
         self.protected = protected
 
+    def _is_protected(self, path: str) -> bool:
+        """An exact protected path, or under a protected prefix (an entry ending in "/")."""
+        return path in self.protected or any(p.endswith("/") and path.startswith(p) for p in self.protected)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or scope.get("path") not in self.protected:
+        if scope["type"] != "http" or not self.keys or not self._is_protected(scope.get("path", "")):
             return await self.app(scope, receive, send)
         if key_matches(self.keys, supplied_key(header(scope, b"authorization"), header(scope, b"x-api-key"))):
             return await self.app(scope, receive, send)

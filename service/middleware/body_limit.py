@@ -10,6 +10,9 @@ from service.metrics import REJECTED
 from service.middleware.errors import error_body, header, json_bytes, request_id_of, send_error
 
 
+STREAMED_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "text/csv", "application/csv")
+
+
 class BodyLimitMiddleware:
     """413 for bodies over ``max_bytes``: by Content-Length up front, and by counting as it streams.
 
@@ -17,12 +20,18 @@ class BodyLimitMiddleware:
     oversized body and a lying or absent Content-Length cannot get past the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, stream_paths: frozenset[str] = frozenset()):
         self.app = app
         self.max_bytes = max_bytes
+        # NDJSON/CSV feeds on these paths stream through unbuffered: the route reads them a line at
+        # a time (each line bounded by max_bytes, the rows by ADLOOM_JOB_MAX_ROWS)
+        self.stream_paths = stream_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return await self.app(scope, receive, send)
+        if scope.get("path") in self.stream_paths and (header(scope, b"content-type") or "").split(";")[0].strip() \
+                .lower() in STREAMED_TYPES:
             return await self.app(scope, receive, send)
         rid = request_id_of(scope)
         declared = header(scope, b"content-length")

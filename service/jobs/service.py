@@ -1,0 +1,102 @@
+"""JobService: what the /jobs routes and the runtime use — store, output, runner, submission."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+from pydantic import ValidationError
+
+from service.jobs.feed import Row
+from service.jobs.runner import JobRunner, Output, public_state, row_request, validation_detail
+from service.jobs.store import MemoryJobStore, RedisJobStore
+
+log = logging.getLogger("adloom.jobs")
+
+ADD_BATCH = 200  # rows per store round trip while a feed streams in
+
+
+class TooManyRows(ValueError):
+    pass
+
+
+class JobService:
+    def __init__(self, settings, pipeline: Callable[[], object | None], feedback, store=None):
+        self.settings = settings
+        if store is None:
+            store = (RedisJobStore(settings.redis_url, stream=settings.jobs_stream) if settings.redis_url
+                     else MemoryJobStore())
+        self.store = store
+        self.output = Output(settings.jobs_dir)
+        self.runner = JobRunner(store, self.output, settings, pipeline, feedback)
+
+    @classmethod
+    def from_settings(cls, settings, pipeline, feedback) -> "JobService":
+        return cls(settings, pipeline, feedback)
+
+    async def start(self) -> None:
+        self.runner.start()
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+        await self.store.close()
+
+    async def submit(self, rows: AsyncIterator[Row], defaults: dict, webhook: str | None) -> dict:
+        """Create a job from a stream of rows -> {"id", "total", "rejected", "durable"}. Rows that
+        cannot be a /creative request are counted failed at once (row number and reason); the
+        rest are queued as they arrive."""
+        job = "job_" + uuid.uuid4().hex[:20]
+        meta = {"defaults": json.dumps(defaults, separators=(",", ":"))}
+        if webhook:
+            meta["webhook"] = webhook
+        await self.store.create(job, meta)
+        total = rejected = 0
+        batch: list[tuple[int, str]] = []
+        try:
+            async for n, body, error in rows:
+                total = n
+                if total > self.settings.job_max_rows:
+                    raise TooManyRows(f"a job takes at most {self.settings.job_max_rows} rows")
+                if error is None:
+                    try:
+                        row_request(job, n, body, defaults)
+                    except ValidationError as e:
+                        error = validation_detail(e)
+                if error is not None:
+                    rejected += 1
+                    await self.store.complete(job, n, error)
+                    continue
+                batch.append((n, json.dumps(body, separators=(",", ":"))))
+                if len(batch) >= ADD_BATCH:
+                    await self.store.add_rows(job, batch)
+                    batch = []
+            if batch:
+                await self.store.add_rows(job, batch)
+        except BaseException:
+            await self.store.cancel(job)  # a feed that could not be read whole is not run half
+            raise
+        if await self.store.rows_enqueued(job, total):
+            await self.runner.finish(job)  # every row was rejected (or the feed was empty)
+        log.info("job accepted", extra={"event": "job_accepted", "job": job, "total": total, "rejected": rejected})
+        return {"id": job, "total": total, "rejected": rejected, "durable": self.store.durable}
+
+    async def state(self, job: str, errors_limit: int = 100) -> dict | None:
+        meta = await self.store.get(job)
+        if meta is None:
+            return None
+        return public_state(job, meta, await self.store.errors(job, 0, errors_limit), self.store.durable)
+
+    async def results(self, job: str, offset: int, limit: int) -> list[dict]:
+        """Manifest lines ``offset`` .. ``offset + limit`` (the rows finished so far while running)."""
+        import asyncio
+
+        def read() -> list[dict]:
+            data = self.output.read(job, "manifest.jsonl")
+            if data is None:  # not finished: the rows' parts so far
+                parts = self.output.names(job, "rows")
+                data = b"".join(self.output.read(job, f"rows/{p}") or b"" for p in parts)
+            lines = data.splitlines()[offset:offset + limit]
+            return [json.loads(x) for x in lines]
+
+        return await asyncio.to_thread(read)

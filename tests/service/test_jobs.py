@@ -1,0 +1,237 @@
+"""Catalog jobs (service/jobs, /jobs): feeds in three formats, a 500-row job on a real Redis,
+rows a dead replica left pending claimed and finished exactly once, bad rows reported by number,
+cancel, the signed webhook retried, SSE progress, and the in-process store without Redis."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from service.jobs.feed import FeedError, csv_rows, merge, ndjson_rows
+from service.jobs.runner import JobRunner, row_seed
+from service.jobs.store import RedisJobStore
+from tests.waits import HANG_GUARD_S
+
+SIZE = "64x64"  # small creatives: the flow is under test here, not the pixels
+
+
+def row(i: int, **extra) -> dict:
+    return {"product": {"title": f"Catalog item {i}", "price": 10 + i % 50}, **extra}
+
+
+async def _chunks(data: bytes, step: int = 7):
+    for i in range(0, len(data), step):
+        yield data[i:i + step]
+
+
+async def _all(agen):
+    return [x async for x in agen]
+
+
+def _settings(tmp_path: Path, **kw):
+    from tests.conftest import hermetic_settings
+
+    base = dict(jobs_dir=str(tmp_path / "jobs"), job_concurrency=4, job_claim_idle_s=1.0, webhook_backoff_s=0.05,
+                jobs_stream=f"adloom:test:jobs:{uuid.uuid4().hex[:8]}")
+    return hermetic_settings(**{**base, **kw})
+
+
+async def _wait_done(client, job: str, timeout: float = HANG_GUARD_S) -> dict:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        state = (await client.get(f"/jobs/{job}")).json()
+        if state["status"] in ("done", "failed", "cancelled"):
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"job {job} did not finish: {state}")
+
+
+def _files(tmp_path: Path, job: str) -> list[Path]:
+    return sorted(p for p in (tmp_path / "jobs" / job).glob("*.png"))
+
+
+def _manifest(tmp_path: Path, job: str) -> list[dict]:
+    return [json.loads(x) for x in (tmp_path / "jobs" / job / "manifest.jsonl").read_text().splitlines()]
+
+
+# -- feeds ---------------------------------------------------------------------------------------
+
+async def test_ndjson_and_csv_feeds_stream_into_rows_with_numbered_errors():
+    nd = b'{"product": {"title": "A"}}\n\nnot json\n[1, 2]\n{"product": {"title": "B"}}'
+    rows = await _all(ndjson_rows(_chunks(nd)))
+    assert [(n, b is not None) for n, b, _ in rows] == [(1, True), (2, False), (3, False), (4, True)]
+    assert "not JSON" in rows[1][2] and "object" in rows[2][2]
+
+    csv = ('title,price,interests,sizes,brand_colors\n'
+           'Linen dress,39.9,yoga;beach,medium_rectangle;64x64,#0A2540\n'
+           '"Mug, ""big""\nceramic",abc,,,\n'
+           'Lamp,,,,\n').encode()
+    rows = await _all(csv_rows(_chunks(csv, 5)))
+    assert rows[0] == (1, {"product": {"title": "Linen dress", "price": 39.9},
+                           "audience": {"interests": ["yoga", "beach"]},
+                           "sizes": ["medium_rectangle", "64x64"], "brand": {"colors": ["#0A2540"]}}, None)
+    assert rows[1][1] is None and "price" in rows[1][2]  # a quoted cell spanning lines is one record
+    assert rows[2] == (3, {"product": {"title": "Lamp"}}, None)
+    with pytest.raises(FeedError, match="unknown CSV column"):
+        await _all(csv_rows(_chunks(b"title,colour\nA,red\n")))
+
+
+def test_rows_override_defaults_key_by_key_and_get_a_stable_seed():
+    assert merge({"brand": {"name": "Acme", "colors": ["#000000"]}, "sizes": ["a"]},
+                 {"brand": {"name": "Other"}}) == {"brand": {"name": "Other", "colors": ["#000000"]}, "sizes": ["a"]}
+    assert row_seed("job_1", 3) == row_seed("job_1", 3) != row_seed("job_1", 4)
+
+
+# -- end to end on a real Redis ---------------------------------------------------------------------
+
+async def test_a_500_row_feed_on_redis_is_rendered_once_per_row(make_pipeline, redis_url, tmp_path):
+    from tests.conftest import running_app
+
+    settings = _settings(tmp_path, redis_url=redis_url, max_batch_size=16)
+    feed = "".join(json.dumps(row(i)) + "\n" for i in range(500))
+    feed += "not json\n" + json.dumps({"product": {"title": ""}}) + "\n"  # rows 501, 502: bad
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        r = await client.post("/jobs", content=feed.encode(), headers={"Content-Type": "application/x-ndjson"},
+                              params={"defaults": json.dumps({"sizes": [SIZE]})})
+        assert r.status_code == 202, r.text
+        acc = r.json()
+        assert acc["total"] == 502 and acc["rejected"] == 2 and acc["durable"] is True
+        state = await _wait_done(client, acc["id"], 600)
+        assert (state["status"], state["done"], state["failed"]) == ("done", 500, 2)
+        assert sorted(e["row"] for e in state["errors"]) == [501, 502]
+        assert "product.title" in next(e["detail"] for e in state["errors"] if e["row"] == 502)
+        files = _files(tmp_path, acc["id"])
+        manifest = _manifest(tmp_path, acc["id"])
+        assert len(files) == 500 and len(manifest) == 500
+        assert [m["row"] for m in manifest] == list(range(1, 501))
+        assert {m["path"] for m in manifest} == {f.name for f in files}
+        assert all(m["creative_id"].startswith("cr_") and 0 <= m["scores"]["overall"] <= 1 for m in manifest)
+        page = (await client.get(f"/jobs/{acc['id']}/results", params={"offset": 490, "limit": 20})).json()
+        assert [m["row"] for m in page["items"]] == list(range(491, 501)) and page["next_offset"] is None
+
+
+async def test_rows_a_dead_replica_left_pending_are_claimed_and_finished_exactly_once(
+        make_pipeline, redis_url, tmp_path):
+    """Replica A takes rows and dies before finishing them (no ack); replica B claims them after
+    the idle time. Every row ends rendered once: one set of files, one manifest line, one count."""
+    from tests.conftest import running_app
+
+    settings = _settings(tmp_path, redis_url=redis_url, job_claim_idle_s=0.5)
+    dead = RedisJobStore(redis_url, stream=settings.jobs_stream)
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        runner: JobRunner = app.state.runtime.jobs.runner
+        await runner.stop()  # this replica takes nothing until the "dead" one has taken its rows
+        body = {"defaults": {"sizes": [SIZE]}, "rows": [row(i) for i in range(40)]}
+        job = (await client.post("/jobs", json=body)).json()["id"]
+        taken = await dead.take("replica-a", 15, 1000)  # replica A took 15 rows, then was killed
+        assert len(taken) == 15
+        # ... one of them it had even finished writing and counting, but not acknowledged
+        from service.jobs.runner import render_row
+
+        pipeline = app.state.runtime.pipeline
+        first = taken[0]
+        assert await render_row(pipeline, app.state.runtime.feedback, runner.output, job, first.row,
+                                json.loads(first.body), {"sizes": [SIZE]}) is None
+        assert await dead.complete(job, first.row, None) == 1
+        runner.start()  # replica B
+        state = await _wait_done(client, job)
+        assert (state["status"], state["done"], state["failed"]) == ("done", 40, 0)
+        files, manifest = _files(tmp_path, job), _manifest(tmp_path, job)
+        assert len(files) == 40 and sorted(m["row"] for m in manifest) == list(range(1, 41))
+        pending = await dead.client.xpending(settings.jobs_stream, dead.group)
+        assert pending["pending"] == 0
+    await dead.close()
+
+
+async def test_cancel_skips_the_rows_not_started(make_pipeline, redis_url, tmp_path):
+    from tests.conftest import running_app
+
+    settings = _settings(tmp_path, redis_url=redis_url, job_concurrency=1)
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        await app.state.runtime.jobs.runner.stop()
+        job = (await client.post("/jobs", json={"defaults": {"sizes": [SIZE]},
+                                                "rows": [row(i) for i in range(30)]})).json()["id"]
+        r = await client.delete(f"/jobs/{job}")
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        app.state.runtime.jobs.runner.start()
+        await asyncio.sleep(1.0)
+        state = (await client.get(f"/jobs/{job}")).json()
+        assert state["status"] == "cancelled" and state["done"] == 0
+        assert _files(tmp_path, job) == []
+        assert (await client.delete("/jobs/job_nope")).status_code == 404
+
+
+# -- without Redis, webhook, events, errors ---------------------------------------------------------
+
+class Receiver:
+    """A local HTTP server for webhooks: answers 500 to the first ``fail`` calls, then 204."""
+
+    def __init__(self, fail: int):
+        self.fail, self.calls = fail, []
+
+    async def handle(self, reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:] if ":" in x)}
+        body = await reader.readexactly(int(headers.get("content-length", 0)))
+        self.calls.append((headers, body))
+        status = "500 Internal Server Error" if len(self.calls) <= self.fail else "204 No Content"
+        writer.write(f"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        writer.close()
+
+
+async def test_csv_job_without_redis_signs_and_retries_its_webhook(make_pipeline, tmp_path):
+    from tests.conftest import running_app
+
+    receiver = Receiver(fail=2)
+    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = _settings(tmp_path, webhook_secret="s3cret")
+    csv = "title,price,sizes\nLinen dress,39.9,64x64\nMug,abc,64x64\nLamp,12,64x64;32x32\n"
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        r = await client.post("/jobs", content=csv.encode(), headers={"Content-Type": "text/csv"},
+                              params={"webhook": f"http://127.0.0.1:{port}/hook"})
+        assert r.status_code == 202 and r.json()["durable"] is False, r.text
+        job = r.json()["id"]
+        async with client.stream("GET", f"/jobs/{job}/events") as events:
+            text = ""
+            async for chunk in events.aiter_text():
+                text += chunk
+                if "event: end" in text:
+                    break
+        end = json.loads(text.split("event: end\ndata: ")[1].split("\n")[0])
+        assert (end["status"], end["done"], end["failed"]) == ("done", 2, 1)
+        assert end["errors"] == [] or end["errors"][0]["row"] == 2
+        assert len(_files(tmp_path, job)) == 3  # row 1: one size; row 3: two
+        for _ in range(100):
+            if len(receiver.calls) == 3:
+                break
+            await asyncio.sleep(0.05)
+    server.close()
+    assert len(receiver.calls) == 3  # two 500s, then delivered
+    headers, body = receiver.calls[-1]
+    ts = headers["x-adloom-timestamp"]
+    expected = "sha256=" + hmac.new(b"s3cret", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert headers["x-adloom-signature"] == expected
+    assert json.loads(body)["id"] == job and json.loads(body)["status"] == "done"
+
+
+async def test_bad_feeds_get_a_clear_4xx(client):
+    r = await client.post("/jobs", content=b"title,colour\nA,red\n", headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and "colour" in r.text
+    r = await client.post("/jobs", json={"rows": []})
+    assert r.status_code == 422 and "rows" in r.text
+    r = await client.post("/jobs", json={"rows": [row(1)], "webhook": "ftp://x"})
+    assert r.status_code == 422 and "webhook" in r.text
+    r = await client.post("/jobs", json={"rows": [row(1)], "defaults": {"product": {"title": "x"}}})
+    assert r.status_code == 422 and "product" in r.text
+    r = await client.post("/jobs", content=b"x", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+    assert (await client.get("/jobs/job_nope")).status_code == 404
