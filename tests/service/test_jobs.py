@@ -235,3 +235,29 @@ async def test_bad_feeds_get_a_clear_4xx(client):
     r = await client.post("/jobs", content=b"x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
     assert (await client.get("/jobs/job_nope")).status_code == 404
+
+
+async def test_adloom_batch_resumes_where_it_stopped_with_the_same_bytes(make_pipeline, tmp_path):
+    from service.feedback import Feedback
+    from service.jobs.batch import run_batch
+
+    feed = tmp_path / "feed.ndjson"
+    feed.write_text("".join(json.dumps(row(i)) + "\n" for i in range(6)) + "{broken\n")
+    out = tmp_path / "out"
+    pipeline = make_pipeline()
+    await pipeline.start()
+    feedback = Feedback.from_settings(pipeline.settings)
+    try:
+        first = await run_batch(pipeline, feedback, feed, out, defaults={"sizes": [SIZE]}, progress=False)
+        assert first == {"rendered": 6, "skipped": 0, "failed": 1, "manifest_lines": 6}
+        image = (out / f"000004-{SIZE}-v0.png").read_bytes()
+        # interrupted mid-row 4: its image may be there, its manifest part is not
+        (out / "rows" / "000000004.jsonl").unlink()
+        (out / f"000004-{SIZE}-v0.png").write_bytes(b"half")
+        again = await run_batch(pipeline, feedback, feed, out, defaults={"sizes": [SIZE]}, progress=False)
+        assert again == {"rendered": 1, "skipped": 6, "failed": 0, "manifest_lines": 6}
+        assert (out / f"000004-{SIZE}-v0.png").read_bytes() == image  # the row's seed did not change
+        assert len(list(out.glob("*.png"))) == 6
+        assert json.loads((out / "rows" / "000000007.error.json").read_text())["row"] == 7
+    finally:
+        await pipeline.stop()
