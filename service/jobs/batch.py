@@ -35,7 +35,9 @@ def feed_rows(path: Path):
         return ndjson_rows(_file_chunks(path)), {}
     if suffix == ".json":
         doc = json.loads(path.read_text())
-        return json_rows(doc["rows"] if isinstance(doc, dict) else doc), (doc.get("defaults", {}) if isinstance(doc, dict) else {})
+        if isinstance(doc, list):
+            return json_rows(doc), {}
+        return json_rows(doc.get("rows", [])), doc.get("defaults", {})
     raise ValueError(f"{path}: feed must be .csv, .ndjson, .jsonl or .json")
 
 
