@@ -129,7 +129,11 @@ async def render_row(pipeline, feedback, output: Output, job: str, row: int, bod
 
 
 def assemble_manifest(output: Output, job: str) -> int:
-    """``manifest.jsonl`` from the rows' parts, in row order -> its line count."""
+    """``manifest.jsonl`` from the rows' parts, in row order -> its line count. Also removes the
+    temporary files of writes a killed replica cut off (their rows were written again since)."""
+    if output.local:
+        for stale in Path(output.path(job)).glob("**/.*.tmp"):
+            stale.unlink(missing_ok=True)
     parts = [n for n in output.names(job, "rows") if n.endswith(".jsonl")]
     chunks = [output.read(job, f"rows/{n}") or b"" for n in parts]
     data = b"".join(chunks)
