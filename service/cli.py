@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override ADLOOM_DEVICE")
     b.add_argument("--checkpoint", help="override ADLOOM_CHECKPOINT (checkpoint prefix)")
+    b.add_argument("--ray", action="store_true", help="run on Ray Data (map_batches over model actors; "
+                                                      "pip install 'adloom[ray]')")
+    b.add_argument("--ray-address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    b.add_argument("--ray-actors", type=int, default=1, help="model actors (each loads the models once)")
+    b.add_argument("--ray-gpus", type=float, default=0.0, help="GPUs per actor")
 
     sub.add_parser("train", help="train the generator and critic (models.train; 'adloom train --help')", add_help=False)
     sub.add_parser("bench", help="load-test a running service ('adloom bench --help')", add_help=False)
@@ -225,7 +230,14 @@ def _batch(args) -> int:
     setup_logging("WARNING", json_lines=False)
     started = time.perf_counter()
     try:
-        counts = asyncio.run(_run_batch(settings, args, defaults))
+        if args.ray:
+            from service.jobs.ray_batch import run_batch_ray
+
+            counts = run_batch_ray(args.feed, args.out, defaults=defaults, actors=args.ray_actors,
+                                   gpus_per_actor=args.ray_gpus, address=args.ray_address,
+                                   progress=not args.no_progress)
+        else:
+            counts = asyncio.run(_run_batch(settings, args, defaults))
     except ValueError as e:  # an unreadable feed (unknown CSV column, wrong extension)
         print(f"adloom batch: {e}", file=sys.stderr)
         return 2
