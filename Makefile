@@ -47,6 +47,7 @@ bench: venv
 	$(BIN)/pip install -q -e '.[bench]' || echo "bench: could not install the bench extra (Ray Serve); the peer falls back to naive FastAPI"
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench bandit --impressions 100000 --out bench
+	$(BIN)/python -m bench jobs
 
 # The theme judge (frozen, corpus renders only) first when it is missing, then the scene generator
 # and critic (about 35 minutes on a 2-core CPU; CUDA when present).

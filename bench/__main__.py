@@ -7,4 +7,8 @@ if __name__ == "__main__":  # compose workers are spawned: they import this modu
         from bench.bandit import main as bandit
 
         sys.exit(bandit(sys.argv[2:]))
+    if sys.argv[1:2] == ["jobs"]:  # online latency while a catalog job runs (bench/jobs.py)
+        from bench.jobs import main as jobs
+
+        sys.exit(jobs(sys.argv[2:]))
     sys.exit(main())
