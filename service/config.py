@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     job_claim_idle_s: float = Field(
         30.0, gt=0, description="A row taken by a replica and not finished after this long is claimed by another.")
     job_max_rows: int = Field(100_000, ge=1, description="Rows a job may have (413 beyond).")
+    job_fetch_private: bool = Field(
+        False, description="Let job rows' image_url reach loopback/private/link-local addresses (off: only public "
+                           "hosts, so a feed cannot make the service probe its own network).")
     webhook_secret: str | None = Field(
         None, description="Shared secret: job webhooks carry X-Adloom-Signature = sha256=HMAC(secret, ts.body).")
     webhook_attempts: int = Field(6, ge=1, le=20, description="Tries of a job webhook (exponential back-off).")

@@ -15,6 +15,7 @@ are separated by ``;``):
 ``original_price`` product.original_price
 ``currency``       product.currency
 ``image``          product.image (base64 PNG/JPEG/WebP)
+``image_url``      product.image_url: fetched when the row runs (public http(s) hosts only)
 ``headline``       copy.headline
 ``subline``        copy.subline
 ``cta``            copy.cta
@@ -41,7 +42,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "title": ("product", "title"), "description": ("product", "description"),
     "category": ("product", "category"), "price": ("product", "price"),
     "original_price": ("product", "original_price"), "currency": ("product", "currency"),
-    "image": ("product", "image"), "headline": ("copy", "headline"), "subline": ("copy", "subline"),
+    "image": ("product", "image"), "image_url": ("product", "image_url"), "headline": ("copy", "headline"), "subline": ("copy", "subline"),
     "cta": ("copy", "cta"), "brand": ("brand", "name"), "brand_colors": ("brand", "colors"),
     "interests": ("audience", "interests"), "locale": ("audience", "locale"), "style": ("style",),
     "sizes": ("sizes",), "variants": ("variants",), "seed": ("seed",), "campaign": ("campaign",),

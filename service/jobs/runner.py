@@ -10,6 +10,7 @@ Rows yield to online traffic: a row starts only while the pipeline's queues hold
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -85,11 +86,68 @@ def row_seed(job: str, row: int) -> int:
 
 
 def row_request(job: str, row: int, body: dict, defaults: dict) -> CreativeRequest:
-    """The row over the job's defaults, as a /creative request (ValidationError when it is bad)."""
+    """The row over the job's defaults, as a /creative request (ValidationError when it is bad).
+    A ``product.image_url`` is checked as a URL here and fetched by ``render_row``."""
     merged = merge(defaults, body)
+    product = merged.get("product")
+    if isinstance(product, dict) and "image_url" in product:
+        product = dict(product)
+        url = product.pop("image_url")
+        merged["product"] = product
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError("product.image_url: must be an http(s) URL")
     merged.setdefault("seed", row_seed(job, row))
     merged.pop("return_layers", None)  # a catalog row writes images, not layers
     return CreativeRequest.model_validate(merged)
+
+
+class FetchError(ValueError):
+    """An image_url that could not be fetched (the row fails with this reason)."""
+
+
+async def _check_host(url: str, allow_private: bool) -> None:
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("must be an http(s) URL with a host")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise FetchError(f"cannot resolve {parts.hostname}: {e.strerror or e}") from None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0])
+        if not allow_private and not ip.is_global:
+            raise FetchError(f"{parts.hostname} is a private, loopback or link-local address "
+                             "(ADLOOM_JOB_FETCH_PRIVATE=true allows it)")
+
+
+async def fetch_image(url: str, max_bytes: int, allow_private: bool, redirects: int = 3) -> bytes:
+    """GET an image_url: public hosts only (each redirect checked again), at most ``max_bytes``."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False) as client:
+        for _ in range(redirects + 1):
+            await _check_host(url, allow_private)
+            try:
+                async with client.stream("GET", url) as r:
+                    if r.is_redirect and "location" in r.headers:
+                        url = str(r.url.join(r.headers["location"]))
+                        continue
+                    if r.status_code != 200:
+                        raise FetchError(f"HTTP {r.status_code}")
+                    data = bytearray()
+                    async for chunk in r.aiter_bytes():
+                        data += chunk
+                        if len(data) > max_bytes:
+                            raise FetchError(f"larger than {max_bytes} bytes")
+                    return bytes(data)
+            except httpx.HTTPError as e:
+                raise FetchError(f"{type(e).__name__}") from None
+    raise FetchError("too many redirects")
 
 
 def validation_detail(e: ValidationError) -> str:
@@ -109,6 +167,16 @@ async def render_row(pipeline, feedback, output: Output, job: str, row: int, bod
         req = row_request(job, row, body, defaults)
     except ValidationError as e:
         return validation_detail(e)
+    except ValueError as e:
+        return str(e)
+    url = (body.get("product") or {}).get("image_url") if isinstance(body.get("product"), dict) else None
+    if url:
+        try:
+            data = await fetch_image(url, pipeline.settings.max_image_bytes, pipeline.settings.job_fetch_private)
+        except FetchError as e:
+            return f"product.image_url: {e}"
+        req = req.model_copy(update={"product": req.product.model_copy(
+            update={"image": base64.b64encode(data).decode("ascii")})})
     deadline = time.monotonic() + pipeline.settings.request_timeout_s
     try:
         result, campaign = await optimize.create(pipeline, feedback, req, deadline, False)

@@ -63,6 +63,8 @@ class JobService:
                         row_request(job, n, body, defaults)
                     except ValidationError as e:
                         error = validation_detail(e)
+                    except ValueError as e:  # image_url not a URL
+                        error = str(e)
                 if error is not None:
                     rejected += 1
                     await self.store.complete(job, n, error)

@@ -261,3 +261,53 @@ async def test_adloom_batch_resumes_where_it_stopped_with_the_same_bytes(make_pi
         assert json.loads((out / "rows" / "000000007.error.json").read_text())["row"] == 7
     finally:
         await pipeline.stop()
+
+
+class PhotoServer:
+    """A local HTTP server: /photo.png is a product photo, /moved redirects to it, anything else 404."""
+
+    def __init__(self):
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.new("RGB", (120, 90), (200, 60, 40)).save(buf, "PNG")
+        self.png = buf.getvalue()
+
+    async def handle(self, reader, writer):
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        path = head.split(" ")[1]
+        if path == "/photo.png":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n" % len(self.png) + self.png)
+        elif path == "/moved":
+            writer.write(b"HTTP/1.1 302 Found\r\nLocation: /photo.png\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        else:
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+async def test_image_url_rows_fetch_their_photo_from_allowed_hosts_only(make_pipeline, tmp_path, allow_private):
+    from tests.conftest import running_app
+
+    photos = PhotoServer()
+    server = await asyncio.start_server(photos.handle, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    settings = _settings(tmp_path, job_fetch_private=allow_private)
+    csv = (f"title,price,image_url\nMug,12,{base}/photo.png\nLamp,20,{base}/moved\nVase,9,{base}/missing.png\n"
+           "Cup,5,ftp://example.com/x.png\n")
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        r = await client.post("/jobs", content=csv.encode(), headers={"Content-Type": "text/csv"},
+                              params={"defaults": json.dumps({"sizes": [SIZE]})})
+        assert r.status_code == 202 and r.json()["rejected"] == 1  # row 4: not an http(s) URL, refused at once
+        state = await _wait_done(client, r.json()["id"])
+    server.close()
+    errors = {e["row"]: e["detail"] for e in state["errors"]}
+    assert "http(s)" in errors[4]
+    if allow_private:
+        assert (state["done"], state["failed"]) == (2, 2) and "HTTP 404" in errors[3]
+    else:  # a feed may not make the service fetch from its own network
+        assert state["done"] == 0 and all("private" in errors[n] for n in (1, 2, 3))
