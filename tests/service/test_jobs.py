@@ -282,7 +282,8 @@ class PhotoServer:
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n"
                          b"Connection: close\r\n\r\n" % len(self.png) + self.png)
         elif path == "/moved":
-            writer.write(b"HTTP/1.1 302 Found\r\nLocation: /photo.png\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            writer.write(b"HTTP/1.1 302 Found\r\nLocation: /photo.png\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
         else:
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         await writer.drain()
