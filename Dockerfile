@@ -65,7 +65,8 @@ RUN apt-get update \
 
 RUN groupadd --system --gid 10001 adloom \
     && useradd --system --uid 10001 --gid adloom --home-dir /home/adloom --create-home \
-        --shell /usr/sbin/nologin adloom
+        --shell /usr/sbin/nologin adloom \
+    && mkdir -p /data/jobs && chown 10001:10001 /data/jobs  # catalog job results (a volume in compose)
 
 COPY --from=builder /opt/venv /opt/venv
 

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     jobs_dir: str = Field(
         str(Path(tempfile.gettempdir()) / "adloom-jobs"),
         description="Where job results go: a folder, or an fsspec URL such as s3://bucket/prefix (shared by replicas).")
+    jobs_redis_url: str | None = Field(
+        None, description="redis://… for catalog jobs (rows, state): must persist and not evict. Default: "
+                          "ADLOOM_FEEDBACK_REDIS_URL, else ADLOOM_REDIS_URL; none = jobs run in process.")
     jobs_stream: str = Field("adloom:jobs:rows", min_length=1, description="Redis stream of queued job rows.")
     job_concurrency: int = Field(2, ge=1, le=64, description="Job rows a replica renders at once.")
     job_yield_depth: int = Field(
@@ -173,7 +176,7 @@ class Settings(BaseSettings):
             raise ValueError(f"checkpoint {prefix} is missing {' and '.join(missing)}")
         return prefix
 
-    @field_validator("redis_url", "feedback_redis_url")
+    @field_validator("redis_url", "feedback_redis_url", "jobs_redis_url")
     @classmethod
     def _redis_scheme(cls, v: str | None):
         if v is None or not v.strip():
@@ -187,6 +190,11 @@ class Settings(BaseSettings):
         if self.redis_max_backoff_s < self.redis_backoff_s:
             raise ValueError("redis_max_backoff_s must be >= redis_backoff_s")
         return self
+
+    @property
+    def jobs_redis(self) -> str | None:
+        """The Redis jobs live in: a durable one (jobs are data, like click counts), not the cache's."""
+        return self.jobs_redis_url or self.feedback_redis_url or self.redis_url
 
     @property
     def threads(self) -> int:

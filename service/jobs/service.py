@@ -25,7 +25,7 @@ class JobService:
     def __init__(self, settings, pipeline: Callable[[], object | None], feedback, store=None):
         self.settings = settings
         if store is None:
-            store = (RedisJobStore(settings.redis_url, stream=settings.jobs_stream) if settings.redis_url
+            store = (RedisJobStore(settings.jobs_redis, stream=settings.jobs_stream) if settings.jobs_redis
                      else MemoryJobStore())
         self.store = store
         self.output = Output(settings.jobs_dir)
