@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from models.data import corpus
 from models.data.colours import delta_e_rgb, dominant_colour, named_colours
-from models.invariance import make_batch_invariant
+from models.invariance import make_itemwise
 from models.judge import load_judge
 from models.registry import load_checkpoint
 from models.scene.raster_skia import render
@@ -161,9 +161,9 @@ def evaluate(prefix: str | Path, n_prompts: int = 120, seeds_per_prompt: int = 4
     ref_detail = [detail(render(corpus.build_scene(d, crng), 1080, 1080)) for d in descs[:kc]]
     crisp = float(np.mean(gen_detail) / max(np.mean(ref_detail), 1e-6))
 
-    # determinism, run as served on CPU (row-wise Linear, a lone item padded to two)
+    # determinism, run as served on CPU (item by item)
     if next(G.parameters()).device.type == "cpu":
-        make_batch_invariant(G)
+        make_itemwise(G)
     one = render(G.generate(c[[0, 0]], [42, 42])[0], 300, 250)
     again = render(G.generate(c[[0, 0]], [42, 42])[0], 300, 250)
     batched = render(G.generate(c[:8], [42] + [seed + i for i in range(1, 8)])[0], 300, 250)

@@ -5,6 +5,11 @@ things break that, both measured on this model (1 in ~10 visuals differed by 1/2
 a Linear's GEMM rounds differently for different batch sizes, and oneDNN picks another conv
 algorithm for a batch of one. So on CPU every Linear runs row by row (they are a tiny part of
 the cost; the convolutions dominate), and a single item is padded to a batch of two.
+Element-wise kernels break it too: sigmoid, GELU and LayerNorm vectorise over the whole tensor,
+so where an item's values fall in the SIMD lanes (or in the scalar tail) depends on the batch,
+and so does the last bit (the scene generator differed by 1 ulp in ~1 of 8 items in batches of
+3 or more, enough to move an edge pixel): the generator, an MLP that costs little, runs item by
+item (``make_itemwise``).
 On CUDA, cuDNN may still choose shape-dependent algorithms: there, identical results are
 promised for identical batches only. The service (service/pipeline.py) and the evaluation
 (models/evaluate.py) both run the models this way on CPU.
@@ -28,6 +33,20 @@ def make_batch_invariant(model: torch.nn.Module) -> None:
     for m in model.modules():
         if isinstance(m, torch.nn.Linear):
             m.forward = functools.partial(_rowwise_linear, m)
+
+
+def make_itemwise(model: torch.nn.Module) -> None:
+    """Make ``model(*tensors)`` run one item (row of axis 0) at a time, so an item's result is
+    exactly what it would be alone, whatever its batch-mates (see above). For small models only."""
+    inner = model.forward
+
+    def forward(*args: torch.Tensor) -> torch.Tensor:
+        n = args[0].shape[0]
+        if n <= 1:
+            return inner(*args)
+        return torch.cat([inner(*(a[i:i + 1] for a in args)) for i in range(n)])
+
+    model.forward = forward
 
 
 def _blocked_linear(module: torch.nn.Linear, block: int, x: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from models.invariance import make_batch_invariant, pad_single as _pad_single
+from models.invariance import make_batch_invariant, make_itemwise, pad_single as _pad_single
 from models.registry import Bundle, CheckpointError, load_checkpoint
 from models.scene.raster_skia import thumbnail
 from models.text_encoder import TextEncoder, resolve_device
@@ -102,7 +102,7 @@ class TorchEngine:
             raise CheckpointError(f"checkpoint expects {bundle.generator.config.text_dim}-d text "
                                   f"embeddings; the encoder gives {encoder.dim}-d")
         if device.type == "cpu":
-            make_batch_invariant(bundle.generator)
+            make_itemwise(bundle.generator)
             make_batch_invariant(bundle.critic)
         log.info("models loaded", extra={"event": "models_loaded", "text_encoder": encoder.id,
                                          "generator": bundle.id, "device": str(device),

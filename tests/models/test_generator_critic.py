@@ -67,17 +67,44 @@ def test_config_validates():
         ModelConfig.from_dict({"bogus": 1})
 
 
-def test_shipped_generator_as_served_is_batch_invariant():
-    """With models/invariance.py applied (as the service and the evaluation do on CPU), every item
-    of a batch of 16 is byte-identical to the same item computed alone (padded to two)."""
-    from models.invariance import make_batch_invariant, pad_single
+def _served_generator(prepare):
     from models.registry import load_checkpoint
 
     g = load_checkpoint().generator
-    make_batch_invariant(g)
-    c = torch.nn.functional.normalize(torch.randn(16, 384, generator=torch.Generator().manual_seed(3)), dim=1)
-    seeds = list(range(100, 116))
-    batch = g.generate(c, seeds)
-    for i in range(16):
-        alone = g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]))[0]
-        assert np.array_equal(alone, batch[i]), i
+    prepare(g)
+    return g
+
+
+PROMPTS = [f"{a} {b}" for a in ("linen dress", "desk lamp, home", "summer sale, beach", "navy blue bokeh lights",
+                                  "festive confetti in crimson red", "minimal luxury watch")
+           for b in ("", "bold diagonal stripes", "cozy warm autumn", "lemon yellow")]
+
+
+def _batch_mates_change_an_item(g) -> list:
+    """(threads, batch size, item) where an item differs from itself computed alone."""
+    from models.invariance import pad_single
+
+    from models.text_encoder import TextEncoder
+
+    c = TextEncoder().encode(PROMPTS)  # real prompts: random vectors rarely hit the rounding edges
+    seeds = list(range(100, 124))
+    alone = [g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]))[0] for i in range(24)]
+    threads, differs = torch.get_num_threads(), []
+    try:
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            for n in (3, 5, 8, 24):
+                batch = g.generate(c[:n], seeds[:n])
+                differs += [(t, n, i) for i in range(n) if not np.array_equal(alone[i], batch[i])]
+    finally:
+        torch.set_num_threads(threads)
+    return differs
+
+
+def test_shipped_generator_as_served_is_batch_invariant():
+    """As the service and the evaluation run it on CPU (models/invariance.py), every item of a
+    batch of 3 to 24, at one or two threads, is byte-identical to the same item computed alone.
+    (With only the Linear layers row-wise, 2 of these 80 items differed by an ulp on a Xeon VM.)"""
+    from models.invariance import make_itemwise
+
+    assert _batch_mates_change_an_item(_served_generator(make_itemwise)) == []
