@@ -111,6 +111,18 @@ def test_fuzz_get_operations(openapi, shared_server, label):
     _run(_operations(openapi)[label], GenerationMode.POSITIVE, 20, shared_server.url, label)
 
 
+@pytest.mark.parametrize("label", ["GET /jobs/{job}", "GET /jobs/{job}/results", "GET /jobs/{job}/events",
+                                   "DELETE /jobs/{job}"])
+def test_fuzz_job_operations(openapi, shared_server, label):
+    # Random job ids and query values: a 404 or a 422, never a 5xx.
+    _run(_operations(openapi)[label], GenerationMode.POSITIVE, 20, shared_server.url, label)
+
+
+def test_fuzz_jobs_negative(openapi, shared_server):
+    # Malformed feeds in every documented media type: a 4xx naming the reason, never a 5xx.
+    _run(_operations(openapi)["POST /jobs"], GenerationMode.NEGATIVE, 40, shared_server.url, "jobs-negative")
+
+
 def test_fuzz_creative_negative(openapi, shared_server):
     n = FUZZ_CASES - round(FUZZ_CASES * POSITIVE_SHARE)
     _run(_operations(openapi)["POST /creative"], GenerationMode.NEGATIVE, n, shared_server.url, "creative-negative")
