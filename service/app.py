@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
     demo.mount_static(app)
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       stream_paths=frozenset({"/jobs"}))  # NDJSON/CSV feeds stream line by line
+                       stream_paths=frozenset({"/jobs"}))  # feeds stream row by row
     app.add_middleware(LoadShedMiddleware, runtime=runtime, paths={"/creative"})  # before the body is read
     protected = {"/creative", "/feedback", "/performance", "/jobs", "/jobs/"}  # "/jobs/": everything under it
     protected |= {"/metrics"} if settings.metrics_require_key else set()

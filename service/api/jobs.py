@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from service.deps import ApiKeyDep, PipelineDep
-from service.jobs.feed import FeedError, csv_rows, json_rows, ndjson_rows
+from service.jobs.feed import FeedError, JsonFeed, csv_rows, ndjson_rows
 from service.jobs.service import JobService, TooManyRows
 from service.schemas import ErrorResponse
 
@@ -19,9 +19,10 @@ router = APIRouter(tags=["jobs"])
 _ERR = {code: {"model": ErrorResponse, "description": text} for code, text in {
     401: "Missing or invalid API key (only when ADLOOM_API_KEYS is set).",
     404: "No such job (or it expired).",
-    413: "More rows than ADLOOM_JOB_MAX_ROWS, or a JSON body over ADLOOM_MAX_BODY_BYTES.",
+    413: "More rows than ADLOOM_JOB_MAX_ROWS.",
     415: "Body is not application/json, application/x-ndjson or text/csv.",
-    422: "The feed as a whole is unreadable (JSON shape, unknown CSV column, bad defaults or webhook).",
+    422: "The feed as a whole is unreadable (not JSON, no rows, unknown CSV column, bad defaults or webhook, "
+         "a row over 16 MiB, or defaults after the rows of a JSON body over ADLOOM_MAX_BODY_BYTES).",
     503: "Loading, warming up or draining.",
 }.items()}
 
@@ -96,13 +97,10 @@ async def create_job(request: Request, _auth: ApiKeyDep, _ready: PipelineDep,
     jobs = _jobs(request)
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     try:
-        if kind == "application/json":
-            try:
-                body = JobBody.model_validate_json(await request.body())
-            except ValidationError as e:
-                raise HTTPException(422, [{"loc": ["body", *err["loc"]], "msg": err["msg"], "type": err["type"]}
-                                          for err in e.errors()]) from None
-            rows, defaults_, hook = json_rows(body.rows), body.defaults, body.webhook
+        if kind == "application/json":  # streamed (service/jobs/feed.py JsonFeed)
+            feed = JsonFeed(request.stream(), request.app.state.runtime.settings.max_body_bytes)
+            await feed.head()
+            rows, defaults_, hook = feed.rows(), feed.defaults or {}, lambda: feed.webhook
         elif kind in ("application/x-ndjson", "application/jsonl", "application/json-lines"):
             rows, defaults_, hook = ndjson_rows(request.stream()), _defaults(defaults), webhook
         elif kind in ("text/csv", "application/csv"):
@@ -110,7 +108,7 @@ async def create_job(request: Request, _auth: ApiKeyDep, _ready: PipelineDep,
         else:
             raise HTTPException(415, f"content-type {kind!r}: send application/json, application/x-ndjson or text/csv")
         try:
-            _webhook(hook)
+            _webhook(hook if isinstance(hook, str) else None)
         except ValueError as e:
             raise HTTPException(422, [{"loc": ["query", "webhook"], "msg": str(e), "type": "value_error"}]) from None
         if "product" in defaults_:

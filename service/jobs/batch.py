@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from service.jobs.feed import csv_rows, json_rows, ndjson_rows
+from service.jobs.feed import FeedError, JsonFeed, csv_rows, ndjson_rows
 from service.jobs.runner import TRANSIENT, Output, assemble_manifest, render_row
 
 
@@ -26,6 +26,20 @@ async def _file_chunks(path: Path, size: int = 1 << 16) -> AsyncIterator[bytes]:
             yield chunk
 
 
+def _json_defaults(path: Path) -> dict:
+    import ijson
+
+    with path.open("rb") as f:
+        try:
+            for value in ijson.items(f, "defaults", use_float=True):
+                if not isinstance(value, dict):
+                    raise FeedError("defaults: must be a JSON object")
+                return value
+        except ijson.JSONError as e:
+            raise FeedError(f"{path}: not JSON: {e}") from None
+    return {}
+
+
 def feed_rows(path: Path):
     """Rows of a feed file by its extension: .csv, .ndjson/.jsonl, or .json ({"defaults", "rows"})."""
     suffix = path.suffix.lower()
@@ -33,11 +47,9 @@ def feed_rows(path: Path):
         return csv_rows(_file_chunks(path)), {}
     if suffix in (".ndjson", ".jsonl"):
         return ndjson_rows(_file_chunks(path)), {}
-    if suffix == ".json":
-        doc = json.loads(path.read_text())
-        if isinstance(doc, list):
-            return json_rows(doc), {}
-        return json_rows(doc.get("rows", [])), doc.get("defaults", {})
+    if suffix == ".json":  # streamed too: a first pass finds the defaults wherever they are
+        defaults = _json_defaults(path)
+        return JsonFeed(_file_chunks(path), 0, defaults=defaults).rows(), defaults
     raise ValueError(f"{path}: feed must be .csv, .ndjson, .jsonl or .json")
 
 

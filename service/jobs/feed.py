@@ -1,8 +1,9 @@
 """Feeds: JSON, NDJSON or CSV bodies -> rows (row number, /creative body or the reason it is bad).
 
-NDJSON and CSV are read line by line as the body streams in, so a 100,000-row feed is never held
-in memory whole (a JSON body is one document and is parsed whole: it is bounded by
-``ADLOOM_MAX_BODY_BYTES``; use NDJSON or CSV for big feeds).
+Every format is read as the body streams in, so a 100,000-row feed is never held in memory whole:
+NDJSON and CSV line by line, a JSON job (``{"defaults", "rows", "webhook"}``) event by event with
+ijson (``JsonFeed``: a body up to ``ADLOOM_MAX_BODY_BYTES`` is read whole first, so its keys may
+come in any order; past that the rows stream and ``defaults`` must come before ``rows``).
 
 CSV columns (header row; names are case-insensitive; an empty cell leaves the field unset; lists
 are separated by ``;``):
@@ -165,6 +166,166 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[Row]:
         raise FeedError("the CSV body is empty (a header row is required)")
 
 
-async def json_rows(rows: list) -> AsyncIterator[Row]:
-    for n, obj in enumerate(rows, 1):
-        yield (n, obj, None) if isinstance(obj, dict) else (n, None, "a row must be a JSON object")
+class _Reader:
+    """An async file-like view of a byte stream for ijson, counting what it has handed out."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]):
+        self._it = chunks.__aiter__()
+        self._pending = b""
+        self.consumed = 0
+
+    async def read(self, n: int = -1) -> bytes:
+        while not self._pending:
+            try:
+                self._pending = await self._it.__anext__()
+            except StopAsyncIteration:
+                return b""
+        out, self._pending = (self._pending, b"") if n < 0 else (self._pending[:n], self._pending[n:])
+        self.consumed += len(out)
+        return out
+
+
+class JsonFeed:
+    """A JSON job ``{"defaults": {...}, "rows": [...], "webhook": "..."}`` read as it streams in.
+
+    A body of up to ``buffer_bytes`` is read whole first, so its keys may come in any order (as
+    any JSON object's). Past that the rows stream: ``defaults`` must then come before ``rows``
+    (a ``defaults`` after the rows of such a body is refused, not silently ignored); ``webhook``
+    may come anywhere. A top-level list is a list of rows. Each row is bounded by ``MAX_LINE``
+    bytes, as an NDJSON line is.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes], buffer_bytes: int, defaults: dict | None = None):
+        """``defaults``: already read (a file's first pass); a ``defaults`` key is then skipped."""
+        import ijson
+
+        self._ijson = ijson
+        self._reader = _Reader(chunks)
+        self._events = ijson.parse_async(self._reader, use_float=True).__aiter__()
+        self.buffer_bytes = buffer_bytes
+        self.defaults: dict | None = defaults
+        self._defaults_known = defaults is not None
+        self.webhook: str | None = None
+        self._headed = False
+        self._buffered: list[Row] = []
+        self._n = 0
+        self._state = "top"  # top -> rows (streaming the rows array) -> after -> end
+        self._list = False  # the document is a bare list of rows
+
+    async def _next(self) -> tuple[str, str, object]:
+        try:
+            return await self._events.__anext__()
+        except StopAsyncIteration:
+            raise FeedError("the JSON body ended early") from None
+        except self._ijson.JSONError as e:
+            raise self._error(e) from None
+
+    def _error(self, e: Exception) -> FeedError:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if "premature EOF" in first or "Incomplete JSON" in first:
+            return FeedError("the JSON body ended early")
+        return FeedError(f"not JSON: {first} (near byte {self._reader.consumed})")
+
+    async def _value(self, event: str, value: object) -> object:
+        """The whole value that starts with (event, value), bounded by MAX_LINE bytes."""
+        if event not in ("start_map", "start_array"):
+            return value
+        start, depth = self._reader.consumed, 1
+        builder = self._ijson.ObjectBuilder()
+        builder.event(event, value)
+        while depth:
+            _, event, value = await self._next()
+            builder.event(event, value)
+            depth += event in ("start_map", "start_array")
+            depth -= event in ("end_map", "end_array")
+            if self._reader.consumed - start > MAX_LINE:
+                raise FeedError(f"a value in the JSON body is longer than {MAX_LINE} bytes")
+        return builder.value
+
+    async def _row(self) -> Row | None:
+        """The next row of the rows array, or None at its end."""
+        _, event, value = await self._next()
+        if event == "end_array":
+            return None
+        obj = await self._value(event, value)
+        self._n += 1
+        return (self._n, obj, None) if isinstance(obj, dict) else (self._n, None, "a row must be a JSON object")
+
+    async def _key(self, key: str, streaming: bool) -> None:
+        _, event, value = await self._next()
+        if key == "rows":
+            if event != "start_array":
+                raise FeedError("rows: must be a list of rows")
+            self._state = "rows"
+            return
+        obj = await self._value(event, value)
+        if key == "defaults" and self._defaults_known:
+            return
+        if key == "defaults":
+            if streaming:
+                raise FeedError(f"defaults after rows: in a JSON body over {self.buffer_bytes} bytes the "
+                                "defaults must come before the rows (or send NDJSON/CSV with ?defaults=)")
+            if not isinstance(obj, dict):
+                raise FeedError("defaults: must be a JSON object")
+            self.defaults = obj
+        elif key == "webhook":
+            if obj is not None and not (isinstance(obj, str) and obj.startswith(("https://", "http://"))):
+                raise FeedError("webhook: must be an http(s) URL")
+            self.webhook = obj
+        # other keys are ignored, as on /creative
+
+    async def _after_rows(self, streaming: bool) -> None:
+        """The keys after the rows array, to the end of the document."""
+        self._state = "after"
+        while not self._list:
+            _, event, value = await self._next()
+            if event == "end_map":
+                break
+            await self._key(value, streaming)
+            if self._state == "rows":
+                raise FeedError("rows: given twice")
+        try:
+            await self._events.__anext__()
+        except StopAsyncIteration:
+            pass
+        except self._ijson.JSONError as e:
+            raise self._error(e) from None
+        else:
+            raise FeedError("not JSON: data after the document")
+        self._state = "end"
+
+    async def head(self) -> None:
+        """Read up to the rows (and, for a body of up to ``buffer_bytes``, to its end)."""
+        self._headed = True
+        _, event, _ = await self._next()
+        if event == "start_array":
+            self._list, self._state = True, "rows"
+        elif event != "start_map":
+            raise FeedError("a JSON job must be an object with rows (or a list of rows)")
+        while self._state == "top":
+            _, event, value = await self._next()
+            if event == "end_map":
+                raise FeedError("rows: field required")
+            await self._key(value, streaming=False)
+        while self._reader.consumed <= self.buffer_bytes:
+            row = await self._row()
+            if row is None:
+                await self._after_rows(streaming=False)
+                break
+            self._buffered.append(row)
+        if self._state == "end" and not self._buffered:
+            raise FeedError("rows: at least one row is required")
+
+    async def rows(self) -> AsyncIterator[Row]:
+        """Every row, then the keys after them (``head`` first, if it was not called)."""
+        if not self._headed:
+            await self.head()
+        for row in self._buffered:
+            yield row
+        self._buffered = []
+        if self._state == "rows":
+            while (row := await self._row()) is not None:
+                yield row
+            await self._after_rows(streaming=True)
+        if not self._n:
+            raise FeedError("rows: at least one row is required")

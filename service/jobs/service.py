@@ -42,13 +42,15 @@ class JobService:
         await self.runner.stop()
         await self.store.close()
 
-    async def submit(self, rows: AsyncIterator[Row], defaults: dict, webhook: str | None) -> dict:
+    async def submit(self, rows: AsyncIterator[Row], defaults: dict,
+                     webhook: str | None | Callable[[], str | None]) -> dict:
         """Create a job from a stream of rows -> {"id", "total", "rejected", "durable"}. Rows that
         cannot be a /creative request are counted failed at once (row number and reason); the
-        rest are queued as they arrive."""
+        rest are queued as they arrive. ``webhook`` may be a function, asked once the rows are
+        in (a streamed JSON body may name it after its rows)."""
         job = "job_" + uuid.uuid4().hex[:20]
         meta = {"defaults": json.dumps(defaults, separators=(",", ":"))}
-        if webhook:
+        if isinstance(webhook, str):
             meta["webhook"] = webhook
         await self.store.create(job, meta)
         total = rejected = 0
@@ -78,7 +80,10 @@ class JobService:
         except BaseException:
             await self.store.cancel(job)  # a feed that could not be read whole is not run half
             raise
-        if await self.store.rows_enqueued(job, total):
+        late = {}
+        if callable(webhook) and (url := webhook()):
+            late["webhook"] = url
+        if await self.store.rows_enqueued(job, total, late):
             await self.runner.finish(job)  # every row was rejected (or the feed was empty)
         log.info("job accepted", extra={"event": "job_accepted", "job": job, "total": total, "rejected": rejected})
         return {"id": job, "total": total, "rejected": rejected, "durable": self.store.durable}

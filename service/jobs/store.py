@@ -4,7 +4,7 @@
 default, survives nothing) behave the same to the runner and the API:
 
 - ``create`` a job; ``add_rows`` queues rows (row number, JSON body); ``rows_enqueued`` fixes the
-  total once the feed has been read.
+  total (and any field known only then) once the feed has been read.
 - ``take`` hands a consumer rows no one has; ``claim_stale`` hands it rows another consumer took
   and did not acknowledge within ``idle_ms`` (it died); ``ack`` forgets a row for good.
 - ``complete`` counts a row done or failed *once* (a set of finished rows decides), records its
@@ -128,8 +128,10 @@ class RedisJobStore:
             pipe.xadd(self.stream, {"job": job, "row": row, "body": body})
         await pipe.execute()
 
-    async def rows_enqueued(self, job: str, total: int) -> bool:
+    async def rows_enqueued(self, job: str, total: int, meta: dict | None = None) -> bool:
         key, rows, errors = self._keys(job)
+        if meta:  # fields known only once the feed was read (a webhook after a JSON body's rows)
+            await self.client.hset(key, mapping=meta)
         finished = await self._enqueued(keys=[key], args=[total, time.time()]) == 2
         for k in (key, rows, errors):
             await self.client.expire(k, self.ttl_s)
@@ -208,8 +210,10 @@ class MemoryJobStore:
             return True
         return False
 
-    async def rows_enqueued(self, job: str, total: int) -> bool:
-        meta = self.jobs[job]
+    async def rows_enqueued(self, job: str, total: int, meta: dict | None = None) -> bool:
+        state = self.jobs[job]
+        state.update(meta or {})
+        meta = state
         meta.update(enqueued=1, total=total)
         return self._finish_if_complete(meta)
 

@@ -10,7 +10,8 @@ from service.metrics import REJECTED
 from service.middleware.errors import error_body, header, json_bytes, request_id_of, send_error
 
 
-STREAMED_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "text/csv", "application/csv")
+STREAMED_TYPES = ("application/json", "application/x-ndjson", "application/jsonl", "application/json-lines",
+                  "text/csv", "application/csv")
 
 
 class BodyLimitMiddleware:
@@ -23,8 +24,8 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int, stream_paths: frozenset[str] = frozenset()):
         self.app = app
         self.max_bytes = max_bytes
-        # NDJSON/CSV feeds on these paths stream through unbuffered: the route reads them a line at
-        # a time (each line bounded by max_bytes, the rows by ADLOOM_JOB_MAX_ROWS)
+        # Feeds on these paths (JSON, NDJSON, CSV) stream through unbuffered: the route reads them
+        # a row at a time (each row bounded by 16 MiB, the rows by ADLOOM_JOB_MAX_ROWS)
         self.stream_paths = stream_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

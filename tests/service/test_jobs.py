@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs.feed import FeedError, csv_rows, merge, ndjson_rows
+from service.jobs.feed import FeedError, JsonFeed, csv_rows, merge, ndjson_rows
 from service.jobs.runner import JobRunner, row_seed
 from service.jobs.store import RedisJobStore
 from tests.waits import HANG_GUARD_S
@@ -223,6 +223,94 @@ async def test_csv_job_without_redis_signs_and_retries_its_webhook(make_pipeline
     assert json.loads(body)["id"] == job and json.loads(body)["status"] == "done"
 
 
+async def _json_feed(doc: bytes, buffer_bytes: int, step: int = 11) -> tuple[list, JsonFeed]:
+    feed = JsonFeed(_chunks(doc, step), buffer_bytes)
+    await feed.head()
+    return await _all(feed.rows()), feed
+
+
+async def test_json_feeds_stream_with_keys_in_any_order_up_to_the_buffer():
+    rows = [row(i) for i in range(30)] + [7, {"product": {"title": "last"}}]
+    doc = {"rows": rows, "webhook": "https://hooks.example/x", "defaults": {"sizes": ["64x64"]}}
+    # small body (read whole first): defaults after the rows are fine
+    got, feed = await _json_feed(json.dumps(doc).encode(), 1 << 20)
+    assert [n for n, _, _ in got] == list(range(1, 33))
+    assert got[30] == (31, None, "a row must be a JSON object") and got[31][1] == {"product": {"title": "last"}}
+    assert feed.defaults == {"sizes": ["64x64"]} and feed.webhook == "https://hooks.example/x"
+    # past the buffer the rows stream: defaults first is fine, a webhook after the rows too ...
+    streamed = json.dumps({"defaults": doc["defaults"], "rows": rows, "webhook": doc["webhook"]}).encode()
+    got2, feed2 = await _json_feed(streamed, 200)
+    assert got2 == got and feed2.defaults == feed.defaults and feed2.webhook == feed.webhook
+    # ... defaults after streamed rows are refused (they would have changed rows already queued)
+    with pytest.raises(FeedError, match="defaults must come before the rows"):
+        await _json_feed(json.dumps(doc).encode(), 200)
+    # a bare list of rows; numbers stay numbers
+    got3, _ = await _json_feed(json.dumps([row(1), row(2)]).encode(), 0)
+    assert [b for _, b, _ in got3] == [row(1), row(2)] and isinstance(got3[0][1]["product"]["price"], int)
+    for bad, reason in ((b'{"rows": []}', "at least one row"), (b'{"defaults": {}}', "rows: field required"),
+                        (b'{"rows": {"a": 1}}', "must be a list"), (b'"x"', "must be an object"),
+                        (b'{"rows": [{"product": {}}', "ended early"), (b'{"rows": [{}]} x', "not JSON"),
+                        (b'{"rows": [{}], "webhook": "ftp://x"}', "webhook"), (b'{"rows": [{"a": tru}]}', "not JSON"),
+                        (b'{"defaults": 3, "rows": [{}]}', "defaults: must be a JSON object"), (b"", "ended early")):
+        with pytest.raises(FeedError, match=reason):
+            await _json_feed(bad, 1 << 20)
+
+
+async def test_a_json_feed_file_streams_and_finds_its_defaults_anywhere(tmp_path):
+    from service.jobs.batch import feed_rows
+
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps({"rows": [row(1), "x", row(2)], "defaults": {"sizes": ["64x64"]}}))
+    rows, defaults = feed_rows(path)
+    assert defaults == {"sizes": ["64x64"]}
+    assert [(n, b) for n, b, _ in await _all(rows)] == [(1, row(1)), (2, None), (3, row(2))]
+    path.write_text('{"defaults": [1], "rows": []}')
+    with pytest.raises(FeedError, match="defaults"):
+        feed_rows(path)
+
+
+async def test_json_row_is_bounded_like_an_ndjson_line(monkeypatch):
+    import service.jobs.feed as feed_mod
+
+    monkeypatch.setattr(feed_mod, "MAX_LINE", 1000)
+    doc = json.dumps({"rows": [row(1), {"product": {"title": "x" * 5000}}]}).encode()
+    with pytest.raises(FeedError, match="longer than 1000 bytes"):
+        await _json_feed(doc, 0, step=100)
+
+
+async def test_a_json_job_bigger_than_the_body_limit_starts_before_its_body_ends(make_pipeline, tmp_path):
+    """A JSON job over ADLOOM_MAX_BODY_BYTES is not refused: its rows are queued (and rendered)
+    while the body still streams in, the defaults given first apply to every row, and a webhook
+    named after the rows is kept."""
+    from tests.conftest import running_app
+
+    settings = _settings(tmp_path, max_body_bytes=4096)
+    n_rows = 260
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        store = app.state.runtime.jobs.store
+        seen_mid_body: list[dict] = []
+
+        async def body():
+            yield b'{"defaults": {"sizes": ["64x64"], "copy": {"cta": "Buy"}}, "rows": ['
+            for i in range(n_rows):
+                yield (b"," if i else b"") + json.dumps(row(i)).encode()
+                if i == 230:  # the route has read ~230 rows of a body that is not over yet
+                    seen_mid_body.extend(dict(meta) for meta in store.jobs.values())
+            yield b'], "webhook": "http://127.0.0.1:9/after-the-rows"}'
+
+        r = await client.post("/jobs", content=body(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 202, r.text
+        job = r.json()["id"]
+        assert r.json()["total"] == n_rows and r.json()["rejected"] == 0
+        assert len(seen_mid_body) == 1 and seen_mid_body[0]["enqueued"] == 0  # created, feed not yet in
+        assert store.queue.qsize() + seen_mid_body[0]["done"] > 0 or seen_mid_body[0]["status"] == "running"
+        assert store.jobs[job]["webhook"] == "http://127.0.0.1:9/after-the-rows"
+        state = await _wait_done(client, job)
+        assert state["done"] == n_rows and state["failed"] == 0
+        manifest = _manifest(tmp_path, job)
+        assert len(manifest) == n_rows and {m["size"] for m in manifest} == {"64x64"}
+
+
 async def test_bad_feeds_get_a_clear_4xx(client):
     r = await client.post("/jobs", content=b"title,colour\nA,red\n", headers={"Content-Type": "text/csv"})
     assert r.status_code == 422 and "colour" in r.text
@@ -232,6 +320,8 @@ async def test_bad_feeds_get_a_clear_4xx(client):
     assert r.status_code == 422 and "webhook" in r.text
     r = await client.post("/jobs", json={"rows": [row(1)], "defaults": {"product": {"title": "x"}}})
     assert r.status_code == 422 and "product" in r.text
+    r = await client.post("/jobs", content=b'{"rows": [{"product": ', headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "ended early" in r.text
     r = await client.post("/jobs", content=b"x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
     assert (await client.get("/jobs/job_nope")).status_code == 404
