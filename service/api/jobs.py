@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -31,7 +31,11 @@ class JobBody(BaseModel):
     """A JSON job: defaults for every row (any /creative field but product) and the rows."""
 
     defaults: dict = Field(default_factory=dict, description="Fields every row gets unless it sets them.")
-    rows: list[dict] = Field(..., min_length=1, description="Each row: /creative fields, at least product.title.")
+    # Any JSON value per row: a row that is not a /creative body is counted failed with its number
+    # and reason (the job goes on), as in NDJSON and CSV feeds, rather than refusing the whole feed.
+    rows: list[Any] = Field(..., min_length=1, description="Each row: /creative fields, at least product.title. "
+                                                           "A row that is not a valid request is counted failed "
+                                                           "(GET /jobs/{id} errors name its number and reason).")
     webhook: str | None = Field(None, description="https://… called (signed) when the job ends.")
 
     @field_validator("webhook")

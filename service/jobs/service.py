@@ -100,10 +100,15 @@ class JobService:
 
         def read() -> list[dict]:
             data = self.output.read(job, "manifest.jsonl")
-            if data is None:  # not finished: the rows' parts so far
-                parts = self.output.names(job, "rows")
-                data = b"".join(self.output.read(job, f"rows/{p}") or b"" for p in parts)
-            lines = data.splitlines()[offset:offset + limit]
-            return [json.loads(x) for x in lines]
+            if data is not None:
+                return [json.loads(x) for x in data.splitlines()[offset:offset + limit]]
+            # not finished: the rows' parts so far, in row order, read only up to the page's end
+            lines: list[bytes] = []
+            for part in sorted(self.output.names(job, "rows")):
+                if part.endswith(".jsonl"):
+                    lines += (self.output.read(job, f"rows/{part}") or b"").splitlines()
+                    if len(lines) >= offset + limit:
+                        break
+            return [json.loads(x) for x in lines[offset:offset + limit]]
 
         return await asyncio.to_thread(read)

@@ -402,3 +402,18 @@ async def test_image_url_rows_fetch_their_photo_from_allowed_hosts_only(make_pip
         assert (state["done"], state["failed"]) == (2, 2) and "HTTP 404" in errors[3]
     else:  # a feed may not make the service fetch from its own network
         assert state["done"] == 0 and all("private" in errors[n] for n in (1, 2, 3))
+
+
+async def test_results_of_a_running_job_are_its_finished_rows_in_order(tmp_path):
+    from service.jobs.service import JobService
+
+    jobs = JobService(_settings(tmp_path), pipeline=lambda: None, feedback=None)
+    for n in (3, 1, 2):
+        lines = [json.dumps({"row": n, "variant": v}) for v in range(2)]
+        jobs.output.write("job_x", f"rows/{n:09d}.jsonl", ("\n".join(lines) + "\n").encode())
+    jobs.output.write("job_x", "rows/000000004.error.json", b'{"row": 4, "detail": "bad price"}')
+    page = await jobs.results("job_x", 1, 3)
+    assert [(m["row"], m["variant"]) for m in page] == [(1, 1), (2, 0), (2, 1)]  # no error record in it
+    assert len(await jobs.results("job_x", 0, 100)) == 6
+    jobs.output.write("job_x", "manifest.jsonl", b'{"row": 1}\n{"row": 2}\n')  # the job ended
+    assert await jobs.results("job_x", 1, 5) == [{"row": 2}]
