@@ -364,10 +364,12 @@ class PhotoServer:
         buf = io.BytesIO()
         Image.new("RGB", (120, 90), (200, 60, 40)).save(buf, "PNG")
         self.png = buf.getvalue()
+        self.hosts: list[str] = []
 
     async def handle(self, reader, writer):
         head = (await reader.readuntil(b"\r\n\r\n")).decode()
         path = head.split(" ")[1]
+        self.hosts += [ln.split(":", 1)[1].strip() for ln in head.split("\r\n") if ln.lower().startswith("host:")]
         if path == "/photo.png":
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n"
                          b"Connection: close\r\n\r\n" % len(self.png) + self.png)
@@ -402,6 +404,33 @@ async def test_image_url_rows_fetch_their_photo_from_allowed_hosts_only(make_pip
         assert (state["done"], state["failed"]) == (2, 2) and "HTTP 404" in errors[3]
     else:  # a feed may not make the service fetch from its own network
         assert state["done"] == 0 and all("private" in errors[n] for n in (1, 2, 3))
+
+
+async def test_image_url_is_fetched_from_the_address_that_was_checked(monkeypatch):
+    """No second DNS lookup between the check and the connection (DNS rebinding): the fetch
+    connects to the checked address and names the URL's host only in the Host header."""
+    import socket
+
+    from service.jobs.runner import fetch_image
+
+    photos = PhotoServer()
+    server = await asyncio.start_server(photos.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    loop = asyncio.get_running_loop()
+    answers = []
+
+    async def resolver(host, p, **kw):  # "photos.example" exists only in this resolver, once per check
+        answers.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", p))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", resolver)
+    try:
+        data = await fetch_image(f"http://photos.example:{port}/moved", 1 << 20, allow_private=True)
+    finally:
+        server.close()
+    assert data == photos.png
+    assert answers == ["photos.example", "photos.example"]  # the URL and its redirect, each checked
+    assert photos.hosts == [f"photos.example:{port}"] * 2
 
 
 async def test_results_of_a_running_job_are_its_finished_rows_in_order(tmp_path):
