@@ -34,9 +34,23 @@ WARM_HOLD_S = 0.05  # how long a warm-up no-op holds its worker
 WARM_ROUNDS = 200  # rounds of no-ops before warm() gives up waiting for every worker (>= 10 s)
 
 
+PARENT_CHECK_S = 1.0  # how often a worker looks whether the serving process is still there
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose serving process died (kill -9, OOM) is re-parented and would wait on its
+    job queue for ever (seen: orphaned workers of killed test servers, 400 MB each): it exits."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _init_process(nice: int, png_level: int) -> None:
-    """A compose worker's start: lower its priority, leave Ctrl-C to the parent, warm the compositor."""
+    """A compose worker's start: lower its priority, leave Ctrl-C to the parent, exit with the
+    parent, warm the compositor."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="adloom-parent-watch", daemon=True).start()
     if nice > 0 and hasattr(os, "nice"):
         try:
             os.nice(nice)

@@ -8,6 +8,8 @@ import base64
 import io
 import os
 import signal
+import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -99,3 +101,32 @@ def test_chunks_split_jobs_round_robin_over_the_workers():
         assert pool.chunks([]) == []
     finally:
         pool.shutdown()
+
+
+def test_workers_exit_when_the_serving_process_is_killed(tmp_path):
+    """kill -9 of the serving process must not leave its compose workers behind (orphans that
+    wait on their job queue for ever, holding their memory)."""
+    import subprocess
+    import sys
+
+    script = ("import asyncio, os, signal\n"
+              "from service.compose_pool import ComposePool\n"
+              "pool = ComposePool(2, 'process')\n"
+              "print(' '.join(map(str, sorted(asyncio.run(pool.warm(None))))), flush=True)\n"
+              "os.kill(os.getpid(), signal.SIGKILL)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=HANG_GUARD_S,
+                         cwd=Path(__file__).resolve().parents[2])
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2, out.stderr[-2000:]
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + HANG_GUARD_S
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in pids if alive(p)]
