@@ -130,7 +130,8 @@ def compose_creative(
         product_box = place_product(canvas, asset, _int_rect(rect),
                                     shadow_color=mix(palette.panel_dark, (0, 0, 0), 0.6),
                                     glow_color=palette.panel_light, shade_color=palette.panel_dark,
-                                    frame=(palette.panel_light, palette.accent, -1 if rtl else 1))
+                                    frame=(palette.panel_light, palette.accent, -1 if rtl else 1),
+                                    fill=_int_rect(plan.decor[0].rect) if plan.family == "split" else None)
     for p in placed:
         if p.role == "logo" and logo is not None:
             _place_logo(canvas, logo, p.box, palette)
@@ -625,10 +626,16 @@ def _finish(canvas, background, placed, colors, product_box, fits, plan, visual_
                          "size_px": int(p.px), "color": to_hex(c)})
     elements.sort(key=lambda e: _ORDER.get(e["type"], 99))
     w, h = canvas.size
-    overlaps = count_overlaps([e["box"] for e in elements], w, h)
+    # a product photo that fills the visual area (a split's photo) bleeds to the edge like the scene
+    bleed = [list(product_box)] if product_box is not None and any(
+        d["type"] == "scene" and list(d["box"]) == list(product_box) for d in decor) else []
+    overlaps = count_overlaps([e["box"] for e in elements], w, h, bleed)
     truncated = any(f.truncated for f in fits)
     min_contrast = min_contrast_ratio(contrasts)  # None when no text was measured: unknown, never 21:1
-    design, scores = measure_design(elements, visual_only, np.asarray(background), underlays, min_contrast,
+    # ... and is measured as the visual layer it is, not as an element placed on the scene
+    # (utilisation, balance, occlusion are about what sits on the visual)
+    measured = [e for e in elements if not (bleed and e["type"] == "product")]
+    design, scores = measure_design(measured, visual_only, np.asarray(background), underlays, min_contrast,
                                     truncated, plan.aspect == "banner")
     return ComposedCreative(
         image=canvas,

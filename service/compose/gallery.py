@@ -193,6 +193,10 @@ def demo_products() -> list[DemoProduct]:
             headline="Vitamin C glow serum", subline="Brighter skin in 14 days, dermatologist tested.",
             cta="Get yours", price=24.5, currency="GBP", locale="en-GB", brand_name="lumi",
             brand_colors=["#6D28D9"], product_image=packshot_bottle_rgba())),
+        DemoProduct("dark tech neon grid", CreativeContent(  # a photo with its own background
+            headline="75% mechanical keyboard", subline="Hot-swappable switches, aluminium case.",
+            price=89, currency="USD", locale="en-US", brand_name="Keyworks", font="mono",
+            product_image=photo_keyboard())),
     ]
 
 

@@ -5,7 +5,10 @@ A product photo becomes one of three assets:
 - ``cutout``: a plain, near-uniform background (the typical white packshot) -> removed by a
   flood fill from the border with a colour tolerance, with a feathered edge and the background
   colour "unmixed" from edge pixels so no white halo is left;
-- ``card``: anything busier (a lifestyle photo) -> shown whole as a rounded card.
+- ``card``: anything busier (a lifestyle photo) -> where a layout gives it a visual area of its
+  own (the split families) it fills that area edge to edge, cropped to the window that holds its
+  salient content (``cover_crop``); where no such crop keeps the product whole, or elsewhere, it
+  is a card framed in the palette's colours (``_framed_card``).
 The work happens once per image object (cached weakly), at most ``WORK_SIDE`` pixels per side.
 """
 
@@ -234,14 +237,20 @@ def _spotlight(canvas: Image.Image, img: Image.Image, x: int, y: int, light, dar
 
 def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAlign = "middle", shadow_color=(0, 0, 0),
                   glow_color=(255, 255, 255), shade_color=(0, 0, 0),
-                  frame: tuple[tuple[int, int, int], tuple[int, int, int], int] | None = None) -> list[int]:
+                  frame: tuple[tuple[int, int, int], tuple[int, int, int], int] | None = None,
+                  fill=None) -> list[int]:
     """Draw the product contained in rect (x, y, w, h); returns its box [x, y, w, h] (a framed
     card: the box of the card with its mat and backing block). ``frame`` = (mat colour, backing
-    colour, side the backing steps out to: +1 right, -1 left) frames a card photo."""
+    colour, side the backing steps out to: +1 right, -1 left) frames a card photo. ``fill``: the
+    visual area (x, y, w, h) a card photo covers edge to edge when a crop keeps it whole."""
     rx, ry, rw, rh = rect
     if rw < 8 or rh < 8:
         return [int(rx), int(ry), 0, 0]
     src = asset.image
+    if asset.kind == "card" and fill is not None and fill[2] >= 8 and fill[3] >= 8:
+        window = cover_crop(src, fill[2], fill[3])
+        if window is not None:
+            return _fill(canvas, asset, fill, window)
     if asset.kind == "card" and frame is not None:
         return _framed_card(canvas, asset, rect, valign, shadow_color, frame)
     w, h = fit_inside(src.width, src.height, rw, rh)
@@ -261,6 +270,49 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
                     color=shadow_color)
         canvas.paste(img.convert("RGB"), (x, y), a)
     return [x, y, w, h]
+
+
+# A photo fills a visual area only if the crop keeps this share of the photo and this share of
+# its salient mass (spectral residual, blurred): a centred product in a wide shot may lose its
+# background, never itself.
+FILL_MIN_KEEP, FILL_MIN_SALIENCY = 0.35, 0.80
+
+
+def cover_crop(img: Image.Image, rw: float, rh: float) -> tuple[int, int, int, int] | None:
+    """The window (x, y, w, h) of ``img`` with the aspect ``rw:rh`` that holds most of its
+    saliency, or None when that window would cut too much (see FILL_MIN_*)."""
+    from .design import saliency
+
+    W, H = img.size
+    target = rw / max(rh, 1e-6)
+    cw, ch = (min(W, round(H * target)), H) if W / H > target else (W, min(H, round(W / target)))
+    if cw * ch < FILL_MIN_KEEP * W * H:
+        return None
+    if (cw, ch) == (W, H):
+        return 0, 0, W, H
+    sal = saliency(img.convert("RGB"))  # (sh, sw), the long side SALIENCY_SIDE px
+    along_x = cw < W
+    mass = sal.sum(0) if along_x else sal.sum(1)
+    n = mass.size
+    win = max(1, min(n, round(n * (cw / W if along_x else ch / H))))
+    cum = np.concatenate([[0.0], np.cumsum(mass)])
+    sums = cum[win:] - cum[:-win]
+    top = np.flatnonzero(sums >= sums.max() * 0.99)  # windows that hold (about) all of it:
+    best = int(top[len(top) // 2])  # the middle one, so the product is not pushed to an edge
+    total = float(cum[-1])
+    if total > 0 and sums[best] / total < FILL_MIN_SALIENCY:
+        return None
+    if along_x:
+        return min(W - cw, round(best * W / n)), 0, cw, ch
+    return 0, min(H - ch, round(best * H / n)), cw, ch
+
+
+def _fill(canvas: Image.Image, asset: ProductAsset, rect, window) -> list[int]:
+    rx, ry, rw, rh = (int(v) for v in rect)
+    x, y, w, h = window
+    canvas.paste(asset.image.convert("RGB").resize((rw, rh), Image.Resampling.LANCZOS, box=(x, y, x + w, y + h)),
+                 (rx, ry))
+    return [rx, ry, rw, rh]
 
 
 FRAME_MAT, FRAME_OFFSET = 0.035, 0.075  # of the framed card's short side: mat width, backing block's step

@@ -43,13 +43,14 @@ def safe_margin(width: int, height: int) -> int:
     return max(2, round(0.02 * min(width, height)))
 
 
-def count_overlaps(boxes: list[list[int]], width: int, height: int) -> int:
-    """Intersecting pairs of element boxes plus elements reaching into the safe margin."""
+def count_overlaps(boxes: list[list[int]], width: int, height: int, bleed: list[list[int]] = ()) -> int:
+    """Intersecting pairs of element boxes plus elements reaching into the safe margin (except
+    those in ``bleed``: a photo that fills a visual area runs to the edge by design)."""
     m = safe_margin(width, height)
     n = 0
     live = [b for b in boxes if b[2] > 0 and b[3] > 0]
     for i, (x, y, w, h) in enumerate(live):
-        if x < m or y < m or x + w > width - m or y + h > height - m:
+        if [x, y, w, h] not in bleed and (x < m or y < m or x + w > width - m or y + h > height - m):
             n += 1
         for (x2, y2, w2, h2) in live[i + 1 :]:
             if min(x + w, x2 + w2) > max(x, x2) and min(y + h, y2 + h2) > max(y, y2):

@@ -332,3 +332,25 @@ def test_right_to_left_copy_mirrors_the_layout(size):
         if abs((h_l[0] + h_l[2] / 2) - w / 2) > w * 0.1:
             assert (h_l[0] + h_l[2] / 2 - w / 2) * (h_r[0] + h_r[2] / 2 - w / 2) < 0, (v, h_l, h_r)
         assert not rtl.checks["text_truncated"] and rtl.checks["overlaps"] == 0
+
+
+@pytest.mark.parametrize("size", [(300, 250), (1200, 628), (1080, 1920), (728, 90)])
+@pytest.mark.parametrize("locale", ["en-US", "ar-AE"])
+def test_a_lifestyle_photo_fills_the_split_visual_area(size, locale):
+    """A photo with its own background is the visual of a split layout, edge to edge (cropped
+    around its product), not a small card in an empty half; the copy keeps its own panel."""
+    from .test_product import _lifestyle
+
+    w, h = size
+    scene = scene_format.random_scene(np.random.default_rng(7))
+    headline = "Stoneware coffee cup" if locale == "en-US" else "كوب قهوة من الحجر"
+    content = CreativeContent(headline=headline, price=14.5, currency="USD", locale=locale,
+                              product_image=_lifestyle(800, 600, 0.5))
+    out = compose_creative(scene, content, w, h, 0)
+    assert out.layout.split("/")[1].startswith("split")
+    visual = _by_type(out, "scene")[0]["box"]
+    assert _by_type(out, "product")[0]["box"] == visual
+    assert not out.checks["text_truncated"] and out.checks["overlaps"] == 0
+    text = [e["box"] for e in out.elements if e["type"] in ("headline", "price", "cta")]
+    for x, y, bw, bh in text:  # no copy on the photo
+        assert x >= visual[0] + visual[2] or x + bw <= visual[0] or y >= visual[1] + visual[3] or y + bh <= visual[1]

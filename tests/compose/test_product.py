@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from service.compose.product import _flood_cutout_alpha, place_product, prepare_product, rounded_mask
+from service.compose.product import _flood_cutout_alpha, cover_crop, place_product, prepare_product, rounded_mask
 
 from .conftest import packshot
 
@@ -147,3 +147,52 @@ def test_a_framed_card_sits_on_a_mat_and_an_accent_block_inside_its_rect(rect, s
     outside = np.ones(canvas.size[::-1], bool)
     outside[y:y + h, x:x + w] = False
     assert (np.abs(np.asarray(canvas)[outside].astype(int) - accent).sum(1) < 6).sum() == 0  # nothing spills out
+
+
+def _lifestyle(w: int, h: int, cx: float, rng_seed: int = 5) -> Image.Image:
+    """A wide shot: a soft wooden-table gradient with fine grain, and a cup at ``cx`` (0..1)."""
+    rng = np.random.default_rng(rng_seed)
+    y = np.linspace(0, 1, h)[:, None, None]
+    base = (np.array([150, 100, 60]) * (1 - 0.4 * y)) + rng.normal(0, 3, (h, w, 3))
+    img = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    for gx in range(0, w, 37):  # the table's planks
+        d.line([(gx, h * 0.63), (gx + 60, h)], fill=(110, 70, 40), width=2)
+    img = img.filter(ImageFilter.GaussianBlur(1))
+    d = ImageDraw.Draw(img)
+    r = h * 0.22
+    x0 = cx * w
+    d.ellipse((x0 - r, h * 0.35, x0 + r, h * 0.35 + 2 * r), fill=(240, 240, 235))
+    d.ellipse((x0 - r * 0.8, h * 0.37, x0 + r * 0.8, h * 0.47), fill=(60, 35, 20))
+    return img
+
+
+@pytest.mark.parametrize("cx", [0.3, 0.5, 0.68])
+def test_a_photo_fills_a_visual_area_cropped_around_its_product(cx):
+    photo = _lifestyle(800, 600, cx)
+    asset = prepare_product(photo)
+    assert asset.kind == "card"
+    # a portrait visual area (a split's column): the crop keeps the cup whole, not pushed to an edge
+    x, y, w, h = cover_crop(photo, 300, 500)
+    assert (y, h) == (0, 600) and abs(w / h - 0.6) < 0.01
+    cup = (cx * 800 - 0.22 * 600, cx * 800 + 0.22 * 600)
+    assert x <= cup[0] and cup[1] <= x + w
+    assert min(cup[0] - x, x + w - cup[1]) > 0.25 * (w - (cup[1] - cup[0]))  # margin on both sides
+    canvas = Image.new("RGB", (500, 500), (20, 30, 60))
+    box = place_product(canvas, asset, (40, 40, 220, 420), fill=(0, 0, 300, 500), frame=((250,) * 3, (230, 60, 40), 1))
+    assert box == [0, 0, 300, 500]  # the whole visual area, edge to edge
+    arr = np.asarray(canvas)
+    assert (arr[:, :300] != (20, 30, 60)).any(2).all()  # nothing of the ground left in it
+    assert (arr[:, 300:] == (20, 30, 60)).all()  # and nothing outside it
+
+
+def test_a_photo_that_a_crop_would_cut_stays_a_framed_card():
+    two = _lifestyle(800, 600, 0.15)
+    ImageDraw.Draw(two).ellipse((560, 210, 780, 470), fill=(240, 240, 235))  # a second object far right
+    assert cover_crop(two, 300, 500) is None  # no window holds both
+    assert cover_crop(_lifestyle(1600, 400, 0.5), 200, 500) is None  # it would keep under 35 % of the shot
+    asset = prepare_product(two)
+    canvas = Image.new("RGB", (500, 500), (20, 30, 60))
+    x, y, w, h = place_product(canvas, asset, (20, 20, 260, 460), fill=(0, 0, 300, 500),
+                               frame=((250, 246, 238), (230, 60, 40), 1))
+    assert 20 <= x and x + w <= 281 and (w, h) != (300, 500)  # framed inside its rect instead

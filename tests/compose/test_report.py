@@ -33,6 +33,7 @@ def test_overlaps_count_pairs_and_safe_margin():
     assert count_overlaps([[2, 10, 20, 20]], w, h) == 1                 # inside the safe margin
     assert count_overlaps([[10, 10, 20, 20], [30, 10, 20, 20]], w, h) == 0  # touching is fine
     assert count_overlaps([[10, 10, 0, 0], [10, 10, 5, 5]], w, h) == 0  # empty boxes ignored
+    assert count_overlaps([[0, 0, 30, h]], w, h, bleed=[[0, 0, 30, h]]) == 0  # a photo bleeding to the edge
 
 
 def test_a_missing_contrast_measurement_is_reported_as_missing_and_scores_zero():
