@@ -275,7 +275,7 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
 # A photo fills a visual area only if the crop keeps this share of the photo and this share of
 # its salient mass (spectral residual, blurred): a centred product in a wide shot may lose its
 # background, never itself.
-FILL_MIN_KEEP, FILL_MIN_SALIENCY = 0.35, 0.80
+FILL_MIN_KEEP, FILL_MIN_SALIENCY = 0.30, 0.80
 
 
 def cover_crop(img: Image.Image, rw: float, rh: float) -> tuple[int, int, int, int] | None:

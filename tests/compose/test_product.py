@@ -190,7 +190,7 @@ def test_a_photo_that_a_crop_would_cut_stays_a_framed_card():
     two = _lifestyle(800, 600, 0.15)
     ImageDraw.Draw(two).ellipse((560, 210, 780, 470), fill=(240, 240, 235))  # a second object far right
     assert cover_crop(two, 300, 500) is None  # no window holds both
-    assert cover_crop(_lifestyle(1600, 400, 0.5), 200, 500) is None  # it would keep under 35 % of the shot
+    assert cover_crop(_lifestyle(1600, 400, 0.5), 200, 500) is None  # it would keep under 30 % of the shot
     asset = prepare_product(two)
     canvas = Image.new("RGB", (500, 500), (20, 30, 60))
     x, y, w, h = place_product(canvas, asset, (20, 20, 260, 460), fill=(0, 0, 300, 500),
