@@ -117,6 +117,7 @@ SCRIM_OPACITY = 0.9      # gradient scrims at their densest side ...
 SCRIM_OPACITY_HERO = 0.92  # ... and under the centred copy of square/portrait heroes
 WIDE_ASPECT = 1.4        # w/h from which a square-ish canvas counts as wide
 SPLIT_SHARE = 0.44       # split: the visual's share of the width (square) ...
+SPLIT_SHARE_PHOTO = 0.50  # ... with a product photo (it fills the visual area: give it room) ...
 SPLIT_SHARE_WIDE = 0.47  # ... on wide canvases
 SPLIT_SHARE_PORTRAIT = 0.48  # ... and of the height (portrait)
 SPLIT_LONG_HEADLINE = 3.0  # a headline longer than this many copy-column widths at full size ...
@@ -145,7 +146,7 @@ def _below_brand(w: int, h: int, p: int, brand_h: float, top_share: float) -> Re
 
 def _split_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
     p, type_px = _pad(w, h), TYPE_RATIO_LARGE * min(w, h)
-    share = SPLIT_SHARE if w / h < WIDE_ASPECT else SPLIT_SHARE_WIDE
+    share = (SPLIT_SHARE_PHOTO if photo else SPLIT_SHARE) if w / h < WIDE_ASPECT else SPLIT_SHARE_WIDE
     if measure("headline", type_px) > SPLIT_LONG_HEADLINE * (w * (1 - share) - 2 * p):
         share -= SPLIT_WIDEN  # a long headline gets a wider copy column rather than a smaller size
     mw = round(w * share)
