@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from service.deps import ApiKeyDep, PipelineDep
-from service.jobs.feed import FeedError, JsonFeed, csv_rows, ndjson_rows
+from service.jobs.feed import FeedError, JsonFeed, check_webhook, csv_rows, ndjson_rows
 from service.jobs.service import JobService, TooManyRows
 from service.schemas import ErrorResponse
 
@@ -65,8 +65,7 @@ class JobState(BaseModel):
 
 
 def _webhook(v: str | None) -> str | None:
-    if v is not None and not v.startswith(("https://", "http://")):
-        raise ValueError("webhook must be an http(s) URL")
+    check_webhook(v)
     return v
 
 

@@ -37,6 +37,16 @@ class ProductAsset:
     image: Image.Image  # RGBA, cropped to the product (card: the whole photo, opaque)
     kind: str           # "alpha" | "cutout" | "card"
     sizes: dict = field(default_factory=dict, compare=False, repr=False)  # (w, h) -> resized image
+    _saliency: list = field(default_factory=list, compare=False, repr=False)  # [map], computed once
+
+    def saliency(self) -> np.ndarray:
+        """The photo's saliency map (see ``design.saliency``), memoised: every size and variant of
+        a request crops the same photo."""
+        if not self._saliency:
+            from .design import saliency
+
+            self._saliency.append(saliency(self.image.convert("RGB")))
+        return self._saliency[0]
 
 
 # id(image) -> (weak reference, asset). PIL images are unhashable, so a WeakKeyDictionary will not
@@ -248,7 +258,7 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
         return [int(rx), int(ry), 0, 0]
     src = asset.image
     if asset.kind == "card" and fill is not None and fill[2] >= 8 and fill[3] >= 8:
-        window = cover_crop(src, fill[2], fill[3])
+        window = cover_crop(src, fill[2], fill[3], asset.saliency)
         if window is not None:
             return _fill(canvas, asset, fill, window)
     if asset.kind == "card" and frame is not None:
@@ -278,11 +288,10 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
 FILL_MIN_KEEP, FILL_MIN_SALIENCY = 0.30, 0.80
 
 
-def cover_crop(img: Image.Image, rw: float, rh: float) -> tuple[int, int, int, int] | None:
+def cover_crop(img: Image.Image, rw: float, rh: float, saliency_of=None) -> tuple[int, int, int, int] | None:
     """The window (x, y, w, h) of ``img`` with the aspect ``rw:rh`` that holds most of its
-    saliency, or None when that window would cut too much (see FILL_MIN_*)."""
-    from .design import saliency
-
+    saliency, or None when that window would cut too much (see FILL_MIN_*). ``saliency_of``:
+    a function giving ``img``'s saliency map (a memoised one), else it is computed here."""
     W, H = img.size
     target = rw / max(rh, 1e-6)
     cw, ch = (min(W, round(H * target)), H) if W / H > target else (W, min(H, round(W / target)))
@@ -290,7 +299,12 @@ def cover_crop(img: Image.Image, rw: float, rh: float) -> tuple[int, int, int, i
         return None
     if (cw, ch) == (W, H):
         return 0, 0, W, H
-    sal = saliency(img.convert("RGB"))  # (sh, sw), the long side SALIENCY_SIDE px
+    if saliency_of is None:
+        from .design import saliency
+
+        sal = saliency(img.convert("RGB"))  # (sh, sw), the long side SALIENCY_SIDE px
+    else:
+        sal = saliency_of()
     along_x = cw < W
     mass = sal.sum(0) if along_x else sal.sum(1)
     n = mass.size
@@ -310,7 +324,7 @@ def cover_crop(img: Image.Image, rw: float, rh: float) -> tuple[int, int, int, i
 def _fill(canvas: Image.Image, asset: ProductAsset, rect, window) -> list[int]:
     rx, ry, rw, rh = (int(v) for v in rect)
     x, y, w, h = window
-    canvas.paste(asset.image.convert("RGB").resize((rw, rh), Image.Resampling.LANCZOS, box=(x, y, x + w, y + h)),
+    canvas.paste(asset.image.resize((rw, rh), Image.Resampling.LANCZOS, box=(x, y, x + w, y + h)).convert("RGB"),
                  (rx, ry))
     return [rx, ry, rw, rh]
 

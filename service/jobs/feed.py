@@ -166,6 +166,12 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[Row]:
         raise FeedError("the CSV body is empty (a header row is required)")
 
 
+def check_webhook(url: object) -> None:
+    """A webhook must be an http(s) URL (or absent): ValueError otherwise."""
+    if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+        raise ValueError("webhook must be an http(s) URL")
+
+
 class _Reader:
     """An async file-like view of a byte stream for ijson, counting what it has handed out."""
 
@@ -269,8 +275,10 @@ class JsonFeed:
                 raise FeedError("defaults: must be a JSON object")
             self.defaults = obj
         elif key == "webhook":
-            if obj is not None and not (isinstance(obj, str) and obj.startswith(("https://", "http://"))):
-                raise FeedError("webhook: must be an http(s) URL")
+            try:
+                check_webhook(obj)
+            except ValueError as e:
+                raise FeedError(f"webhook: {e}") from None
             self.webhook = obj
         # other keys are ignored, as on /creative
 

@@ -212,10 +212,8 @@ class MemoryJobStore:
 
     async def rows_enqueued(self, job: str, total: int, meta: dict | None = None) -> bool:
         state = self.jobs[job]
-        state.update(meta or {})
-        meta = state
-        meta.update(enqueued=1, total=total)
-        return self._finish_if_complete(meta)
+        state.update(meta or {}, enqueued=1, total=total)
+        return self._finish_if_complete(state)
 
     async def get(self, job: str) -> dict | None:
         meta = self.jobs.get(job)
