@@ -12,7 +12,7 @@ RUNTIME_PACKAGES ?= libegl1 libgl1
 # the demo page and the SVG-export check); gimp-data's palettes and gradients feed the training corpus.
 APT_PACKAGES ?= fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji tesseract-ocr redis-server prometheus docker-compose chromium gimp-data $(RUNTIME_PACKAGES)
 
-.PHONY: venv sysdeps runtime-deps serve test bench train eval lint soak clean
+.PHONY: venv sysdeps runtime-deps serve typecheck test bench train eval lint soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,7 +38,11 @@ sysdeps runtime-deps:
 serve: venv runtime-deps
 	$(BIN)/adloom serve --host 0.0.0.0 --port 8000
 
-test: venv sysdeps
+# The type check runs first: CI enforces it as it enforces the tests.
+typecheck: venv
+	$(BIN)/mypy
+
+test: venv sysdeps typecheck
 	@redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --port 6379 --save "" --appendonly no
 	$(BIN)/python -m pytest -q -ra
 
@@ -62,7 +66,7 @@ soak: venv
 eval: venv
 	$(BIN)/python -m models.evaluate models/checkpoints/adloom-base
 
-lint: venv
+lint: venv typecheck
 	$(BIN)/ruff check models service bench tests
 	$(BIN)/hadolint Dockerfile
 
