@@ -17,6 +17,9 @@ from pathlib import Path
 from service import __version__
 from service.formats import ENCODE_FORMATS
 
+# Each command imports what it needs inside its own function, on purpose: `adloom --help` and the
+# parent process of `adloom serve` stay light (torch, skia and the models load in seconds).
+
 EPILOG = """examples:
   adloom serve --port 8000
   adloom generate --title "Linen summer dress" --price 39.9 --currency USD \\
@@ -185,18 +188,20 @@ def _generate(args) -> int:
 
     started = time.perf_counter()
     try:
-        result, ids = asyncio.run(_run_once(settings, req))
+        result, ids = asyncio.run(_create_once(settings, req))
     except (ImageInputError, CheckpointError, FileNotFoundError) as e:
         print(f"adloom generate: {e}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"model": ids, "seed": result.seed, "timings_ms": result.timings_ms, "creatives": []}
+    report = {"model": ids, "campaign": result.campaign, "seed": result.seed, "timings_ms": result.timings_ms,
+              "creatives": []}
     for c in result.creatives:
         name = f"{c.size}-v{c.variant}.{c.format}"
         (args.out / name).write_bytes(c.image)
         report["creatives"].append({"file": name, "size": c.size, "width": c.width, "height": c.height,
                                     "variant": c.variant, "seed": c.seed, "layout": c.layout,
-                                    "scores": c.scores, "checks": c.checks})
+                                    "scores": c.scores, "checks": c.checks, "creative_id": c.creative_id,
+                                    "arm": c.arm, "propensity": c.propensity})
         print(f"{args.out / name}  {c.width}x{c.height}  overall {c.scores['overall']:.2f}")
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"seed {result.seed}; {len(result.creatives)} creative(s) in {time.perf_counter() - started:.1f} s "
@@ -204,15 +209,14 @@ def _generate(args) -> int:
     return 0
 
 
-async def _run_once(settings, req):
-    from service.pipeline import CreativePipeline
+async def _create_once(settings, req):
+    from service.creatives import CreativeService
 
-    pipeline = await asyncio.to_thread(CreativePipeline.from_settings, settings)
-    await pipeline.start(warmup=False)
+    creatives = await CreativeService.open(settings, warmup=False)
     try:
-        return await pipeline.run(req, encode_base64=False), pipeline.engine.ids
+        return await creatives.create(req, encode_base64=False), creatives.model_ids
     finally:
-        await pipeline.stop()
+        await creatives.close()
 
 
 def _batch(args) -> int:
@@ -248,20 +252,15 @@ def _batch(args) -> int:
 
 
 async def _run_batch(settings, args, defaults: dict) -> dict:
-    from service.feedback import Feedback
+    from service.creatives import CreativeService
     from service.jobs.batch import run_batch
-    from service.pipeline import CreativePipeline
 
-    pipeline = await asyncio.to_thread(CreativePipeline.from_settings, settings)
-    await pipeline.start()
-    feedback = Feedback.from_settings(settings)
-    await feedback.start()
+    creatives = await CreativeService.open(settings)
     try:
-        return await run_batch(pipeline, feedback, args.feed, args.out, defaults=defaults,
+        return await run_batch(creatives, args.feed, args.out, defaults=defaults,
                                concurrency=args.concurrency, progress=not args.no_progress)
     finally:
-        await feedback.stop()
-        await pipeline.stop()
+        await creatives.close()
 
 
 def _bench(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from service.config import Settings
 from service.metrics import REJECTED
-from service.pipeline import CreativePipeline
+from service.creatives import CreativeService
 from service.feedback import Feedback
 from service.runtime import Runtime
 
@@ -46,16 +46,16 @@ async def require_api_key(bearer: Annotated[HTTPAuthorizationCredentials | None,
 require_metrics_key = require_api_key  # /metrics: checked by the middleware only with ADLOOM_METRICS_REQUIRE_KEY
 
 
-async def get_ready_pipeline(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CreativePipeline:
-    """The pipeline, or 503 while loading, warming up, draining or after a failed load."""
-    pipeline = runtime.pipeline
-    if runtime.phase != "ready" or pipeline is None or not pipeline.ready:
+async def get_ready_creatives(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CreativeService:
+    """The creative service, or 503 while loading, warming up, draining or after a failed load."""
+    creatives = runtime.ready_creatives()
+    if creatives is None:
         REJECTED.labels("draining" if runtime.phase == "draining" else "not_ready").inc()
         raise HTTPException(503, f"service is {runtime.phase}; try again shortly", headers={"Retry-After": "5"})
-    return pipeline
+    return creatives
 
 
-async def get_feedback(request: Request):
+async def get_feedback(request: Request) -> Feedback:
     return request.app.state.runtime.feedback
 
 
@@ -63,6 +63,6 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FeedbackDep = Annotated[Feedback, Depends(get_feedback)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
-PipelineDep = Annotated[CreativePipeline, Depends(get_ready_pipeline)]
+CreativesDep = Annotated[CreativeService, Depends(get_ready_creatives)]
 ApiKeyDep = Annotated[None, Depends(require_api_key)]
 MetricsKeyDep = Annotated[None, Depends(require_metrics_key)]

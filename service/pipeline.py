@@ -22,7 +22,6 @@ import concurrent.futures
 import functools
 import logging
 import os
-import secrets
 import threading
 import time
 from typing import Awaitable, Callable
@@ -40,7 +39,8 @@ from service.inputs import decode_request_images, has_images
 from service.metrics import CREATIVES, MODEL_INFO, REJECTED, STAGE_DURATION
 from service.rendering import build_content, job, render_creative, render_jobs, warm_compose
 from service.results import Rendered, Result, StageError, creative_scores
-from service.schemas import MAX_SEED, MAX_VARIANTS, CreativeRequest
+from service.schemas import CreativeRequest
+from service.seeds import random_seed
 
 log = logging.getLogger("adloom.pipeline")
 
@@ -287,7 +287,7 @@ class CreativePipeline:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         loop = asyncio.get_running_loop()
-        seed = req.seed if req.seed is not None else secrets.randbelow(MAX_SEED - MAX_VARIANTS + 2)
+        seed = req.seed if req.seed is not None else random_seed()
 
         # Caller images first: a bad image is a 400/413 before any model work is spent on it.
         # (No thread hop when there is nothing to decode.)
@@ -342,8 +342,6 @@ class CreativePipeline:
             r.scores = creative_scores(*critic[v], r.layout_scores)
             creatives.append(r)
             CREATIVES.labels(size).inc()
-        order = {s: i for i, s in enumerate(req.sizes)}
-        creatives.sort(key=lambda r: (order[r.size], -r.scores["overall"], r.variant))
         timings["total"] = _ms(time.perf_counter() - t0)
         return Result(seed, creatives, timings, hits, misses, visuals, c)
 

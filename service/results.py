@@ -58,7 +58,7 @@ class Rendered:
     design: dict = field(default_factory=dict)  # the design metrics behind legibility and composition
     scores: dict = field(default_factory=dict)
     image_b64: bytes | None = None  # filled in the compose pool for JSON answers (ASCII)
-    creative_id: str = ""  # set by service/optimize.py once the request's content is known
+    creative_id: str = ""  # set by service/creatives.py once the request's content is known
     arm: dict = field(default_factory=dict)
     propensity: float = 1.0
     candidates: list | None = None  # optimize: every candidate's arm and propensity
@@ -87,16 +87,24 @@ class Rendered:
 @dataclass
 class Result:
     seed: int
-    creatives: list[Rendered]  # per size in request order, best first within a size
+    creatives: list[Rendered]  # the pipeline: per size and variant; CreativeService: best first within a size
     timings_ms: dict[str, float]
     cache_hits: int
     cache_misses: int
     visuals: list[np.ndarray] = field(default_factory=list)  # the generated scene (ROWS, P) per variant
     conditioning: np.ndarray | None = None  # c (D,)
+    campaign: str = ""  # the feedback campaign its creatives are counted in (CreativeService)
 
     @property
     def best(self) -> Rendered:
-        return self.creatives[0]
+        """The best creative of all; the first of equals in request order."""
+        return max(self.creatives, key=lambda r: r.scores["overall"])
+
+
+def best_first(creatives: list[Rendered], sizes: list[str]) -> list[Rendered]:
+    """Per size in request order, best overall score first, then by variant."""
+    order = {s: i for i, s in enumerate(sizes)}
+    return sorted(creatives, key=lambda r: (order[r.size], -r.scores["overall"], r.variant))
 
 
 class StageError(RuntimeError):

@@ -10,6 +10,7 @@ from typing import Literal
 
 from service.config import Settings
 from service.metrics import LOOP_LAG
+from service.creatives import CreativeService
 from service.engine import TorchEngine
 from service.feedback import Feedback
 from service.jobs.service import JobService
@@ -28,8 +29,10 @@ class Runtime:
         self.settings = settings
         self.pipeline = pipeline
         self.feedback = feedback or Feedback.from_settings(settings)  # click feedback (service/feedback.py)
+        # the front door of every creative (service/creatives.py), once the pipeline is loaded
+        self.creatives: CreativeService | None = None
         # catalog jobs (service/jobs): rows run only while this replica is ready
-        self.jobs = JobService.from_settings(settings, self._ready_pipeline, self.feedback)
+        self.jobs = JobService.from_settings(settings, self.ready_creatives)
         self.phase: Phase = "loading"
         self.error: str | None = None
         self.started_at = time.time()
@@ -37,8 +40,11 @@ class Runtime:
         self._lag_task: asyncio.Task | None = None
         self._previous_sigterm = None
 
-    def _ready_pipeline(self):
-        return self.pipeline if self.phase == "ready" else None
+    def ready_creatives(self) -> CreativeService | None:
+        """The creative service while this replica is ready, else None (routes answer 503)."""
+        if self.phase != "ready" or self.creatives is None or not self.creatives.ready:
+            return None
+        return self.creatives
 
     def begin_drain(self) -> None:
         """From now on /readyz and /creative answer 503; work already accepted carries on."""
@@ -92,6 +98,7 @@ class Runtime:
                 self.pipeline = CreativePipeline(self.settings, engine)
             if not self.pipeline.ready:
                 await self.pipeline.start()
+            self.creatives = CreativeService(self.pipeline, self.feedback)
             if self.phase == "loading":
                 self.phase = "ready"
                 log.info("ready", extra={"event": "ready", **self.pipeline.engine.ids,

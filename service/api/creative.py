@@ -10,8 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from service.formats import MEDIA_TYPES
-from service import optimize
-from service.deps import ApiKeyDep, FeedbackDep, PipelineDep, RequestIdDep
+from service.deps import ApiKeyDep, CreativesDep, RequestIdDep
 from service.schemas import CreativeRequest, CreativeResponse, ErrorResponse
 
 router = APIRouter(tags=["creative"])
@@ -70,10 +69,10 @@ ERRORS = {code: {"model": ErrorResponse, "description": text} for code, text in 
                      "description": "JSON with every creative, or with `Accept: image/png` (webp, jpeg) the best "
                                     "one's bytes."},
                **ERRORS})
-async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKeyDep, pipeline: PipelineDep,
-                          request_id: RequestIdDep, feedback: FeedbackDep):
+async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKeyDep, creatives: CreativesDep,
+                          request_id: RequestIdDep):
     """Generate ad creatives for a product, one per size and variant, best first."""
-    deadline = time.monotonic() + pipeline.settings.request_timeout_s
+    deadline = time.monotonic() + creatives.settings.request_timeout_s
     raw_format = wanted_image_format(request.headers.get("accept"), body.format)
     if raw_format is not None:
         body = body.model_copy(update={"format": raw_format})
@@ -81,11 +80,11 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
                               "seed_given": body.seed is not None, "interests": len(body.audience.interests),
                               "style": body.style is not None, "product_image": body.product.image is not None,
                               "optimize": body.optimize})
-    result, campaign = await optimize.create(pipeline, feedback, body, deadline, raw_format is None)
+    result = await creatives.create(body, deadline=deadline, encode_base64=raw_format is None)
     request.state.log.update({"cache_hits": result.cache_hits, "cache_misses": result.cache_misses,
                               "timings_ms": result.timings_ms, "creatives": len(result.creatives)})
     if raw_format is not None:
-        best = max(result.creatives, key=lambda r: r.scores["overall"])  # first of equals: request order
+        best = result.best
         return Response(best.image, media_type=MEDIA_TYPES[raw_format], headers={
             "X-Adloom-Size": best.size, "X-Adloom-Variant": str(best.variant), "X-Adloom-Seed": str(best.seed),
             "X-Adloom-Scores": json.dumps(best.scores, separators=(",", ":")),
@@ -93,13 +92,13 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
             "X-Adloom-Creative-Id": best.creative_id, "X-Adloom-Propensity": str(best.propensity),
             "Cache-Control": "no-store"})
     # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_bytes.
-    head = json.dumps({"id": request_id or uuid.uuid4().hex, "campaign": campaign, "model": pipeline.engine.ids,
+    head = json.dumps({"id": request_id or uuid.uuid4().hex, "campaign": result.campaign, "model": creatives.model_ids,
                        "seed": result.seed,
                        "timings_ms": result.timings_ms,
                        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}},
                       separators=(",", ":")).encode()
-    body = b"".join((head[:-1], b',"creatives":[', b",".join(c.json_bytes() for c in result.creatives), b"]}"))
-    return ChunkedResponse(body, media_type="application/json")
+    out = b"".join((head[:-1], b',"creatives":[', b",".join(c.json_bytes() for c in result.creatives), b"]}"))
+    return ChunkedResponse(out, media_type="application/json")
 
 
 class ChunkedResponse(Response):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from service.deps import ApiKeyDep, PipelineDep
+from service.deps import ApiKeyDep, CreativesDep
 from service.jobs.feed import FeedError, JsonFeed, check_webhook, csv_rows, ndjson_rows
 from service.jobs.service import JobService, TooManyRows
 from service.schemas import ErrorResponse
@@ -93,7 +93,7 @@ def _defaults(raw: str | None) -> dict:
         "application/x-ndjson": {"schema": {"type": "string", "description": "one /creative body a line"}},
         "text/csv": {"schema": {"type": "string", "description": "header row + one product a row "
                                                                  "(columns: see README, Catalog jobs)"}}}}})
-async def create_job(request: Request, _auth: ApiKeyDep, _ready: PipelineDep,
+async def create_job(request: Request, _auth: ApiKeyDep, _ready: CreativesDep,
                      defaults: Annotated[str | None, Query(description="NDJSON/CSV: defaults as a JSON object")] = None,
                      webhook: Annotated[str | None, Query(description="NDJSON/CSV: webhook URL")] = None):
     """Start a catalog job: every row of a feed (JSON, NDJSON or CSV) rendered asynchronously."""

@@ -16,8 +16,10 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from service.creatives import CreativeService
 from service.jobs.feed import FeedError, JsonFeed, csv_rows, ndjson_rows
-from service.jobs.runner import TRANSIENT, Output, assemble_manifest, render_row
+from service.jobs.output import Output, assemble_manifest
+from service.jobs.rows import render_when_free, row_seed
 
 
 async def _file_chunks(path: Path, size: int = 1 << 16) -> AsyncIterator[bytes]:
@@ -67,7 +69,7 @@ def batch_id(path: Path) -> str:
     return "batch_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
 
 
-async def run_batch(pipeline, feedback, feed: Path, out: Path, *, defaults: dict | None = None,
+async def run_batch(creatives: CreativeService, feed: Path, out: Path, *, defaults: dict | None = None,
                     concurrency: int = 8, progress: bool = True) -> dict:
     """Render every row of ``feed`` not yet done under ``out`` -> counts {rendered, skipped, failed}."""
     out = out.resolve()
@@ -89,7 +91,8 @@ async def run_batch(pipeline, feedback, feed: Path, out: Path, *, defaults: dict
     async def one(n: int, body: dict | None, error: str | None) -> None:
         try:
             if error is None:
-                error = await _render(pipeline, feedback, output, job, seeds, n, body, defaults)
+                error = await render_when_free(creatives, output, job, n, {"seed": row_seed(seeds, n), **body},
+                                                   defaults)
             if error is not None:
                 counts["failed"] += 1
                 output.write(job, f"rows/{n:09d}.error.json", json.dumps({"row": n, "detail": error}).encode())
@@ -116,17 +119,3 @@ async def run_batch(pipeline, feedback, feed: Path, out: Path, *, defaults: dict
         bar.close()
     counts["manifest_lines"] = await asyncio.to_thread(assemble_manifest, output, job)
     return counts
-
-
-async def _render(pipeline, feedback, output, job, seeds, n, body, defaults) -> str | None:
-    """render_row with the feed's seeds (``seeds`` namespace), retried while the pipeline is busy."""
-    from service.jobs.runner import row_seed
-
-    body = {"seed": row_seed(seeds, n), **body}
-    delay = 0.05
-    while True:
-        try:
-            return await render_row(pipeline, feedback, output, job, n, body, defaults)
-        except TRANSIENT:
-            await asyncio.sleep(delay)
-            delay = min(2.0, delay * 2)

@@ -18,40 +18,29 @@ import threading
 from pathlib import Path
 
 from service.jobs.batch import batch_id, feed_rows
-from service.jobs.runner import TRANSIENT, Output, assemble_manifest, render_row, row_seed
+from service.config import load_settings
+from service.creatives import CreativeService
+from service.jobs.output import Output, assemble_manifest
+from service.jobs.rows import render_when_free, row_seed
 
 
 class CreativeActor:
-    """A Ray actor: models and a pipeline loaded once, then batches of rows rendered through them."""
+    """A Ray actor: models and a CreativeService loaded once, then batches of rows rendered through them."""
 
     def __init__(self, out: str, job: str, seeds: str, defaults: dict):
-        from service.config import load_settings
-        from service.feedback import Feedback
-        from service.pipeline import CreativePipeline
-
         # Inside an actor: compose on threads (the actor is the process Ray scales), in-process cache.
         settings = load_settings(compose_mode="thread", redis_url=None, feedback_redis_url=None)
         # Ray calls the actor from a thread pool of its own: the pipeline lives on one event loop,
         # in a thread of its own, and each batch is handed to it
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="adloom-actor-loop", daemon=True).start()
-        self.pipeline = CreativePipeline.from_settings(settings)
-        self._wait(self.pipeline.start())
-        self.feedback = Feedback.from_settings(settings)
+        self.creatives = self._wait(CreativeService.open(settings))
         self.output, self.job, self.seeds, self.defaults = Output(out), job, seeds, defaults
 
     async def _row(self, n: int, body: str, error: str) -> dict:
         if not error:
             body_d = {"seed": row_seed(self.seeds, n), **json.loads(body)}
-            delay = 0.05
-            while True:
-                try:
-                    error = await render_row(self.pipeline, self.feedback, self.output, self.job, n, body_d,
-                                             self.defaults) or ""
-                    break
-                except TRANSIENT:
-                    await asyncio.sleep(delay)
-                    delay = min(2.0, delay * 2)
+            error = await render_when_free(self.creatives, self.output, self.job, n, body_d, self.defaults) or ""
         if error:
             self.output.write(self.job, f"rows/{n:09d}.error.json", json.dumps({"row": n, "detail": error}).encode())
         return {"row": n, "error": error}

@@ -9,8 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from pydantic import ValidationError
 
 from service.jobs.feed import Row
-from service.jobs.runner import JobRunner, Output, public_state, row_request, validation_detail
-from service.jobs.store import MemoryJobStore, RedisJobStore
+from service.config import Settings
+from service.creatives import CreativeService
+from service.jobs.output import Output
+from service.jobs.rows import row_request, validation_detail
+from service.jobs.runner import JobRunner, public_state
+from service.jobs.store import JobStore, MemoryJobStore, RedisJobStore
 
 log = logging.getLogger("adloom.jobs")
 
@@ -22,18 +26,19 @@ class TooManyRows(ValueError):
 
 
 class JobService:
-    def __init__(self, settings, pipeline: Callable[[], object | None], feedback, store=None):
+    def __init__(self, settings: Settings, creatives: Callable[[], CreativeService | None],
+                 store: JobStore | None = None):
         self.settings = settings
         if store is None:
             store = (RedisJobStore(settings.jobs_redis, stream=settings.jobs_stream) if settings.jobs_redis
                      else MemoryJobStore())
         self.store = store
         self.output = Output(settings.jobs_dir)
-        self.runner = JobRunner(store, self.output, settings, pipeline, feedback)
+        self.runner = JobRunner(store, self.output, settings, creatives)
 
     @classmethod
-    def from_settings(cls, settings, pipeline, feedback) -> "JobService":
-        return cls(settings, pipeline, feedback)
+    def from_settings(cls, settings: Settings, creatives: Callable[[], CreativeService | None]) -> "JobService":
+        return cls(settings, creatives)
 
     async def start(self) -> None:
         self.runner.start()

@@ -40,6 +40,8 @@ def test_generate_writes_pngs_and_a_report(tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     assert report["seed"] == 5 and len(report["creatives"]) == 4
     assert {"overall", "alignment", "realism"} <= set(report["creatives"][0]["scores"])
+    # the same front door as the service: ids and arms for click feedback, and the campaign
+    assert report["campaign"] and all(c["creative_id"] and c["arm"]["layout"] for c in report["creatives"])
     assert "seed 5" in capsys.readouterr().out
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from service.jobs.feed import FeedError, JsonFeed, csv_rows, merge, ndjson_rows
-from service.jobs.runner import JobRunner, row_seed
+from service.jobs.rows import row_seed
+from service.jobs.runner import JobRunner
 from service.jobs.store import RedisJobStore
 from tests.waits import HANG_GUARD_S
 
@@ -132,11 +133,10 @@ async def test_rows_a_dead_replica_left_pending_are_claimed_and_finished_exactly
         taken = await dead.take("replica-a", 15, 1000)  # replica A took 15 rows, then was killed
         assert len(taken) == 15
         # ... one of them it had even finished writing and counting, but not acknowledged
-        from service.jobs.runner import render_row
+        from service.jobs.rows import render_row
 
-        pipeline = app.state.runtime.pipeline
         first = taken[0]
-        assert await render_row(pipeline, app.state.runtime.feedback, runner.output, job, first.row,
+        assert await render_row(app.state.runtime.creatives, runner.output, job, first.row,
                                 json.loads(first.body), {"sizes": [SIZE]}) is None
         assert await dead.complete(job, first.row, None) == 1
         runner.start()  # replica B
@@ -328,6 +328,7 @@ async def test_bad_feeds_get_a_clear_4xx(client):
 
 
 async def test_adloom_batch_resumes_where_it_stopped_with_the_same_bytes(make_pipeline, tmp_path):
+    from service.creatives import CreativeService
     from service.feedback import Feedback
     from service.jobs.batch import run_batch
 
@@ -336,15 +337,15 @@ async def test_adloom_batch_resumes_where_it_stopped_with_the_same_bytes(make_pi
     out = tmp_path / "out"
     pipeline = make_pipeline()
     await pipeline.start()
-    feedback = Feedback.from_settings(pipeline.settings)
+    creatives = CreativeService(pipeline, Feedback.from_settings(pipeline.settings))
     try:
-        first = await run_batch(pipeline, feedback, feed, out, defaults={"sizes": [SIZE]}, progress=False)
+        first = await run_batch(creatives, feed, out, defaults={"sizes": [SIZE]}, progress=False)
         assert first == {"rendered": 6, "skipped": 0, "failed": 1, "manifest_lines": 6}
         image = (out / f"000004-{SIZE}-v0.png").read_bytes()
         # interrupted mid-row 4: its image may be there, its manifest part is not
         (out / "rows" / "000000004.jsonl").unlink()
         (out / f"000004-{SIZE}-v0.png").write_bytes(b"half")
-        again = await run_batch(pipeline, feedback, feed, out, defaults={"sizes": [SIZE]}, progress=False)
+        again = await run_batch(creatives, feed, out, defaults={"sizes": [SIZE]}, progress=False)
         assert again == {"rendered": 1, "skipped": 6, "failed": 0, "manifest_lines": 6}
         assert (out / f"000004-{SIZE}-v0.png").read_bytes() == image  # the row's seed did not change
         assert len(list(out.glob("*.png"))) == 6
@@ -411,7 +412,7 @@ async def test_image_url_is_fetched_from_the_address_that_was_checked(monkeypatc
     connects to the checked address and names the URL's host only in the Host header."""
     import socket
 
-    from service.jobs.runner import fetch_image
+    from service.jobs.fetch import fetch_image
 
     photos = PhotoServer()
     server = await asyncio.start_server(photos.handle, "127.0.0.1", 0)
@@ -436,7 +437,7 @@ async def test_image_url_is_fetched_from_the_address_that_was_checked(monkeypatc
 async def test_results_of_a_running_job_are_its_finished_rows_in_order(tmp_path):
     from service.jobs.service import JobService
 
-    jobs = JobService(_settings(tmp_path), pipeline=lambda: None, feedback=None)
+    jobs = JobService(_settings(tmp_path), creatives=lambda: None)
     for n in (3, 1, 2):
         lines = [json.dumps({"row": n, "variant": v}) for v in range(2)]
         jobs.output.write("job_x", f"rows/{n:09d}.jsonl", ("\n".join(lines) + "\n").encode())

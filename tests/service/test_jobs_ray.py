@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from service.creatives import CreativeService
 from service.jobs.batch import run_batch
 
 if os.environ.get("CI", "").lower() == "true":
@@ -33,7 +34,7 @@ async def test_ray_batch_matches_the_local_batch_and_resumes(make_pipeline, tmp_
     pipeline = make_pipeline()
     await pipeline.start()
     try:
-        local = await run_batch(pipeline, Feedback.from_settings(pipeline.settings), feed, local_out,
+        local = await run_batch(CreativeService(pipeline, Feedback.from_settings(pipeline.settings)), feed, local_out,
                                 defaults={"sizes": [SIZE]}, progress=False)
     finally:
         await pipeline.stop()
