@@ -81,8 +81,10 @@ class ComposePool:
 
     def _new_executor(self) -> concurrent.futures.Executor:
         if self.mode == "thread":
-            init = dict(initializer=self._thread_initializer, initargs=(self.nice,)) if self._thread_initializer else {}
-            return concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="adloom-compose", **init)
+            if self._thread_initializer is None:
+                return concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="adloom-compose")
+            return concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="adloom-compose",
+                                                         initializer=self._thread_initializer, initargs=(self.nice,))
         return concurrent.futures.ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_process, initargs=(self.nice, self.png_level))

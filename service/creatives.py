@@ -76,20 +76,20 @@ class CreativeService:
         per size in request order and best first within a size."""
         if deadline is None:
             deadline = time.monotonic() + self.settings.request_timeout_s
-        if req.seed is None:
-            req = req.model_copy(update={"seed": random_seed()})
+        seed = req.seed if req.seed is not None else random_seed()
+        req = req.model_copy(update={"seed": seed})
         m = self.settings.optimize_candidates if req.optimize else 1
         copies = await self._copies(req, m, deadline)
         results = await self._run_candidates(req, copies, deadline, encode_base64)
         campaign = campaign_of(req.campaign, req.product.title)
         segment = segment_of(req.audience.interests)
-        chosen = await self._choose(req, results, copies, campaign, segment)
+        chosen = await self._choose(req, seed, results, copies, campaign, segment)
         await self.feedback.register({r.creative_id: CreativeInfo(campaign, segment, r.arm) for r in chosen})
         first = results[0][1]
         timings = dict(first.timings_ms)
         if m > 1:
             timings["candidates"] = float(len(results))
-        return Result(req.seed, chosen, timings, sum(res.cache_hits for _, res in results),
+        return Result(seed, chosen, timings, sum(res.cache_hits for _, res in results),
                       sum(res.cache_misses for _, res in results), first.visuals, first.conditioning,
                       campaign=campaign)
 
@@ -131,8 +131,8 @@ class CreativeService:
             results.append((j, res))
         return results
 
-    async def _choose(self, req: CreativeRequest, results: list[tuple[int, Result]], copies: list[CopyChoice],
-                      campaign: str, segment: str) -> list[Rendered]:
+    async def _choose(self, req: CreativeRequest, seed: int, results: list[tuple[int, Result]],
+                      copies: list[CopyChoice], campaign: str, segment: str) -> list[Rendered]:
         """Ids and arms for every candidate creative; one per size and variant chosen (Thompson
         sampling on the campaign's feedback when there are candidates), best first."""
         V = req.variants
@@ -149,7 +149,7 @@ class CreativeService:
         keys = list(groups)
         if len(copies) > 1:
             picks = await self.feedback.choose(campaign, segment, [[r.arm for r in groups[k]] for k in keys],
-                                               req.seed)
+                                               seed)
         else:
             picks = [(0, [1.0])] * len(keys)
         chosen = []

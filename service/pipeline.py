@@ -115,9 +115,10 @@ class CreativePipeline:
         # On CPU the three model stages share one thread: each torch op already uses every core,
         # so running two batches at once would only make both slower. On CUDA, one thread per
         # stage lets one stage's Python/launch overhead overlap another's kernels.
-        nice = dict(initializer=lower_thread_priority, initargs=(settings.worker_nice,))
+        nice = (settings.worker_nice,)
         on_cpu = engine.ids.get("device", "cpu").startswith("cpu")
-        self.model_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="adloom-model", **nice)
+        self.model_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="adloom-model",
+                                                                 initializer=lower_thread_priority, initargs=nice)
                            if on_cpu else None)
         # A custom render seam (tests, peers) may not pickle: it runs on threads.
         mode = settings.compose_mode if render is render_creative else "thread"
@@ -126,16 +127,17 @@ class CreativePipeline:
                                         thread_initializer=lower_thread_priority)
         # Decoding caller images (Pillow releases the GIL there) stays on a thread of this process.
         self.decode_pool = concurrent.futures.ThreadPoolExecutor(
-            max(1, settings.compose_workers // 2), thread_name_prefix="adloom-decode", **nice)
+            max(1, settings.compose_workers // 2), thread_name_prefix="adloom-decode",
+            initializer=lower_thread_priority, initargs=nice)
         # Per stage: requests in flight that have not submitted to it yet. A batcher whose count
         # is 0 has everything that is coming and flushes without waiting (see batching.py).
         self._ahead = dict.fromkeys(STAGES, 0)
-        kw = dict(max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
-                  max_queue=settings.max_queue, executor=self.model_pool)
 
         def batcher(stage: str) -> MicroBatcher:
             upstream = functools.partial(self._ahead.__getitem__, stage) if settings.flush_when_idle else None
-            return MicroBatcher(stage, functools.partial(self._batch, stage), upstream=upstream, **kw)
+            return MicroBatcher(stage, functools.partial(self._batch, stage), upstream=upstream,
+                                max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
+                                max_queue=settings.max_queue, executor=self.model_pool)
 
         self.encoder, self.generator, self.scorer = (batcher(s) for s in STAGES)
         self._by_stage = {b.stage: b for b in self.batchers}
@@ -339,7 +341,8 @@ class CreativePipeline:
 
         creatives = []
         for (size, v), (r, _, _) in zip(jobs, rendered):
-            r.scores = creative_scores(*critic[v], r.layout_scores)
+            realism, cosine = critic[v]
+            r.scores = creative_scores(realism, cosine, r.layout_scores)
             creatives.append(r)
             CREATIVES.labels(size).inc()
         timings["total"] = _ms(time.perf_counter() - t0)

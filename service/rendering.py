@@ -49,7 +49,7 @@ def render_creative(visual: np.ndarray, content: CreativeContent, size: str, var
     data = encode_image(out.image, fmt, compress_level=png_level)
     background = encode_image(out.background, "png", compress_level=png_level) if layers else None
     scene = scene_layer(visual, sz.width, sz.height, out.keep_out, png_level) if layers and is_scene(visual) else None
-    svg = creative_svg(sz.width, sz.height, background, out.svg_runs) if layers else None
+    svg = creative_svg(sz.width, sz.height, background, out.svg_runs) if background is not None else None
     t2 = time.perf_counter()
     return Rendered(size=sz.name, width=sz.width, height=sz.height, variant=variant, seed=seed,
                     format=fmt, image=data, layout=out.layout, checks=checks_of(out.checks),

@@ -74,12 +74,13 @@ class Rendered:
         if self.candidates is not None:
             meta["candidates"] = self.candidates
         if self.background is not None:
-            meta["layers"] = {"background": base64.b64encode(self.background).decode("ascii"),
-                              "elements": self.elements or []}
+            layers: dict[str, object] = {"background": base64.b64encode(self.background).decode("ascii"),
+                                         "elements": self.elements or []}
             if self.svg is not None:
-                meta["layers"]["svg"] = self.svg
+                layers["svg"] = self.svg
             if self.scene is not None:
-                meta["layers"]["scene"] = self.scene
+                layers["scene"] = self.scene
+            meta["layers"] = layers
         head = json.dumps(meta, separators=(",", ":")).encode()
         return b"".join((head[:-1], b',"image":"', self.image_b64 or base64.b64encode(self.image), b'"}'))
 

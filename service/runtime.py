@@ -6,7 +6,8 @@ import logging
 import signal
 import threading
 import time
-from typing import Literal
+from types import FrameType
+from typing import Any, Callable, Literal
 
 from service.config import Settings
 from service.metrics import LOOP_LAG
@@ -38,7 +39,7 @@ class Runtime:
         self.started_at = time.time()
         self._task: asyncio.Task | None = None
         self._lag_task: asyncio.Task | None = None
-        self._previous_sigterm = None
+        self._previous_sigterm: Callable[[int, FrameType | None], Any] | None = None
 
     def ready_creatives(self) -> CreativeService | None:
         """The creative service while this replica is ready, else None (routes answer 503)."""

@@ -5,6 +5,7 @@ import asyncio
 import json
 import time
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -51,7 +52,7 @@ def wanted_image_format(accept: str | None, requested: str) -> str | None:
     return None
 
 
-ERRORS = {code: {"model": ErrorResponse, "description": text} for code, text in {
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "description": text} for code, text in {
     400: "An image could not be decoded.",
     401: "Missing or invalid API key (only when ADLOOM_API_KEYS is set).",
     413: "Body (ADLOOM_MAX_BODY_BYTES) or an image (ADLOOM_MAX_IMAGE_BYTES / _PIXELS / _SIDE) too large.",

@@ -90,7 +90,7 @@ async def run_batch(creatives: CreativeService, feed: Path, out: Path, *, defaul
 
     async def one(n: int, body: dict | None, error: str | None) -> None:
         try:
-            if error is None:
+            if error is None and body is not None:  # a feed row is a body or an error
                 error = await render_when_free(creatives, output, job, n, {"seed": row_seed(seeds, n), **body},
                                                    defaults)
             if error is not None:

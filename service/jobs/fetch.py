@@ -31,7 +31,7 @@ async def _check_host(url: str, allow_private: bool) -> str:
                              "(ADLOOM_JOB_FETCH_PRIVATE=true allows it)")
     if not infos:
         raise FetchError(f"cannot resolve {parts.hostname}")
-    return infos[0][4][0]
+    return str(infos[0][4][0])
 
 
 async def fetch_image(url: str, max_bytes: int, allow_private: bool, redirects: int = 3) -> bytes:

@@ -135,6 +135,8 @@ class JobRunner:
         """The job is done: its manifest, then (in the background) its webhook."""
         lines = await asyncio.to_thread(assemble_manifest, self.output, job)
         meta = await self.store.get(job)
+        if meta is None:  # expired or deleted meanwhile: nobody to tell
+            return
         log.info("job done", extra={"event": "job_done", "job": job, "manifest_lines": lines,
                                     "done": meta["done"], "failed": meta["failed"]})
         if meta.get("webhook"):

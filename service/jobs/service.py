@@ -65,7 +65,7 @@ class JobService:
                 total = n
                 if total > self.settings.job_max_rows:
                     raise TooManyRows(f"a job takes at most {self.settings.job_max_rows} rows")
-                if error is None:
+                if error is None and body is not None:  # a feed row is a body or an error
                     try:
                         row_request(job, n, body, defaults)
                     except ValidationError as e:
