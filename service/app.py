@@ -7,6 +7,7 @@ on models they loaded once (vLLM's ``init_app`` pattern), so the real app runs a
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -14,14 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.encoders import jsonable_encoder
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from service import __version__
 from service.api import creative, demo, feedback, health, jobs, metrics
-from service.batching import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.config import Settings, load_settings
+from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.logs import setup_logging
 from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware, LoadShedMiddleware, RequestContextMiddleware
-from service.middleware.errors import error_body, queue_full_detail
+from service.middleware.errors import RETRY_AFTER_UNAVAILABLE, error_body, queue_full_detail, validation_items
 from service.inputs import ImageInputError
 from service.pipeline import CreativePipeline
 from service.results import StageError
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
     runtime = Runtime(settings, pipeline)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("starting", extra={"event": "starting", "settings": settings.describe()})
         runtime.hook_sigterm()
         await runtime.start()
@@ -75,12 +77,17 @@ def create_app(settings: Settings | None = None, pipeline: CreativePipeline | No
     # Added last = outermost: it sees every response, including the body limit's 413.
     # The routers' own paths: newer FastAPI keeps included routes behind a wrapper in app.routes,
     # and without them a 401 or 413 answered before routing was labelled route="unmatched".
-    known = {r.path for r in app.routes if hasattr(r, "path")} | {r.path for rt in routers for r in rt.routes}
+    known = _paths(app.routes) | {p for rt in routers for p in _paths(rt.routes)}
     app.add_middleware(RequestContextMiddleware, known_paths=known)
     return app
 
 
-def _error(request: Request, status: int, detail, headers: dict | None = None) -> JSONResponse:
+def _paths(routes: Iterable[BaseRoute]) -> set[str]:
+    """The paths of the routes that have one."""
+    return {path for r in routes if isinstance(path := getattr(r, "path", None), str)}
+
+
+def _error(request: Request, status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(detail, getattr(request.state, "request_id", None)), status_code=status,
                         headers=headers)
 
@@ -93,8 +100,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         # FastAPI's shape ({loc, msg, type} per error, loc naming the field), plus the request id.
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return _error(request, 422, jsonable_encoder(errors))
+        return _error(request, 422, jsonable_encoder(validation_items(exc.errors())))
 
     @app.exception_handler(ImageInputError)
     async def image_error(request: Request, exc: ImageInputError):
@@ -123,4 +129,5 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BatcherClosedError)
     async def closed(request: Request, exc: BatcherClosedError):
         REJECTED.labels("draining").inc()
-        return _error(request, 503, "service is draining; try another replica", {"Retry-After": "5"})
+        return _error(request, 503, "service is draining; try another replica",
+                      {"Retry-After": RETRY_AFTER_UNAVAILABLE})

@@ -22,11 +22,12 @@ import logging
 import math
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
-from service.metrics import (BATCH_FLUSHES, BATCH_SIZE, FLUSH_REASONS, QUEUE_DEPTH, QUEUE_WAIT, REJECTED,
-                             STAGE_DURATION)
+from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
+from service.metrics import BATCH_FLUSHES, BATCH_SIZE, QUEUE_DEPTH, QUEUE_WAIT, REJECTED, STAGE_DURATION
+from service.vocabulary import FLUSH_REASONS, FlushReason, Stage
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,27 +40,7 @@ _LOOP_ERROR_PAUSE_S = 0.01
 _EWMA_ALPHA = 0.2
 _MAX_RETRY_AFTER_S = 60.0
 
-
-class QueueFullError(Exception):
-    """The stage's queue cannot take the items now; retry after ``retry_after_s``."""
-
-    def __init__(self, stage: str, retry_after_s: float, message: str | None = None):
-        self.stage = stage
-        self.retry_after_s = retry_after_s
-        super().__init__(message or f"{stage} queue is full; retry after {retry_after_s:.1f} s")
-
-    @property
-    def retry_after_header(self) -> str:
-        """``Retry-After`` value: whole seconds, at least 1."""
-        return str(max(1, math.ceil(self.retry_after_s)))
-
-
-class DeadlineExceededError(Exception):
-    """The item's deadline passed before its result was ready."""
-
-
-class BatcherClosedError(Exception):
-    """The batcher is not running (not started, draining, or stopped)."""
+Clock = Callable[[], float]
 
 
 @dataclass(eq=False)
@@ -67,7 +48,7 @@ class _Item(Generic[T, R]):
     value: T
     future: asyncio.Future[R]
     deadline: float
-    enqueued_at: float = field(default_factory=time.monotonic)
+    enqueued_at: float
 
 
 class _BatchQueue(Generic[T, R]):
@@ -80,11 +61,12 @@ class _BatchQueue(Generic[T, R]):
     """
 
     def __init__(self, max_size: int, max_batch_size: int, max_wait_s: float,
-                 upstream: Callable[[], int] | None = None):
+                 upstream: Callable[[], int] | None = None, clock: Clock = time.monotonic):
         self.max_size = max_size
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.upstream = upstream
+        self.clock = clock
         self.closing = False  # set on drain: flush what is queued without waiting
         self._items: deque[_Item[T, R]] = deque()
         self._arrived = asyncio.Event()
@@ -112,10 +94,10 @@ class _BatchQueue(Generic[T, R]):
         self._items.clear()
         return items
 
-    async def wait_for_batch(self) -> tuple[list[_Item[T, R]], list[_Item[T, R]], str]:
+    async def wait_for_batch(self) -> tuple[list[_Item[T, R]], list[_Item[T, R]], FlushReason]:
         """Wait until a batch is due; return (live items, expired items, why it is due).
 
-        The reason is one of metrics.FLUSH_REASONS. Returns two empty lists only when closing and
+        Returns two empty lists only when closing and
         nothing is left.
         """
         while True:
@@ -129,7 +111,7 @@ class _BatchQueue(Generic[T, R]):
             if live or expired:
                 return live, expired, reason
 
-    async def _wait_until_due(self) -> str:
+    async def _wait_until_due(self) -> FlushReason:
         # The batch's clock starts when its first item arrived, not when we got here: an
         # item that queued behind a running batch is already due.
         flush_at = self._items[0].enqueued_at + self.max_wait_s
@@ -140,7 +122,7 @@ class _BatchQueue(Generic[T, R]):
                 return "drain"
             if self.nothing_coming():
                 return "idle"
-            remaining = flush_at - time.monotonic()
+            remaining = flush_at - self.clock()
             if remaining <= 0:
                 return "wait"
             self._arrived.clear()
@@ -157,7 +139,7 @@ class _BatchQueue(Generic[T, R]):
         """Pop up to max_batch_size live items; cancelled ones are discarded on the way."""
         live: list[_Item[T, R]] = []
         expired: list[_Item[T, R]] = []
-        now = time.monotonic()
+        now = self.clock()
         while self._items and len(live) < self.max_batch_size:
             item = self._items.popleft()
             if item.future.done():
@@ -167,11 +149,18 @@ class _BatchQueue(Generic[T, R]):
 
 
 class MicroBatcher(Generic[T, R]):
-    """Batches concurrent ``submit`` calls into calls of ``fn(list[T]) -> list[R]``."""
+    """Batches concurrent ``submit`` calls into calls of ``fn(list[T]) -> list[R]``.
+
+    ``clock``: where deadlines, queue waits and flush times are read (``time.monotonic``, which
+    ``deadline`` arguments are absolute in); a test may pass its own to move time on at will.
+    ``on_batch``: called on the event loop with the values of each batch just before it is
+    computed (for tracing, and for tests to fault the loop): whatever it raises is a loop error,
+    which fails that batch (``RuntimeError: ... internal error``) while the loop goes on.
+    """
 
     def __init__(
         self,
-        stage: str,
+        stage: Stage,
         fn: Callable[[list[T]], list[R]],
         *,
         max_batch_size: int,
@@ -180,6 +169,8 @@ class MicroBatcher(Generic[T, R]):
         executor: concurrent.futures.Executor | None = None,
         isolate_failures: bool = True,
         upstream: Callable[[], int] | None = None,
+        clock: Clock = time.monotonic,
+        on_batch: Callable[[list[T]], None] | None = None,
     ):
         if not isinstance(stage, str) or not stage:
             raise ValueError(f"stage must be a non-empty string, got {stage!r}")
@@ -200,6 +191,10 @@ class MicroBatcher(Generic[T, R]):
             raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
         if upstream is not None and not callable(upstream):
             raise TypeError(f"upstream must be callable (returning a count) or None, got {type(upstream).__name__}")
+        if not callable(clock):
+            raise TypeError(f"clock must be callable (returning seconds), got {type(clock).__name__}")
+        if on_batch is not None and not callable(on_batch):
+            raise TypeError(f"on_batch must be callable or None, got {type(on_batch).__name__}")
 
         self.stage = stage
         self.max_batch_size = max_batch_size
@@ -208,6 +203,8 @@ class MicroBatcher(Generic[T, R]):
         self.isolate_failures = isolate_failures
         self._fn = fn
         self._upstream = upstream
+        self._clock = clock
+        self._on_batch = on_batch
         self._executor = executor
         self._owns_executor = executor is None
         self._queue: _BatchQueue[T, R] | None = None
@@ -255,7 +252,8 @@ class MicroBatcher(Generic[T, R]):
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix=f"adloom-{self.stage}"
             )
-        self._queue = _BatchQueue(self.max_queue, self.max_batch_size, self.max_wait_ms / 1000.0, self._upstream)
+        self._queue = _BatchQueue(self.max_queue, self.max_batch_size, self.max_wait_ms / 1000.0, self._upstream,
+                                  self._clock)
         self._closed = False
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"adloom-batcher-{self.stage}"
@@ -296,7 +294,7 @@ class MicroBatcher(Generic[T, R]):
     # -- submitting ----------------------------------------------------------------------
 
     async def submit(self, item: T, *, deadline: float) -> R:
-        """Compute one item in a batch; ``deadline`` is an absolute ``time.monotonic()``."""
+        """Compute one item in a batch; ``deadline`` is an absolute time on ``clock`` (``time.monotonic()``)."""
         return (await self.submit_many([item], deadline=deadline))[0]
 
     async def submit_many(self, items: list[T], *, deadline: float, reserved: bool = False) -> list[R]:
@@ -315,7 +313,7 @@ class MicroBatcher(Generic[T, R]):
             # asyncio.wait, not wait_for: a TimeoutError raised *by fn* must not read as our
             # deadline, and waiting must not cancel the futures by itself.
             _, pending = await asyncio.wait(
-                futures, timeout=max(deadline - time.monotonic(), 0.0),
+                futures, timeout=max(deadline - self._clock(), 0.0),
                 return_when=asyncio.FIRST_EXCEPTION,
             )
             for f in futures:
@@ -370,7 +368,7 @@ class MicroBatcher(Generic[T, R]):
     def _admit(self, items: list[T], deadline: float, reserved: int = 0) -> list[asyncio.Future[R]]:
         if self._closed or self._queue is None:
             raise BatcherClosedError(f"{self.stage} batcher is not accepting work (stopped or draining)")
-        now = time.monotonic()
+        now = self._clock()
         if deadline <= now:
             self._rejected_deadline.inc(len(items))
             raise DeadlineExceededError(f"{self.stage}: deadline already passed at submit")
@@ -415,7 +413,9 @@ class MicroBatcher(Generic[T, R]):
                 self._in_flight = []
 
     async def _process_batch(self, items: list[_Item[T, R]]) -> None:
-        now = time.monotonic()
+        if self._on_batch is not None:
+            self._on_batch([i.value for i in items])
+        now = self._clock()
         for item in items:
             self._wait_hist.observe(now - item.enqueued_at)
         self._in_flight = items
@@ -469,7 +469,7 @@ class MicroBatcher(Generic[T, R]):
 
     def _live(self, items: list[_Item[T, R]]) -> list[_Item[T, R]]:
         """Drop cancelled items; fail expired ones with DeadlineExceededError."""
-        now = time.monotonic()
+        now = self._clock()
         live = [i for i in items if not i.future.done()]
         expired = [i for i in live if i.deadline <= now]
         self._expire(expired)

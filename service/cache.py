@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from service.config import Settings
+from service.config import Settings, setting_default
 from service.metrics import EMBEDDING_CACHE, REDIS_UP
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,6 @@ def _quantise(vector: np.ndarray) -> np.ndarray | None:
 def _decode(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.float16)
 
-
-
-def _default(name: str):
-    """A setting's default, from Settings itself: the cache has no defaults of its own to drift."""
-    return Settings.model_fields[name].default
 
 class _LRU:
     """Bounded mapping, least recently used evicted first. Values are float16 vectors."""
@@ -99,12 +94,13 @@ class EmbeddingCache:
         encoder_id: str,
         *,
         redis_url: str | None = None,
-        ttl_s: int = _default("cache_ttl_s"),
-        l1_size: int = _default("cache_l1_size"),
-        lru_size: int = _default("cache_lru_size"),
-        redis_timeout_s: float = _default("redis_timeout_s"),
-        backoff_s: float = _default("redis_backoff_s"),
-        max_backoff_s: float = _default("redis_max_backoff_s"),
+        # The defaults are the Settings' own: the cache has no defaults of its own to drift.
+        ttl_s: int = setting_default("cache_ttl_s"),
+        l1_size: int = setting_default("cache_l1_size"),
+        lru_size: int = setting_default("cache_lru_size"),
+        redis_timeout_s: float = setting_default("redis_timeout_s"),
+        backoff_s: float = setting_default("redis_backoff_s"),
+        max_backoff_s: float = setting_default("redis_max_backoff_s"),
         clock: Callable[[], float] = time.monotonic,
     ):
         if not encoder_id:
@@ -152,6 +148,24 @@ class EmbeddingCache:
             self.backend = "memory"
             self._local = _LRU(lru_size)
         REDIS_UP.set(0)
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Texts being fetched or computed now by some caller (their followers wait on them)."""
+        return len(self._inflight)
+
+    @property
+    def next_backoff_s(self) -> float:
+        """How long Redis is skipped after its next failure: ``backoff_s``, doubled by each failure
+        up to ``max_backoff_s``, and ``backoff_s`` again once Redis answers."""
+        return self._backoff
+
+    @property
+    def local_capacity(self) -> int:
+        """Entries the in-process cache holds: the L1 in front of Redis, or the whole cache without it."""
+        return self._local.max_size
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -205,7 +219,7 @@ class EmbeddingCache:
                 task.cancel()
         if self._redis is not None:
             try:
-                await self._redis.aclose()
+                await self._redis.aclose()  # type: ignore[attr-defined]  # redis 5; types-redis predates it
             except Exception:  # noqa: BLE001 - closing a dead connection may fail; nothing to do
                 log.debug("closing the Redis client failed", exc_info=True)
 

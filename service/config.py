@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,7 +18,8 @@ from models.registry import DEFAULT_CHECKPOINT
 ENV_PREFIX = "ADLOOM_"
 
 
-def _cores() -> int:
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask), else every core."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # macOS / Windows have no affinity mask
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
     max_queue: int = Field(256, ge=1, description="Items a stage may queue; beyond that requests get 429.")
     request_timeout_s: float = Field(30.0, gt=0, le=600,
                                      description="Per-request deadline; expired work is dropped (504).")
-    compose_workers: int = Field(default_factory=lambda: max(2, min(8, _cores())), ge=1, le=64,
+    compose_workers: int = Field(default_factory=lambda: max(2, min(8, available_cores())), ge=1, le=64,
                                  description="Workers for composition and image encoding (CPU work).")
     compose_mode: Literal["process", "thread"] = Field(
         "process", description="Compose in worker processes (parallel: skia and Pillow hold the GIL) or in "
@@ -204,8 +205,8 @@ class Settings(BaseSettings):
         if self.torch_threads:
             return self.torch_threads
         if self.compose_mode == "process":
-            return max(1, _cores() - self.compose_workers)
-        return _cores()
+            return max(1, available_cores() - self.compose_workers)
+        return available_cores()
 
     @property
     def compose_budget_mpx(self) -> float:
@@ -226,6 +227,12 @@ class Settings(BaseSettings):
         d = self.model_dump(mode="json", exclude={"api_keys"})
         d["api_keys"] = len(self.api_keys)
         return d
+
+
+def setting_default(name: str) -> Any:
+    """The default of Settings field ``name``, for a constructor that takes that setting: it then
+    has no default of its own to drift from the Settings' (``ADLOOM_<NAME>`` unset)."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
 
 
 def env_name(loc: tuple) -> str:

@@ -22,7 +22,7 @@ import time
 from service.arms import arm_of, request_digest
 from service.config import Settings
 from service.copy_choice import CopyChoice, caller_copy, copy_choices, default_copy
-from service.batching import DeadlineExceededError, QueueFullError
+from service.errors import DeadlineExceededError, QueueFullError
 from service.feedback import CreativeInfo, Feedback, campaign_of, creative_id, segment_of
 from service.pipeline import CreativePipeline
 from service.results import Rendered, Result, best_first

@@ -34,17 +34,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.cache import normalise_text
+from service.config import Settings, setting_default
+from service.vocabulary import FEEDBACK_EVENT_NAMES, FeedbackEventName
 
 log = logging.getLogger("adloom.feedback")
 
-EVENTS = ("impression", "click", "conversion")
 PREFIX = "adloom:fb"
 ID_TTL_S = 90 * 24 * 3600       # a creative id can be reported on for 90 days
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600  # a batch key is remembered for 7 days
 PRIOR_STRENGTH = 50.0           # pseudo-impressions a prior mean is worth
 MAX_PRIOR_STRENGTH = 2000.0     # what the campaign's evidence may weigh in a segment's prior
 BASE_RATE = 0.01                # CTR assumed before any feedback at all
-PROPENSITY_DRAWS = 4000
+PROPENSITY_DRAWS = 4000         # posterior draws behind a propensity, and behind p_best in a report
 
 
 class StoreDown(RuntimeError):
@@ -182,8 +183,13 @@ class MemoryStore:
         return True
 
     async def read(self, campaign: str, segment: str | None) -> Stats:
-        k = _stat_keys(campaign, segment)
-        return Stats(*(dict(self.hashes.get(x, {})) for x in k[:6]), dict(self.arm_defs.get(k[6], {})))
+        tot, arms, seg, attrs, g_attrs, g_tot, defs = _stat_keys(campaign, segment)
+
+        def counts(key: str) -> dict:
+            return dict(self.hashes.get(key, {}))
+
+        return Stats(counts(tot), counts(arms), counts(seg), counts(attrs), counts(g_attrs), counts(g_tot),
+                     dict(self.arm_defs.get(defs, {})))
 
     async def ping(self) -> bool:
         return True
@@ -205,7 +211,7 @@ class RedisStore:
 
     name = "redis"
 
-    def __init__(self, url: str, timeout_s: float = 1.0):
+    def __init__(self, url: str, timeout_s: float = setting_default("feedback_redis_timeout_s")):
         import redis.asyncio as aioredis
 
         self._redis = aioredis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
@@ -246,9 +252,9 @@ class RedisStore:
                     p.hgetall(k)
                 return await p.execute()
         raw = await self._call(go())
-        dec = [{f.decode(): int(v) for f, v in h.items()} for h in raw[:6]]
+        tot, arms, seg, attrs, g_attrs, g_tot = ({f.decode(): int(v) for f, v in h.items()} for h in raw[:6])
         defs = {f.decode(): json.loads(v) for f, v in raw[6].items()}
-        return Stats(*dec, defs)
+        return Stats(tot, arms, seg, attrs, g_attrs, g_tot, defs)
 
     async def ping(self) -> bool:
         try:
@@ -257,7 +263,7 @@ class RedisStore:
             return False
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.aclose()  # type: ignore[attr-defined]  # redis 5; types-redis predates it
 
 
 # ------------------------------------------------------------------------------ the service
@@ -273,7 +279,8 @@ class Recorded:
 class Feedback:
     """Registration of creatives, recording of events (exactly once), choice and reports."""
 
-    def __init__(self, store, buffer_events: int = 100_000, retry_after_s: float = 1.0, l1_size: int = 100_000):
+    def __init__(self, store, buffer_events: int = setting_default("feedback_buffer_events"),
+                 retry_after_s: float = 1.0, l1_size: int = 100_000):
         self.store = store
         self.buffer_events = buffer_events
         self.retry_after_s = retry_after_s
@@ -287,7 +294,7 @@ class Feedback:
         self._wake = asyncio.Event()
 
     @classmethod
-    def from_settings(cls, settings) -> "Feedback":
+    def from_settings(cls, settings: Settings) -> "Feedback":
         url = settings.feedback_redis_url or settings.redis_url
         store = RedisStore(url, settings.feedback_redis_timeout_s) if url else MemoryStore()
         return cls(store, buffer_events=settings.feedback_buffer_events)
@@ -331,14 +338,14 @@ class Feedback:
 
     # -- events -------------------------------------------------------------------------------
 
-    async def record(self, idem: str, events: list[tuple[str, str, int]]) -> Recorded:
+    async def record(self, idem: str, events: list[tuple[str, FeedbackEventName, int]]) -> Recorded:
         """Count (creative_id, event, n) events once per idempotency key. UnknownCreatives (422)
         names ids nobody issued; BufferFull (503) when Redis is down and the buffer is full."""
-        counts = dict.fromkeys(EVENTS, 0)
+        counts = dict.fromkeys(FEEDBACK_EVENT_NAMES, 0)
         for _, event, n in events:
             counts[event] += n
         if idem in self._buffered_keys:
-            return Recorded(0, dict.fromkeys(EVENTS, 0), duplicate=True, buffered=True)
+            return Recorded(0, dict.fromkeys(FEEDBACK_EVENT_NAMES, 0), duplicate=True, buffered=True)
         infos = {cid: self._l1.get(cid) for cid, _, _ in events}
         missing = [c for c, i in infos.items() if i is None]
         store_up = True
@@ -357,7 +364,7 @@ class Feedback:
                 pass
             else:
                 if not applied:
-                    return Recorded(0, dict.fromkeys(EVENTS, 0), duplicate=True)
+                    return Recorded(0, dict.fromkeys(FEEDBACK_EVENT_NAMES, 0), duplicate=True)
                 _count_events(counts)
                 return Recorded(sum(counts.values()), counts)
         n_events = len(events)
@@ -514,7 +521,7 @@ def _rates(counts: dict, prefix: str) -> dict:
             "ctr": round(c / i, 6) if i else 0.0, "ctr_low": round(lo, 6), "ctr_high": round(hi, 6)}
 
 
-def report(campaign: str, st: Stats, draws: int = 4000) -> dict:
+def report(campaign: str, st: Stats, draws: int = PROPENSITY_DRAWS) -> dict:
     """GET /performance: totals, per arm (CTR, 95 % interval, probability of being best), per attribute."""
     totals = {"impressions": st.totals.get("impression", 0), "clicks": st.totals.get("click", 0),
               "conversions": st.totals.get("conversion", 0)}

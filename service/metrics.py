@@ -17,14 +17,10 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-# Model stages run by a MicroBatcher, and the CPU stages run in the compose pool.
-BATCHED_STAGES = ("encode", "generate", "score")
-STAGES = (*BATCHED_STAGES, "compose", "image_encode")
-CACHE_RESULTS = ("hit", "miss", "error")
-# Every reason the code passes to REJECTED (tests/service/test_metrics.py checks the source):
-# a reason missing here has no series until its first event, and rate() over it shows nothing.
-REJECT_REASONS = ("queue_full", "deadline", "draining", "not_ready", "body_too_large", "unauthorized",
-                  "feedback_buffer_full")
+# The label values (stages, flush reasons, cache results, rejection reasons...) are defined once,
+# in service/vocabulary.py.
+from service.vocabulary import (CACHE_RESULTS, FEEDBACK_EVENT_NAMES, FLUSH_REASONS, OPTIMIZE_RESULTS, REJECT_REASONS,
+                                STAGES, TIMED_STAGES)
 
 # 1 ms .. 30 s: a cached encode is ~1 ms, a cold request on CPU a few seconds, and the
 # request timeout bounds the top.
@@ -53,9 +49,7 @@ QUEUE_WAIT = Histogram(
 BATCH_SIZE = Histogram(
     "adloom_batch_size", "Items per model call, by stage.", ["stage"], buckets=BATCH_SIZE_BUCKETS
 )
-# Why each batch left its queue: "full" (max_batch_size), "wait" (max_wait_ms after its first item),
-# "idle" (no other request on its way to the stage, so nobody to wait for), "drain" (shutting down).
-FLUSH_REASONS = ("full", "wait", "idle", "drain")
+# Why each batch left its queue: vocabulary.FlushReason.
 BATCH_FLUSHES = Counter(
     "adloom_batch_flushes_total", "Batches taken from a stage's queue, by why they were due.", ["stage", "reason"]
 )
@@ -105,18 +99,18 @@ REDIS_UP = Gauge(
 
 
 def _preinitialise() -> None:
+    for timed in TIMED_STAGES:
+        STAGE_DURATION.labels(timed)
     for stage in STAGES:
-        STAGE_DURATION.labels(stage)
-    for stage in BATCHED_STAGES:
         QUEUE_DEPTH.labels(stage).set(0)
         QUEUE_WAIT.labels(stage)
         BATCH_SIZE.labels(stage)
-        for reason in FLUSH_REASONS:
-            BATCH_FLUSHES.labels(stage, reason)
-    for event in ("impression", "click", "conversion"):
+        for flush in FLUSH_REASONS:
+            BATCH_FLUSHES.labels(stage, flush)
+    for event in FEEDBACK_EVENT_NAMES:
         FEEDBACK_EVENTS.labels(event)
-    for result in ("sampled", "default", "store_down"):
-        OPTIMIZE_CHOICES.labels(result)
+    for choice in OPTIMIZE_RESULTS:
+        OPTIMIZE_CHOICES.labels(choice)
     for result in CACHE_RESULTS:
         EMBEDDING_CACHE.labels(result)
     for reason in REJECT_REASONS:

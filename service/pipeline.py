@@ -28,7 +28,8 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
-from service.batching import BatcherClosedError, DeadlineExceededError, MicroBatcher, QueueFullError
+from service.batching import MicroBatcher
+from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.cache import EmbeddingCache
 from service.compose import parse_size
 from service.compose_pool import ComposePool

@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from service.compose.sizes import NAMED_SIZES, parse_size
-from service.compose.typography import FontFamily
+from service.compose.fonts import FontFamily
 from service.formats import ENCODE_FORMATS
+from service.vocabulary import FeedbackEventName
 
 MAX_SEED = 2**31 - 1
 MAX_SIZES = 16  # every named size (11) in one request, and room for custom ones
@@ -77,27 +78,30 @@ class Product(_Strict):
 
 
 class CopyText(_Strict):
-    headline: str | None = Field(None, min_length=1, max_length=200,
+    # default=: the keyword (not Field's first argument) is what type checkers read as a default.
+    headline: str | None = Field(default=None, min_length=1, max_length=200,
                                  description="Main line of the creative; default: the product title.",
                                  examples=["Summer in linen"])
-    subline: str | None = Field(None, max_length=500, description="Second line under the headline.",
+    subline: str | None = Field(default=None, max_length=500, description="Second line under the headline.",
                                 examples=["Light, breathable, made to last"])
-    cta: str | None = Field(None, min_length=1, max_length=40,
+    cta: str | None = Field(default=None, min_length=1, max_length=40,
                             description="Call-to-action button text; default: the locale's (\"Shop now\", "
                                         "\"Jetzt kaufen\", \"立即购买\", ...).", examples=["Shop now"])
-    generate: bool = Field(False, description="Write candidate headline, subline and CTA from the locale's phrase "
-                                              "bank (ranked for the audience) for the copy fields left unset; with "
-                                              "optimize, candidates also draw on it when no copy is set.")
+    generate: bool = Field(default=False,
+                           description="Write candidate headline, subline and CTA from the locale's phrase "
+                                       "bank (ranked for the audience) for the copy fields left unset; with "
+                                       "optimize, candidates also draw on it when no copy is set.")
 
 
 class Brand(_Strict):
-    name: str | None = Field(None, max_length=100, description="Brand name, shown when there is no logo.",
+    name: str | None = Field(default=None, max_length=100, description="Brand name, shown when there is no logo.",
                              examples=["Acme"])
-    logo: str | None = Field(None, max_length=MAX_IMAGE_CHARS, description="Brand logo: base64 PNG/JPEG/WebP.")
+    logo: str | None = Field(default=None, max_length=MAX_IMAGE_CHARS,
+                             description="Brand logo: base64 PNG/JPEG/WebP.")
     colors: list[str] = Field(default_factory=list, max_length=6,
                               description="Brand colours as #RRGGBB, most important first.",
                               examples=[["#0A2540", "#FFB000"]])
-    font: FontFamily = Field("sans", description="Font family of the copy.")
+    font: FontFamily = Field(default="sans", description="Font family of the copy.")
 
     @field_validator("colors")
     @classmethod
@@ -113,7 +117,8 @@ class Audience(_Strict):
         default_factory=list, max_length=MAX_INTERESTS,
         description="What the audience cares about; steers the visual (never logged or stored in clear).",
         examples=[["beach holidays", "yoga"]])
-    locale: str = Field("en-US", max_length=35, description="BCP 47 locale for prices and text.", examples=["en-US"])
+    locale: str = Field(default="en-US", max_length=35, description="BCP 47 locale for prices and text.",
+                        examples=["en-US"])
 
     @field_validator("locale")
     @classmethod
@@ -304,7 +309,6 @@ class ErrorResponse(BaseModel):
 # ---------------------------------------------------------------------------------------- feedback
 
 MAX_FEEDBACK_EVENTS = 10_000
-FeedbackEventName = Literal["impression", "click", "conversion"]
 
 
 class FeedbackEvent(_Strict):

@@ -1,17 +1,19 @@
 """POST /feedback: impressions, clicks and conversions per creative; GET /performance: what won."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
 
 from service.deps import ApiKeyDep, FeedbackDep
 from service.feedback import BufferFull, StoreDown, UnknownCreatives, report
 from service.metrics import FEEDBACK_BUFFERED, REJECTED
+from service.middleware.errors import RETRY_AFTER_UNAVAILABLE, validation_item
 from service.schemas import ErrorResponse, FeedbackRequest, FeedbackResponse, PerformanceResponse
 
 router = APIRouter(tags=["feedback"])
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or invalid API key (only when ADLOOM_API_KEYS is set)."},
     422: {"model": ErrorResponse, "description": "Invalid batch; an unknown creative_id is named by its index."},
     503: {"model": ErrorResponse, "description": "The feedback Redis is down and the in-memory buffer is full; "
@@ -26,10 +28,11 @@ async def post_feedback(body: FeedbackRequest, _auth: ApiKeyDep, feedback: Feedb
     try:
         rec = await feedback.record(body.idempotency_key, events)
     except UnknownCreatives as e:
-        detail = [{"type": "unknown_creative", "loc": ["body", "events", i, "creative_id"],
-                   "msg": "unknown creative_id: not issued by this service (or expired)",
-                   "input": body.events[i].creative_id} for i in e.indexes[:100]]
-        return JSONResponse({"detail": detail}, status_code=422)
+        raise HTTPException(422, [
+            validation_item(["body", "events", i, "creative_id"],
+                            "unknown creative_id: not issued by this service (or expired)", "unknown_creative",
+                            input=body.events[i].creative_id)
+            for i in e.indexes[:100]]) from None
     except BufferFull as e:
         REJECTED.labels("feedback_buffer_full").inc()
         raise HTTPException(503, str(e), headers={"Retry-After": str(max(1, round(feedback.retry_after_s)))}) from e
@@ -48,5 +51,5 @@ async def get_performance(_auth: ApiKeyDep, feedback: FeedbackDep,
         st = await feedback.stats(campaign)
     except StoreDown as e:
         raise HTTPException(503, "the feedback store is down; try again shortly",
-                            headers={"Retry-After": "5"}) from e
+                            headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}) from e
     return report(campaign, st)

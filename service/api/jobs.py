@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -12,11 +13,13 @@ from pydantic import BaseModel, Field, field_validator
 from service.deps import ApiKeyDep, CreativesDep
 from service.jobs.feed import FeedError, JsonFeed, check_webhook, csv_rows, ndjson_rows
 from service.jobs.service import JobService, TooManyRows
+from service.middleware.errors import validation_item
 from service.schemas import ErrorResponse
+from service.vocabulary import JOB_STATUSES, TERMINAL_STATUSES
 
 router = APIRouter(tags=["jobs"])
 
-_ERR = {code: {"model": ErrorResponse, "description": text} for code, text in {
+_ERR: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "description": text} for code, text in {
     401: "Missing or invalid API key (only when ADLOOM_API_KEYS is set).",
     404: "No such job (or it expired).",
     413: "More rows than ADLOOM_JOB_MAX_ROWS.",
@@ -53,7 +56,7 @@ class JobAccepted(BaseModel):
 
 class JobState(BaseModel):
     id: str
-    status: str = Field(description="queued | running | done | failed | cancelled")
+    status: str = Field(description=" | ".join(JOB_STATUSES))
     total: int
     done: int
     failed: int
@@ -65,8 +68,7 @@ class JobState(BaseModel):
 
 
 def _webhook(v: str | None) -> str | None:
-    check_webhook(v)
-    return v
+    return check_webhook(v)
 
 
 def _jobs(request: Request) -> JobService:
@@ -79,10 +81,9 @@ def _defaults(raw: str | None) -> dict:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as e:
-        detail = [{"loc": ["query", "defaults"], "msg": f"not JSON: {e.msg}", "type": "json"}]
-        raise HTTPException(422, detail) from None
+        raise HTTPException(422, [validation_item(["query", "defaults"], f"not JSON: {e.msg}", "json")]) from None
     if not isinstance(value, dict):
-        raise HTTPException(422, [{"loc": ["query", "defaults"], "msg": "must be a JSON object", "type": "object"}])
+        raise HTTPException(422, [validation_item(["query", "defaults"], "must be a JSON object", "object")])
     return value
 
 
@@ -99,6 +100,7 @@ async def create_job(request: Request, _auth: ApiKeyDep, _ready: CreativesDep,
     """Start a catalog job: every row of a feed (JSON, NDJSON or CSV) rendered asynchronously."""
     jobs = _jobs(request)
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    hook: str | None | Callable[[], str | None]  # a JSON body's webhook is known only once its rows are read
     try:
         if kind == "application/json":  # streamed (service/jobs/feed.py JsonFeed)
             feed = JsonFeed(request.stream(), request.app.state.runtime.settings.max_body_bytes)
@@ -113,13 +115,13 @@ async def create_job(request: Request, _auth: ApiKeyDep, _ready: CreativesDep,
         try:
             _webhook(hook if isinstance(hook, str) else None)
         except ValueError as e:
-            raise HTTPException(422, [{"loc": ["query", "webhook"], "msg": str(e), "type": "value_error"}]) from None
+            raise HTTPException(422, [validation_item(["query", "webhook"], str(e), "value_error")]) from None
         if "product" in defaults_:
-            raise HTTPException(422, [{"loc": ["body", "defaults", "product"],
-                                       "msg": "defaults take any /creative field but product", "type": "value_error"}])
+            raise HTTPException(422, [validation_item(["body", "defaults", "product"],
+                                                      "defaults take any /creative field but product", "value_error")])
         accepted = await jobs.submit(rows, defaults_, hook)
     except FeedError as e:
-        raise HTTPException(422, [{"loc": ["body"], "msg": str(e), "type": "feed"}]) from None
+        raise HTTPException(422, [validation_item(["body"], str(e), "feed")]) from None
     except TooManyRows as e:
         raise HTTPException(413, str(e)) from None
     return JSONResponse(accepted, status_code=202, headers={"Location": f"/jobs/{accepted['id']}"})
@@ -152,7 +154,7 @@ async def job_events(job: str, request: Request, _auth: ApiKeyDep):
             key = (state["status"], state["done"], state["failed"], state["total"])
             if key != last:
                 last = key
-                event = "end" if state["status"] in ("done", "failed", "cancelled") else "progress"
+                event = "end" if state["status"] in TERMINAL_STATUSES else "progress"
                 yield f"event: {event}\ndata: {json.dumps(state, separators=(',', ':'))}\n\n"
                 if event == "end":
                     return

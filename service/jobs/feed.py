@@ -166,10 +166,13 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[Row]:
         raise FeedError("the CSV body is empty (a header row is required)")
 
 
-def check_webhook(url: object) -> None:
-    """A webhook must be an http(s) URL (or absent): ValueError otherwise."""
-    if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+def check_webhook(url: object) -> str | None:
+    """A webhook must be an http(s) URL (or absent): the URL (or None), ValueError otherwise."""
+    if url is None:
+        return None
+    if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
         raise ValueError("webhook must be an http(s) URL")
+    return url
 
 
 class _Reader:
@@ -257,7 +260,7 @@ class JsonFeed:
         self._n += 1
         return (self._n, obj, None) if isinstance(obj, dict) else (self._n, None, "a row must be a JSON object")
 
-    async def _key(self, key: str, streaming: bool) -> None:
+    async def _key(self, key: object, streaming: bool) -> None:
         _, event, value = await self._next()
         if key == "rows":
             if event != "start_array":
@@ -276,10 +279,9 @@ class JsonFeed:
             self.defaults = obj
         elif key == "webhook":
             try:
-                check_webhook(obj)
+                self.webhook = check_webhook(obj)
             except ValueError as e:
                 raise FeedError(f"webhook: {e}") from None
-            self.webhook = obj
         # other keys are ignored, as on /creative
 
     async def _after_rows(self, streaming: bool) -> None:
@@ -332,8 +334,8 @@ class JsonFeed:
             yield row
         self._buffered = []
         if self._state == "rows":
-            while (row := await self._row()) is not None:
-                yield row
+            while (streamed := await self._row()) is not None:
+                yield streamed
             await self._after_rows(streaming=True)
         if not self._n:
             raise FeedError("rows: at least one row is required")

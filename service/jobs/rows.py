@@ -10,12 +10,13 @@ from typing import Callable
 
 from pydantic import ValidationError
 
-from service.batching import BatcherClosedError, DeadlineExceededError, QueueFullError
+from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.compose.images import ImageInputError
 from service.creatives import CreativeService
 from service.jobs.feed import merge
 from service.jobs.fetch import FetchError, fetch_image
 from service.jobs.output import Output
+from service.middleware.errors import validation_text
 from service.results import StageError
 from service.schemas import CreativeRequest
 from service.seeds import stable_seed
@@ -48,7 +49,7 @@ def row_request(job: str, row: int, body: dict, defaults: dict) -> CreativeReque
 
 
 def validation_detail(e: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()[:5])
+    return validation_text(e.errors())
 
 
 

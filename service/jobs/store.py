@@ -17,9 +17,14 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-TERMINAL = ("done", "failed", "cancelled")
+from service.vocabulary import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
+
+if TYPE_CHECKING:
+    from service.config import Settings
+
+TERMINAL = TERMINAL_STATUSES  # the name the runner imports
 
 
 @dataclass
@@ -32,6 +37,7 @@ class Item:
     body: str
 
 
+# The scripts compare and set a job's status (vocabulary.JobStatus) in Redis: the same strings.
 # complete(): count the row once; finish the job when every row is counted and the feed is in.
 # KEYS: job hash, finished-rows set, errors list. ARGV: row, field (done|failed), error JSON or "".
 # Returns 0 (already counted), 1 (counted), 2 (counted, and this call finished the job).
@@ -73,6 +79,12 @@ return 0
 _INT_FIELDS = ("total", "done", "failed", "enqueued")
 
 
+def _new_job(meta: dict) -> dict:
+    """A new job's fields: the caller's, then queued with nothing counted yet."""
+    status: JobStatus = "queued"
+    return {**meta, "status": status, "total": 0, "done": 0, "failed": 0, "enqueued": 0, "created_at": time.time()}
+
+
 def _decode(meta: dict) -> dict:
     out = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
            for k, v in meta.items()}
@@ -89,7 +101,7 @@ class RedisJobStore:
 
     durable = True
 
-    def __init__(self, url: str, *, stream: str = "adloom:jobs:rows", group: str = "adloom-workers",
+    def __init__(self, url: str, *, stream: str, group: str = "adloom-workers",
                  prefix: str = "adloom:job:", ttl_s: int = 7 * 86400):
         import redis.asyncio as redis
 
@@ -99,6 +111,14 @@ class RedisJobStore:
         self._enqueued = self.client.register_script(_ENQUEUED)
         self._cancel = self.client.register_script(_CANCEL)
         self._group_ready = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RedisJobStore":
+        """The store the service runs: ADLOOM_JOBS_REDIS_URL (or its fallbacks) and ADLOOM_JOBS_STREAM."""
+        if not settings.jobs_redis:
+            raise ValueError("no Redis for jobs: ADLOOM_JOBS_REDIS_URL, ADLOOM_FEEDBACK_REDIS_URL and ADLOOM_REDIS_URL "
+                             "are unset")
+        return cls(settings.jobs_redis, stream=settings.jobs_stream)
 
     def _keys(self, job: str) -> tuple[str, str, str]:
         k = self.prefix + job
@@ -119,8 +139,7 @@ class RedisJobStore:
     async def create(self, job: str, meta: dict) -> None:
         await self._ensure_group()
         key = self._keys(job)[0]
-        await self.client.hset(key, mapping={**meta, "status": "queued", "total": 0, "done": 0, "failed": 0,
-                                             "enqueued": 0, "created_at": time.time()})
+        await self.client.hset(key, mapping=_new_job(meta))
         await self.client.expire(key, self.ttl_s)
 
     async def add_rows(self, job: str, rows: list[tuple[int, str]]) -> None:
@@ -179,7 +198,7 @@ class RedisJobStore:
         return await self._cancel(keys=[self._keys(job)[0]], args=[time.time()]) == 1
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.aclose()  # type: ignore[attr-defined]  # redis 5; types-redis predates it
 
 
 class MemoryJobStore:
@@ -195,8 +214,7 @@ class MemoryJobStore:
         self._n = 0
 
     async def create(self, job: str, meta: dict) -> None:
-        self.jobs[job] = {**meta, "status": "queued", "total": 0, "done": 0, "failed": 0, "enqueued": 0,
-                          "created_at": time.time()}
+        self.jobs[job] = _new_job(meta)
         self.finished[job], self.errs[job] = set(), []
 
     async def add_rows(self, job: str, rows: list[tuple[int, str]]) -> None:
@@ -205,7 +223,7 @@ class MemoryJobStore:
             self.queue.put_nowait(Item(str(self._n), job, row, body))
 
     def _finish_if_complete(self, meta: dict) -> bool:
-        if (meta["enqueued"] and meta["status"] in ("queued", "running")
+        if (meta["enqueued"] and meta["status"] in ACTIVE_STATUSES
                 and meta["done"] + meta["failed"] >= meta["total"]):
             meta.update(status="done", finished_at=time.time())
             return True
@@ -241,7 +259,7 @@ class MemoryJobStore:
 
     async def complete(self, job: str, row: int, error: str | None) -> int:
         meta, done = self.jobs.get(job), self.finished.get(job)
-        if meta is None or row in done:
+        if meta is None or done is None or row in done:
             return 0
         done.add(row)
         meta["failed" if error else "done"] += 1
@@ -255,7 +273,7 @@ class MemoryJobStore:
 
     async def cancel(self, job: str) -> bool:
         meta = self.jobs.get(job)
-        if meta is None or meta["status"] not in ("queued", "running"):
+        if meta is None or meta["status"] not in ACTIVE_STATUSES:
             return False
         meta.update(status="cancelled", finished_at=time.time())
         return True

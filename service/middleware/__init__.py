@@ -4,7 +4,8 @@
 - ``api_key``: 401 without a valid key, before the body is read
 - ``load_shed``: 429 before the body is read when nothing could be admitted
 - ``body_limit``: 413 for oversized bodies, with a lingering close
-- ``errors``: the one error body (``error_body``) and sending it from middleware
+- ``errors``: the one error body (``error_body``), its 422 items (``validation_item(s)``), pydantic
+  errors as text (``validation_text``), and sending it from middleware
 
 Pure ASGI so a large body is refused while it streams in, and an unexpected exception becomes a
 logged 500 with the request id instead of a dropped connection.

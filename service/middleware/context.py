@@ -74,4 +74,5 @@ class RequestContextMiddleware:
         if path:
             return path
         # Not routed (404, or refused by the body limit before routing): bound the label values.
-        return scope.get("path") if scope.get("path") in self.known_paths else "unmatched"
+        path = scope.get("path")
+        return path if isinstance(path, str) and path in self.known_paths else "unmatched"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.errors import QueueFullError
 from service.middleware.errors import queue_full_detail, request_id_of, send_error
 
 
@@ -27,8 +28,6 @@ class LoadShedMiddleware:
         if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in self.paths \
                 or pipeline is None:
             return await self.app(scope, receive, send)
-        from service.batching import QueueFullError
-
         try:
             pipeline.check_admission()
         except QueueFullError as exc:

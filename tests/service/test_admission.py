@@ -21,7 +21,8 @@ import threading
 import pytest
 from prometheus_client import REGISTRY
 
-from service.batching import MicroBatcher, QueueFullError
+from service.batching import MicroBatcher
+from service.errors import QueueFullError
 from service.engine import EngineWrapper
 from service.pipeline import megapixels
 from service.rendering import render_creative

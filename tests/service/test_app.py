@@ -178,6 +178,21 @@ async def test_422_names_the_field(client, body):
     assert r.json()["detail"][0]["loc"] == ["body", "sizes"] and "huge" in r.json()["detail"][0]["msg"]
 
 
+async def test_every_422_is_one_shape_with_the_request_id(client):
+    """/feedback's unknown creative ids and /jobs' own checks too: [{type, loc, msg}] and the request id."""
+    r = await client.post("/feedback", json={"idempotency_key": "k-unknown-1",
+                                              "events": [{"creative_id": "cr_nobody", "event": "click"}]})
+    assert r.status_code == 422
+    assert r.json() == {"detail": [{"type": "unknown_creative", "loc": ["body", "events", 0, "creative_id"],
+                                    "msg": "unknown creative_id: not issued by this service (or expired)",
+                                    "input": "cr_nobody"}], "request_id": r.headers["x-request-id"]}
+    r = await client.post("/jobs", params={"defaults": "[1]"}, content=b"title\nx\n",
+                          headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422
+    assert r.json() == {"detail": [{"type": "object", "loc": ["query", "defaults"], "msg": "must be a JSON object"}],
+                        "request_id": r.headers["x-request-id"]}
+
+
 def _png(size=(8, 8)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, (1, 2, 3)).save(buf, "PNG")

@@ -19,7 +19,8 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from service.batching import BatcherClosedError, DeadlineExceededError, MicroBatcher, QueueFullError
+from service.batching import MicroBatcher
+from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 
 _stage_ids = itertools.count()
 
@@ -339,22 +340,31 @@ async def test_past_deadline_is_rejected_at_submit(make_batcher):
     assert fn.batches == []
 
 
+class SkewedClock:
+    """time.monotonic() plus a skew a test moves on: deadlines pass without waiting for them."""
+
+    def __init__(self):
+        self.skew = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skew
+
+
 async def test_loop_drops_expired_items_it_finds_in_the_queue(make_batcher):
     """Items that expire while queued are failed by the loop itself, without an fn call."""
     fn = Recorder(gated=True)
-    b = await make_batcher(fn, max_batch_size=4, max_wait_ms=0)
+    clock = SkewedClock()
+    b = await make_batcher(fn, max_batch_size=4, max_wait_ms=0, clock=clock)
     running = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
     await until(lambda: b.in_flight == 1)
-    loop = asyncio.get_running_loop()
-    stale = loop.create_future()
-    from service.batching import _Item
-
-    b._queue.put_many([_Item(9, stale, time.monotonic() + 0.01)])
-    await asyncio.sleep(0.05)
+    # Its caller would wait HANG_GUARD_S for it; on the batcher's clock it expires at once.
+    stale = asyncio.create_task(b.submit(9, deadline=clock() + HANG_GUARD_S))
+    await until(lambda: b.depth == 1)
+    clock.skew = HANG_GUARD_S + 1.0  # past the stale item's deadline, not the running one's
     fn.gate.set()
     assert await running == 0
-    with pytest.raises(DeadlineExceededError):
-        await stale
+    with pytest.raises(DeadlineExceededError, match="deadline passed while queued"):  # the loop's verdict
+        await guarded(stale, "the expired item's answer")
     assert 9 not in fn.seen
 
 
@@ -403,18 +413,15 @@ async def test_a_timeout_raised_by_fn_is_not_mistaken_for_the_deadline(make_batc
 
 async def test_a_bug_in_the_loop_fails_the_batch_and_the_loop_continues(make_batcher, caplog):
     fn = Recorder()
-    b = await make_batcher(fn, max_batch_size=2, max_wait_ms=1)
-    real = b._process_batch
     calls = 0
 
-    async def buggy(items):
+    def buggy(values):  # runs in the loop, before the batch is computed
         nonlocal calls
         calls += 1
         if calls == 1:
             raise KeyError("loop bug")
-        await real(items)
 
-    b._process_batch = buggy
+    b = await make_batcher(fn, max_batch_size=2, max_wait_ms=1, on_batch=buggy)
     with pytest.raises(RuntimeError, match="internal error"):
         await b.submit(1, deadline=in_(AMPLE_S))
     assert "batcher loop error" in caplog.text

@@ -154,7 +154,7 @@ async def test_compute_failure_propagates_and_is_not_cached(caches):
     enc = FakeEncoder()
     _, hits, misses = await cache.get_or_compute(["x"], enc)
     assert (hits, misses) == (0, 1)
-    assert not cache._inflight
+    assert not cache.in_flight
 
 
 async def test_compute_returning_the_wrong_count_is_an_error(caches):
@@ -165,7 +165,7 @@ async def test_compute_returning_the_wrong_count_is_an_error(caches):
 
     with pytest.raises(RuntimeError, match="compute returned 1 embeddings for 2 texts"):
         await cache.get_or_compute(["p", "q"], short)
-    assert not cache._inflight
+    assert not cache.in_flight
 
 
 # -- single-flight ----------------------------------------------------------------------------
@@ -193,10 +193,10 @@ async def test_followers_survive_a_cancelled_owner(caches):
 
     owner = asyncio.create_task(cache.get_or_compute(["shoes"], owner_compute))
     for _ in range(50):  # until the owner holds the in-flight slot
-        if cache._inflight:
+        if cache.in_flight:
             break
         await asyncio.sleep(0)
-    assert cache._inflight
+    assert cache.in_flight
     follower = asyncio.create_task(cache.get_or_compute(["shoes"], enc))
     for _ in range(50):
         await asyncio.sleep(0)  # the follower is now waiting on the owner's future
@@ -205,7 +205,7 @@ async def test_followers_survive_a_cancelled_owner(caches):
     (vector,), hits, misses = await hang_guard(follower, "the follower's answer")
     assert misses == 1  # it had to compute after all
     np.testing.assert_allclose(vector, vector_for("shoes"), atol=1e-3)
-    assert not cache._inflight
+    assert not cache.in_flight
 
 
 async def test_followers_get_the_owners_error(caches):
@@ -356,7 +356,7 @@ async def test_backoff_grows_exponentially_and_probes_once(caches):
     await asyncio.gather(*(cache.get_or_compute([f"c{i}"], enc) for i in range(5)))
     await cache.flush_writes()
     assert errors() == before + 2  # one probe, not five; it fails: skipped for 0.4 s
-    assert cache._backoff == pytest.approx(0.6)  # 0.2 -> 0.4 -> 0.8, capped at 0.6
+    assert cache.next_backoff_s == pytest.approx(0.6)  # 0.2 -> 0.4 -> 0.8, capped at 0.6
     now[0] += 0.15
     await cache.get_or_compute(["d"], enc)
     assert errors() == before + 2  # the 0.4 s back-off is still running

@@ -36,9 +36,9 @@ def test_defaults(env):
 
 
 def test_torch_threads_leave_the_compose_workers_their_cores(env):
-    from service.config import _cores
+    from service.config import available_cores
 
-    cores = _cores()
+    cores = available_cores()
     env("ADLOOM_COMPOSE_WORKERS", str(cores))
     assert load_settings().threads == 1  # every core composing: the models keep one
     env("ADLOOM_COMPOSE_WORKERS", "1")

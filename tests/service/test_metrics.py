@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import service
 from service import metrics
+from service.vocabulary import CACHE_RESULTS, REJECT_REASONS, STAGES, TIMED_STAGES
 
 SERVICE_DIR = Path(service.__file__).parent
 
@@ -51,15 +52,16 @@ def test_label_values_are_pre_initialised_at_zero():
     assert set(cache) >= {"hit", "miss", "error"}
     durations = series(families["adloom_stage_duration_seconds"], "adloom_stage_duration_seconds_count")
     stages = {labels["stage"] for labels in durations}
-    assert stages >= {"encode", "generate", "score", "compose", "image_encode"}
+    assert stages >= {"encode", "generate", "score", "compose", "image_encode"} == set(TIMED_STAGES)
+    assert set(STAGES) == {"encode", "generate", "score"}
     for name, sample_name in [
         ("adloom_queue_depth", "adloom_queue_depth"),
         ("adloom_queue_wait_seconds", "adloom_queue_wait_seconds_count"),
         ("adloom_batch_size", "adloom_batch_size_count"),
     ]:
-        assert {l["stage"] for l in series(families[name], sample_name)} >= {"encode", "generate", "score"}
+        assert {l["stage"] for l in series(families[name], sample_name)} >= set(STAGES)
     reasons = {l["reason"] for l in series(families["adloom_rejected"], "adloom_rejected_total")}
-    assert reasons >= set(metrics.REJECT_REASONS)
+    assert reasons >= set(REJECT_REASONS)
 
 
 def emitted_labels(metric: str) -> dict[str, list[str]]:
@@ -87,15 +89,15 @@ def test_every_rejection_reason_the_code_emits_is_pre_initialised():
     assert not dynamic, f"REJECTED.labels() with a non-literal reason cannot be checked: {dynamic}"
     reasons = {v for values in emitted.values() for v in values}
     assert reasons >= {"queue_full", "deadline", "draining", "not_ready", "body_too_large", "unauthorized"}, reasons
-    missing = {where: sorted(set(values) - set(metrics.REJECT_REASONS)) for where, values in emitted.items()
-               if set(values) - set(metrics.REJECT_REASONS)}
-    assert not missing, f"reasons emitted but not in metrics.REJECT_REASONS: {missing}"
+    missing = {where: sorted(set(values) - set(REJECT_REASONS)) for where, values in emitted.items()
+               if set(values) - set(REJECT_REASONS)}
+    assert not missing, f"reasons emitted but not in REJECT_REASONS: {missing}"
     # and none pre-initialised that nothing emits (a dashboard would wait for it forever)
-    assert set(metrics.REJECT_REASONS) <= reasons, set(metrics.REJECT_REASONS) - reasons
+    assert set(REJECT_REASONS) <= reasons, set(REJECT_REASONS) - reasons
 
 
 def test_every_literal_cache_result_and_stage_is_pre_initialised():
-    for metric, declared in (("EMBEDDING_CACHE", metrics.CACHE_RESULTS), ("STAGE_DURATION", metrics.STAGES)):
+    for metric, declared in (("EMBEDDING_CACHE", CACHE_RESULTS), ("STAGE_DURATION", TIMED_STAGES)):
         literal = {v for values in emitted_labels(metric).values() for v in values}
         assert literal and literal <= set(declared), (metric, literal - set(declared))
 

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from models.data.colours import delta_e_rgb, dominant_colour, named_colours
 from tests.waits import HANG_GUARD_S, hang_guard  # noqa: F401
-from service.batching import DeadlineExceededError, QueueFullError
+from service.errors import DeadlineExceededError, QueueFullError
 from service.engine import EngineWrapper
 from service.engine.conditioning import mix_conditioning
 from service.inputs import ImageInputError
