@@ -19,7 +19,7 @@ from models.scene.raster_skia import cached_thumbnail, remember_thumbnail
 from models.scene.raster_skia import render_image as render_scene_image
 from models.scene.svg import to_svg
 from service.compose import CreativeContent, compose_creative, encode_image, parse_size, warm_up
-from service.compose.compose import is_scene
+from service.compose.paint import is_scene
 from service.compose.svg_export import creative_svg
 from service.results import Rendered, checks_of
 from service.schemas import CreativeRequest

@@ -13,7 +13,7 @@ Slots
     (French) is ``de yoga`` / ``d'escalade``; ``{season_compound}`` (German) is the season as the first
     part of a compound, with the linking s where German needs one ("Frühlings-Highlight", "Sommer-Deal").
     A pattern may need a slot without printing it (a CTA "Grab the deal" needs a discount): the bank
-    writes that as ``(text, "discount")``.
+    writes that as ``{"template": text, "needs": ["discount"]}``.
     A slot that is None, blank, or (discount) outside 1..99 counts as missing, and every pattern
     needing it is skipped. Each language and role has at least three patterns that need nothing but
     the product (CTAs mostly need no slot at all), so there are always at least three candidates.
@@ -22,6 +22,14 @@ Slots
 
     ``BANK`` / ``patterns(role, lang)`` give the compiled patterns (id, template, needs), ``needed(p)``
     a pattern's slots, ``language(locale)`` the bank language a tag resolves to.
+
+Data
+    The patterns and season names are data, one file per language: ``service/compose/phrases/<lang>.json``
+    (package data: shipped in the wheel and read with importlib.resources, so they load from an installed
+    package or a zip as from this checkout), ``{"language": "de", "seasons": [spring, summer, autumn,
+    winter], "patterns": {"headline": [...], "subline": [...], "cta": [...]}}``; a pattern is a template,
+    or ``{"template": ..., "needs": [slot, ...]}``. ``LANGUAGES`` names the files, in bank order. This
+    module is the logic: checking and compiling the patterns, filling the slots.
 
 Ids
     ``Phrase.id`` is ``f"{lang}.{role}.{n}"``, n counting from 1 in bank order, the same for any
@@ -59,9 +67,11 @@ Review
 """
 from __future__ import annotations
 
+import json
 import re
 import string
 from dataclasses import dataclass
+from importlib import resources
 
 from service.compose.locale_text import locale_key
 
@@ -95,471 +105,38 @@ class Pattern:
     needs: frozenset[str]
 
 
-# --------------------------------------------------------------------------- the bank
-# Per language and role: a template, or (template, extra needed slot, ...). Append only (ids are positions).
+# --------------------------------------------------------------------------- the bank: phrases/<lang>.json
 
-_BANK: dict[str, dict[str, tuple]] = {
-    "en": {
-        "headline": (
-            "Meet {product}",
-            "{product}: made for every day",
-            "Say hello to {product}",
-            "Your new go-to: {product}",
-            "{product}: now {pct} off",
-            "Save {pct} on {product}",
-            "{season} essentials: {product}",
-            "New for {season}: {product}",
-            "For every {interest} fan: {product}",
-            "New in {category}: {product}",
-            "{season} sale: {pct} off {product}",
-            "{product}: {pct} off for {interest} fans",
-        ),
-        "subline": (
-            "Discover {product}, designed for the way you live.",
-            "Quality you can feel, every day: {product}.",
-            "Made to last, made to love: {product}.",
-            "See what makes {product} different.",
-            "Take {pct} off {product} while the offer lasts.",
-            "Now {pct} off: the perfect time to try {product}.",
-            "{season} is here. Make {product} part of it.",
-            "{season} calls for {product}.",
-            "Love {interest}? You'll love {product}.",
-            "Upgrade your {category} with {product}.",
-            "{season} offer: {pct} off {product} while it lasts.",
-            "Love {interest}? Take {pct} off {product} today.",
-        ),
-        "cta": (
-            "Shop now",
-            "Get yours",
-            "Discover more",
-            "Order now",
-            "Learn more",
-            ("Grab the deal", "discount"),
-            "Save {pct} now",
-            "Claim {pct} off",
-            ("Shop the sale", "discount"),
-        ),
-    },
-    "de": {
-        "headline": (
-            "{product}: jetzt entdecken",
-            "Neu für dich: {product}",
-            "Unsere Empfehlung: {product}",
-            "{product} – gemacht für jeden Tag",
-            "{product}: jetzt {pct} günstiger",
-            "Jetzt {pct} sparen: {product}",
-            "{season_compound}-Highlight: {product}",
-            "Neu im {season}: {product}",
-            "Für alle, die {interest} lieben: {product}",
-            "Neu in der Kategorie {category}: {product}",
-            "{season_compound}-Deal: {product} mit {pct} Rabatt",
-            "{pct} Rabatt für alle, die {interest} lieben",
-        ),
-        "subline": (
-            "{product}: Qualität, die du jeden Tag spürst.",
-            "Gemacht für jeden Tag, gedacht für dich: {product}.",
-            "Jetzt entdecken und bequem online bestellen: {product}.",
-            "Durchdacht bis ins Detail: {product}.",
-            "{product}: jetzt {pct} günstiger. Zugreifen lohnt sich.",
-            "Spare jetzt {pct}: {product} zum Vorteilspreis.",
-            "Bereit für den {season}? Jetzt entdecken: {product}.",
-            "Dein {season}, deine Wahl: {product}.",
-            "Für alle, die {interest} lieben: {product}, gemacht für deine Leidenschaft.",
-            "Das Neueste aus der Kategorie {category}: {product}.",
-            "{product} für alle, die {interest} lieben – jetzt {pct} günstiger.",
-            "{season_compound}-Angebot: {product} jetzt {pct} günstiger.",
-        ),
-        "cta": (
-            "Jetzt entdecken",
-            "Jetzt kaufen",
-            "Mehr erfahren",
-            "Zum Shop",
-            "Jetzt sichern",
-            ("Zum Angebot", "discount"),
-            "Jetzt {pct} sparen",
-            ("Deal sichern", "discount"),
-        ),
-    },
-    "fr": {
-        "headline": (
-            "{product} : à découvrir dès maintenant",
-            "Nouveau : {product}",
-            "À découvrir : {product}",
-            "Coup de cœur : {product}",
-            "{product} : -{pct} dès maintenant",
-            "Offre spéciale : {product} à -{pct}",
-            "Collection {season} : {product}",
-            "Spécial {season} : {product}",
-            "Pour les passionnés {de_interest} : {product}",
-            "Rayon {category} : {product}",
-            "Spécial {season} : {product} à -{pct}",
-            "Passionnés {de_interest} : {product} à -{pct}",
-        ),
-        "subline": (
-            "{product} : la qualité que vous méritez, au quotidien.",
-            "Faites-vous plaisir dès aujourd'hui : {product}.",
-            "Le bon choix, tout simplement : {product}.",
-            "Commandez en ligne en quelques clics : {product}.",
-            "{product} à -{pct} : c'est le moment d'en profiter !",
-            "Économisez {pct} : {product} à prix réduit.",
-            "Collection {season} : {product}, pour une saison réussie.",
-            "Nouvelle saison, nouvelles envies : {product}, collection {season}.",
-            "Pour tous les passionnés {de_interest} : {product}, à découvrir sans attendre.",
-            "Le meilleur du rayon {category} : {product}.",
-            "Spécial {season} : {product} à -{pct}, à découvrir dès maintenant.",
-            "Passionnés {de_interest}, profitez de -{pct} : {product}.",
-        ),
-        "cta": (
-            "Découvrir",
-            "Acheter",
-            "Commander",
-            "En savoir plus",
-            "Je découvre",
-            ("J'en profite", "discount"),
-            ("Voir l'offre", "discount"),
-            "Profiter de -{pct}",
-        ),
-    },
-    "es": {
-        "headline": (
-            "Lo nuevo: {product}",
-            "Imprescindible: {product}",
-            "Para ti: {product}",
-            "{product}: calidad para cada día",
-            "{product}: ahora con un {pct} de descuento",
-            "Oferta: {product} con un {pct} de descuento",
-            "Novedades de {season}: {product}",
-            "Tu {season} empieza aquí: {product}",
-            "Especial {interest}: {product}",
-            "Novedades en {category}: {product}",
-            "Ofertas de {season}: {product} con un {pct} menos",
-            "Especial {interest}: ahorra un {pct}",
-        ),
-        "subline": (
-            "{product}: calidad que se nota cada día.",
-            "Calidad y estilo para tu día a día: {product}.",
-            "Compra online en unos pocos clics: {product}.",
-            "Justo lo que buscabas: {product}.",
-            "{product}: ahora con un {pct} de descuento. ¡Aprovecha!",
-            "Ahorra un {pct}: {product} a un precio irresistible.",
-            "Novedades de {season} para ti: {product}.",
-            "Temporada de {season}: {product}, la novedad que estabas esperando.",
-            "Especial {interest}: {product}, para que disfrutes al máximo.",
-            "Novedades en la categoría {category}: {product}.",
-            "Especial {interest}: {product} con un {pct} de descuento.",
-            "Novedades de {season}: {product} con un {pct} de descuento.",
-        ),
-        "cta": (
-            "Comprar ahora",
-            "Descubrir más",
-            "Ver más",
-            "Comprar",
-            "Ver colección",
-            ("Ver oferta", "discount"),
-            ("Aprovechar oferta", "discount"),
-            "Ahorra un {pct}",
-        ),
-    },
-    "it": {
-        "headline": (
-            "Novità: {product}",
-            "Scopri ora: {product}",
-            "Per te: {product}",
-            "{product}: qualità per ogni giorno",
-            "{product}: ora a -{pct}",
-            "Sconto {pct}: {product}",
-            "Speciale {season}: {product}",
-            "Collezione {season}: {product}",
-            "Per gli appassionati di {interest}: {product}",
-            "Reparto {category}: {product}",
-            "Speciale {season}: {product} a -{pct}",
-            "Appassionati di {interest}: sconto {pct}",
-        ),
-        "subline": (
-            "{product}: la qualità che fa la differenza, ogni giorno.",
-            "Ordina online in pochi clic: {product}.",
-            "Proprio quello che cercavi: {product}.",
-            "Stile e qualità per le tue giornate: {product}.",
-            "{product} ora a -{pct}: approfittane!",
-            "Sconto {pct}: {product} a un prezzo speciale.",
-            "Speciale {season}: {product}, per vivere la stagione al meglio.",
-            "Nuova stagione, nuove idee: {product}, collezione {season}.",
-            "Per tutti gli appassionati di {interest}: {product}, da scoprire subito.",
-            "Il meglio dal reparto {category}: {product}.",
-            "Speciale {season}: {product} a -{pct}, da scoprire subito.",
-            "Appassionati di {interest}? {product} ora a -{pct}.",
-        ),
-        "cta": (
-            "Acquista ora",
-            "Scopri di più",
-            "Scopri",
-            "Ordina ora",
-            ("Vedi l'offerta", "discount"),
-            ("Approfittane", "discount"),
-            ("Risparmia ora", "discount"),
-            ("Vai all'offerta", "discount"),
-        ),
-    },
-    "pt": {
-        "headline": (
-            "Novidade: {product}",
-            "Descubra agora: {product}",
-            "A escolha certa: {product}",
-            "{product}: qualidade para o dia a dia",
-            "{product}: agora com {pct} de desconto",
-            "Desconto de {pct}: {product}",
-            "Coleção de {season}: {product}",
-            "Novidades de {season}: {product}",
-            "Para os fãs de {interest}: {product}",
-            "O melhor da categoria {category}: {product}",
-            "{season}: {product} com {pct} de desconto",
-            "Fãs de {interest}: {product} com {pct} de desconto",
-        ),
-        "subline": (
-            "{product}: qualidade que faz a diferença no dia a dia.",
-            "Compre online em poucos cliques: {product}.",
-            "Exatamente o que procurava: {product}.",
-            "Estilo e qualidade para todos os dias: {product}.",
-            "{product} agora com {pct} de desconto. Aproveite!",
-            "Desconto de {pct}: {product} a um preço especial.",
-            "Novidades de {season}: {product}, para aproveitar a estação ao máximo.",
-            "Nova estação, novas ideias: {product}, coleção de {season}.",
-            "Para todos os fãs de {interest}: {product}. Descubra agora.",
-            "O melhor da categoria {category}: {product}.",
-            "Fãs de {interest}? {product} agora com {pct} de desconto.",
-            "Coleção de {season}: {product} com {pct} de desconto. Aproveite!",
-        ),
-        "cta": (
-            "Comprar agora",
-            "Saiba mais",
-            "Descobrir",
-            "Ver mais",
-            "Comprar",
-            ("Ver oferta", "discount"),
-            ("Aproveitar", "discount"),
-            ("Aproveitar oferta", "discount"),
-        ),
-    },
-    "nl": {
-        "headline": (
-            "Nieuw: {product}",
-            "Ontdek nu: {product}",
-            "Speciaal voor jou: {product}",
-            "{product}: kwaliteit voor elke dag",
-            "{product}: nu {pct} korting",
-            "Nu met {pct} korting: {product}",
-            "Nieuw deze {season}: {product}",
-            "{season}favoriet: {product}",
-            "Gek op {interest}? Ontdek nu: {product}",
-            "Uit de categorie {category}: {product}",
-            "{season}deal: {product} met {pct} korting",
-            "Gek op {interest}? {product} nu met {pct} korting",
-        ),
-        "subline": (
-            "{product}: kwaliteit die je elke dag merkt.",
-            "Bestel eenvoudig online: {product}.",
-            "Precies wat je zocht: {product}.",
-            "Stijl en kwaliteit voor elke dag: {product}.",
-            "{product} met {pct} korting: profiteer nu!",
-            "Bespaar {pct}: {product} voor een mooie prijs.",
-            "Klaar voor de {season}? Ontdek nu: {product}.",
-            "Nieuw seizoen, nieuwe favorieten: {product}, uit onze {season}collectie.",
-            "Voor iedereen die van {interest} houdt: {product}.",
-            "Het beste uit de categorie {category}: {product}.",
-            "Gek op {interest}? {product} nu met {pct} korting.",
-            "{season}deal: {product} met {pct} korting. Profiteer nu!",
-        ),
-        "cta": (
-            "Nu kopen",
-            "Ontdek meer",
-            "Bekijk nu",
-            "Meer info",
-            "Bestel nu",
-            ("Bekijk de deal", "discount"),
-            ("Profiteer nu", "discount"),
-            "Pak {pct} korting",
-        ),
-    },
-    "ja": {
-        "headline": (
-            "{product}で、毎日をもっと自分らしく",
-            "いま注目の{product}",
-            "こだわりの{product}",
-            "あなたにぴったりの{product}",
-            "{product}がお得に！{pct}OFF",
-            "【{pct}OFF】{product}",
-            "{season}の新定番「{product}」",
-            "この{season}は{product}で決まり",
-            "【{interest}好きのあなたへ】{product}",
-            "{category}の注目アイテム「{product}」",
-            "【{season}セール】{product}が{pct}OFF",
-            "{interest}好きに朗報！{product}が{pct}OFF",
-        ),
-        "subline": (
-            "毎日使いたくなる、{product}。",
-            "細部までこだわった{product}を、ぜひお試しください。",
-            "{product}で、いつもの毎日にちょっとした特別を。",
-            "{product}は、オンラインで簡単にご注文いただけます。",
-            "今なら{product}が{pct}OFF。この機会をお見逃しなく。",
-            "{product}を{pct}OFFでお得に手に入れよう。",
-            "この{season}の新定番。{product}で季節をもっと楽しく。",
-            "{season}の毎日に寄り添う、{product}。",
-            "{interest}好きのあなたにぴったりの{product}。",
-            "{category}選びに迷ったら、{product}。",
-            "{interest}好きのあなたへ。{product}が今なら{pct}OFF。",
-            "{season}セール開催中。{product}が{pct}OFFに。",
-        ),
-        "cta": (
-            "今すぐ購入",
-            "詳しく見る",
-            "今すぐチェック",
-            "購入する",
-            "商品を見る",
-            ("お得に購入する", "discount"),
-            "{pct}OFFで購入",
-            ("お得にチェック", "discount"),
-        ),
-    },
-    "zh-Hans": {
-        "headline": (
-            "{product}，品质之选",
-            "{product}，值得拥有",
-            "精选好物：{product}",
-            "每一天，都有{product}相伴",
-            "{product}限时{zhe}折",
-            "{product}，立省{pct}",
-            "{season}必备：{product}",
-            "{season}好物推荐：{product}",
-            "{interest}爱好者的新选择：{product}",
-            "发现你的{interest}之魂：{product}",
-            "发现你的{interest}之魂，限时{zhe}折，速来选购！",
-            "{category}精选：{product}",
-            "{season}特惠：{product}限时{zhe}折",
-        ),
-        "subline": (
-            "{product}，用心打造，只为更好的你。",
-            "品质看得见，{product}让每一天更出色。",
-            "{product}，在线下单，轻松便捷。",
-            "每一处细节，都为你用心设计——{product}。",
-            "{product}限时{zhe}折，机会难得，不要错过！",
-            "现在入手{product}，立省{pct}，超值好价等你来。",
-            "{season}已至，{product}陪你焕新出发。",
-            "今年{season}，就选{product}。",
-            "{interest}爱好者的新选择：{product}，为热爱而生。",
-            "{category}好物精选：{product}，品质之选。",
-            "{interest}爱好者看过来：{product}限时{zhe}折，速来选购！",
-            "{season}特惠：{product}立省{pct}，好物不等人。",
-        ),
-        "cta": (
-            "立即购买",
-            "了解更多",
-            "查看详情",
-            "马上选购",
-            ("立即抢购", "discount"),
-            ("立享优惠", "discount"),
-            "立享{zhe}折",
-            ("查看优惠", "discount"),
-        ),
-    },
-    "zh-Hant": {  # Taiwan / Hong Kong: traditional characters, 線上, 85折-style discounts
-        "headline": (
-            "{product}，品質之選",
-            "{product}，值得擁有",
-            "精選好物：{product}",
-            "每一天，都有{product}相伴",
-            "{product}限時{zhe_tw}折",
-            "{product}，現省{pct}",
-            "{season}必備：{product}",
-            "{season}好物推薦：{product}",
-            "{interest}愛好者的新選擇：{product}",
-            "發現你的{interest}之魂：{product}",
-            "發現你的{interest}之魂，限時{zhe_tw}折，快來選購！",
-            "{category}精選：{product}",
-            "{season}特惠：{product}限時{zhe_tw}折",
-        ),
-        "subline": (
-            "{product}，用心打造，只為更好的你。",
-            "品質看得見，{product}讓每一天更出色。",
-            "{product}，線上下單，輕鬆便利。",
-            "每一處細節，都為你用心設計——{product}。",
-            "{product}限時{zhe_tw}折，機會難得，別錯過！",
-            "現在入手{product}，現省{pct}，超值好價等你來。",
-            "{season}已至，{product}陪你煥新出發。",
-            "今年{season}，就選{product}。",
-            "{interest}愛好者的新選擇：{product}，為熱愛而生。",
-            "{category}好物精選：{product}，品質之選。",
-            "{interest}愛好者看過來：{product}限時{zhe_tw}折，快來選購！",
-            "{season}特惠：{product}現省{pct}，好物不等人。",
-        ),
-        "cta": (
-            "立即購買",
-            "了解更多",
-            "查看詳情",
-            "馬上選購",
-            ("立即搶購", "discount"),
-            ("立享優惠", "discount"),
-            "立享{zhe_tw}折",
-            ("查看優惠", "discount"),
-        ),
-    },
-    "ar": {
-        "headline": (
-            "اكتشف الآن: {product}",
-            "اختيارنا لك: {product}",
-            "{product}: الجودة التي تستحقها",
-            "لأنك تستحق الأفضل: {product}",
-            "{product}: الآن بخصم {pct}",
-            "عرض خاص: {product} بخصم {pct}",
-            "تشكيلة {season}: {product}",
-            "اختيارات {season}: {product}",
-            "لعشاق {interest}: {product}",
-            "الأفضل في عالم {category}: {product}",
-            "عروض {season}: {product} بخصم {pct}",
-            "لعشاق {interest}: {product} بخصم {pct}",
-        ),
-        "subline": (
-            "{product}: جودة تلمسها كل يوم.",
-            "اطلب الآن بسهولة عبر الإنترنت: {product}.",
-            "بالضبط ما تبحث عنه: {product}.",
-            "تصميم مدروس بعناية حتى أدق التفاصيل: {product}.",
-            "{product} الآن بخصم {pct}. لا تفوّت الفرصة!",
-            "وفّر {pct}: {product} بسعر مميز.",
-            "{season} على الأبواب، استعد مع {product}.",
-            "تشكيلة {season} وصلت: {product}.",
-            "لعشاق {interest}: {product}، خيارك الأمثل.",
-            "اكتشف الأفضل في عالم {category}: {product}.",
-            "لعشاق {interest}: {product} الآن بخصم {pct}.",
-            "عروض {season}: {product} بخصم {pct}. لا تفوّت الفرصة!",
-        ),
-        "cta": (
-            "تسوّق الآن",
-            "اكتشف المزيد",
-            "اطلب الآن",
-            "اعرف المزيد",
-            ("احصل على العرض", "discount"),
-            ("اغتنم العرض", "discount"),
-            "وفّر {pct} الآن",
-            ("تسوّق العروض", "discount"),
-        ),
-    },
-}
+LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh-Hans", "zh-Hant", "ar")  # one file each, bank order
+PHRASE_DIR = "phrases"  # package data of service.compose
 
-LANGUAGES = tuple(_BANK)
 
-# spring, summer, autumn, winter -- as written mid-headline (see the module docstring)
-_SEASONS: dict[str, tuple[str, str, str, str]] = {
-    "en": ("Spring", "Summer", "Autumn", "Winter"),
-    "de": ("Frühling", "Sommer", "Herbst", "Winter"),
-    "fr": ("printemps", "été", "automne", "hiver"),
-    "es": ("primavera", "verano", "otoño", "invierno"),
-    "it": ("primavera", "estate", "autunno", "inverno"),
-    "pt": ("primavera", "verão", "outono", "inverno"),
-    "nl": ("lente", "zomer", "herfst", "winter"),
-    "ja": ("春", "夏", "秋", "冬"),
-    "zh-Hans": ("春季", "夏季", "秋季", "冬季"),
-    "zh-Hant": ("春季", "夏季", "秋季", "冬季"),
-    "ar": ("الربيع", "الصيف", "الخريف", "الشتاء"),
-}
+def load_phrases(lang: str) -> dict:
+    """A language's phrase file, parsed: ``service/compose/phrases/<lang>.json``, read through
+    importlib.resources (package data: the same from a wheel, a zip or a source checkout)."""
+    path = resources.files("service.compose") / PHRASE_DIR / f"{lang}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read_bank() -> tuple[dict[str, dict[str, tuple]], dict[str, tuple[str, ...]]]:
+    """Per language: role -> its entries (a template, or (template, extra needed slot, ...)), in
+    file order (ids are positions: append only); and the season names (spring, summer, autumn,
+    winter, as written mid-headline: see the module docstring)."""
+    bank: dict[str, dict[str, tuple]] = {}
+    seasons: dict[str, tuple[str, ...]] = {}
+    for lang in LANGUAGES:
+        data = load_phrases(lang)
+        if data.get("language") != lang:
+            raise ValueError(f"{PHRASE_DIR}/{lang}.json: language {data.get('language')!r} != {lang!r}")
+        if len(data["seasons"]) != 4:
+            raise ValueError(f"{PHRASE_DIR}/{lang}.json: {len(data['seasons'])} seasons, expected 4")
+        seasons[lang] = tuple(data["seasons"])
+        bank[lang] = {role: tuple(e if isinstance(e, str) else (e["template"], *e["needs"]) for e in entries)
+                      for role, entries in data["patterns"].items()}
+    return bank, seasons
+
+
+_BANK, _SEASONS = _read_bank()
 
 _NBSP = "\u00a0"
 _PCT_SPACED = frozenset({"de", "fr", "es"})  # CLDR/Babel: "20 %" with a no-break space
@@ -697,7 +274,7 @@ def _values(lang: str, slots: Slots) -> dict[str, str]:
 
 def _fill(p: Pattern, vals: dict[str, str]) -> str:
     text = p.template.format_map(vals)
-    lead = next(string.Formatter().parse(p.template))
+    lead = next(iter(string.Formatter().parse(p.template)))
     if lead[0] == "" and lead[1] not in (None, "product") and text:
         text = text[0].upper() + text[1:]  # "été : ..." -> "Été : ..."; a product title is kept as given
     return text

@@ -49,6 +49,7 @@ import math
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import gaussian_filter
 
 from .palette import parse_hex
 from .report import luminance_map
@@ -78,8 +79,6 @@ def saliency(img: Image.Image) -> np.ndarray:
 
 
 def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter
-
     return gaussian_filter(a, sigma, mode="reflect")
 
 
@@ -169,37 +168,14 @@ def measure(elements: list[dict], visual: Image.Image, background: np.ndarray, u
     underlay = float(np.mean(und)) if und else 1.0
 
     blocks = _rows([e["box"] for e in elements if e["type"] != "product" and e["box"][2] > 0 and e["box"][3] > 0])
-    ali = []
-    for i, a in enumerate(blocks):
-        xs = (a[0], a[0] + a[2] / 2, a[0] + a[2])
-        best = min((min(abs(p - q) for p, q in zip(xs, (b[0], b[0] + b[2] / 2, b[0] + b[2])))
-                    for j, b in enumerate(blocks) if j != i), default=0.0)
-        ali.append(best / W)
-    alignment = float(np.mean(ali)) if ali else 0.0
+    alignment = _alignment(blocks, W)
 
     pairs = [(a, b) for i, a in enumerate(solid) for b in solid[i + 1:]]
     ove = float(np.mean([_inter(a, b) / max(1.0, min(_area(a), _area(b))) for a, b in pairs])) if pairs else 0.0
 
-    gaps = []
-    for t in text:
-        x, y, w, h = t["box"]
-        edge = min(x, y, W - (x + w), H - (y + h))
-        near = min((_gap(t["box"], b) for b in boxes if b is not t["box"]), default=edge)
-        gaps.append(max(0.0, min(edge, near)) / max(1, t.get("size_px") or 10))
-    spacing = float(np.median(gaps)) if gaps else 1.0
-
-    covered = np.zeros((max(1, H // 4), max(1, W // 4)), bool)
-    for x, y, w, h in solid:
-        covered[max(0, y // 4):(y + h) // 4 + 1, max(0, x // 4):(x + w) // 4 + 1] = True
-    util = float(covered.mean()) if solid else 0.0
-
-    if solid:
-        area = np.array([_area(b) for b in solid]) + 1e-9
-        cx = float((np.array([b[0] + b[2] / 2 for b in solid]) * area).sum() / area.sum()) / W
-        cy = float((np.array([b[1] + b[3] / 2 for b in solid]) * area).sum() / area.sum()) / H
-        balance = 1.0 - (abs(cx - 0.5) + abs(cy - 0.5))
-    else:
-        balance = 0.0
+    spacing = _spacing(text, boxes, W, H)
+    util = _utilisation(solid, W, H)
+    balance = _balance(solid, W, H)
 
     px = {e["type"]: e.get("size_px") or 0 for e in text}
     head = px.get("headline", 0)
@@ -235,6 +211,46 @@ def measure(elements: list[dict], visual: Image.Image, background: np.ndarray, u
                   + 0.2 * good["text_size"])
     composition = sum(w * good[k] for k, w in COMPOSITION_WEIGHTS.items()) * (0.7 if truncated else 1.0)
     return raw, {"legibility": round(legibility, 4), "composition": round(composition, 4)}
+
+
+def _alignment(blocks: list[list[float]], W: int) -> float:
+    """Mean distance (share of the width) from each block's left, centre or right to the nearest other block's."""
+    ali = []
+    for i, a in enumerate(blocks):
+        xs = (a[0], a[0] + a[2] / 2, a[0] + a[2])
+        best = min((min(abs(p - q) for p, q in zip(xs, (b[0], b[0] + b[2] / 2, b[0] + b[2])))
+                    for j, b in enumerate(blocks) if j != i), default=0.0)
+        ali.append(best / W)
+    return float(np.mean(ali)) if ali else 0.0
+
+
+def _spacing(text: list[dict], boxes: list[list[int]], W: int, H: int) -> float:
+    """Median clear space around the text elements (to the canvas edge or the nearest box), in their own px."""
+    gaps = []
+    for t in text:
+        x, y, w, h = t["box"]
+        edge = min(x, y, W - (x + w), H - (y + h))
+        near = min((_gap(t["box"], b) for b in boxes if b is not t["box"]), default=edge)
+        gaps.append(max(0.0, min(edge, near)) / max(1, t.get("size_px") or 10))
+    return float(np.median(gaps)) if gaps else 1.0
+
+
+def _utilisation(solid: list[list[int]], W: int, H: int) -> float:
+    """Share of the canvas (in 4 px cells) that copy, product and logo cover."""
+    covered = np.zeros((max(1, H // 4), max(1, W // 4)), bool)
+    for x, y, w, h in solid:
+        covered[max(0, y // 4):(y + h) // 4 + 1, max(0, x // 4):(x + w) // 4 + 1] = True
+    return float(covered.mean()) if solid else 0.0
+
+
+def _balance(solid: list[list[int]], W: int, H: int) -> float:
+    """1 minus how far the area-weighted centre of copy, product and logo sits from the canvas centre."""
+    if solid:
+        area = np.array([_area(b) for b in solid]) + 1e-9
+        cx = float((np.array([b[0] + b[2] / 2 for b in solid]) * area).sum() / area.sum()) / W
+        cy = float((np.array([b[1] + b[3] / 2 for b in solid]) * area).sum() / area.sum()) / H
+        return 1.0 - (abs(cx - 0.5) + abs(cy - 0.5))
+    return 0.0
 
 
 def _rows(boxes: list[list[int]]) -> list[list[float]]:

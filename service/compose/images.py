@@ -138,6 +138,7 @@ try:  # fpng (the "fast" extra): ~20x faster than zlib level 1, files ~10 % larg
     import fpng_py as _fpng
 except ImportError:  # pragma: no cover - the extra is not installed: Pillow's zlib
     _fpng = None
+FAST_PNG = _fpng is not None  # PNG at the fast level goes through fpng (the "fast" extra is installed)
 
 
 def fpng_encode(img: Image.Image) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import colorsys
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from PIL import Image
@@ -76,7 +77,7 @@ def contrast_from_luminance(l1, l2):
 
 def contrast_ratio(c1, c2) -> float:
     """Exact WCAG 2.x contrast ratio of two sRGB colours, 1.0 .. 21.0."""
-    l1, l2 = relative_luminance(tuple(c1)), relative_luminance(tuple(c2))
+    l1, l2 = float(relative_luminance(tuple(c1))), float(relative_luminance(tuple(c2)))  # colours: scalars
     return (max(l1, l2) + 0.05) / (min(l1, l2) + 0.05)
 
 
@@ -126,9 +127,9 @@ def dominant_colors(visual: Image.Image, n: int = 6) -> list[tuple[int, RGB]]:
     small = visual.convert("RGB").resize((24, 24), Image.Resampling.BOX)
     q = small.quantize(colors=n, method=Image.Quantize.MEDIANCUT)
     pal = q.getpalette() or []
-    counts = q.getcolors() or []
-    out = [(c, tuple(pal[i * 3 : i * 3 + 3])) for c, i in counts]
-    return sorted(out, key=lambda x: -x[0])  # type: ignore[return-value]
+    counts = cast(list[tuple[int, int]], q.getcolors() or [])  # a "P" image counts palette indices
+    out = [(c, cast(RGB, tuple(pal[i * 3 : i * 3 + 3]))) for c, i in counts]
+    return sorted(out, key=lambda x: -x[0])
 
 
 def _saturation(rgb: RGB) -> float:

@@ -23,7 +23,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-from .layout import VAlign, align_offset
+from .design import saliency
+from .palette import contrast_ratio, relative_luminance
+from .plan import VAlign, align_offset
 
 WORK_SIDE = 900
 BORDER_TOLERANCE = 30       # max per-channel difference still counted as background
@@ -43,8 +45,6 @@ class ProductAsset:
         """The photo's saliency map (see ``design.saliency``), memoised: every size and variant of
         a request crops the same photo."""
         if not self._saliency:
-            from .design import saliency
-
             self._saliency.append(saliency(self.image.convert("RGB")))
         return self._saliency[0]
 
@@ -76,12 +76,12 @@ def _prepare(img: Image.Image) -> ProductAsset:
         work = work.resize((max(1, round(work.width * scale)), max(1, round(work.height * scale))),
                            Image.Resampling.LANCZOS)
     if work.mode == "RGBA":
-        alpha = np.asarray(work.getchannel("A"))
-        if (alpha < 250).mean() > 0.01:
+        own_alpha = np.asarray(work.getchannel("A"))
+        if (own_alpha < 250).mean() > 0.01:
             return ProductAsset(_crop_to_alpha(work), "alpha")
         work = work.convert("RGB")
     rgb = np.asarray(work, dtype=np.int16)
-    alpha = _flood_cutout_alpha(rgb)
+    alpha = flood_cutout_alpha(rgb)
     if alpha is None:
         return ProductAsset(work.convert("RGBA"), "card")
     out = _unmix_edges(rgb, alpha)
@@ -100,7 +100,7 @@ def background_color(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     return bg, share
 
 
-def _flood_cutout_alpha(rgb: np.ndarray) -> np.ndarray | None:
+def flood_cutout_alpha(rgb: np.ndarray) -> np.ndarray | None:
     """Alpha 0..1 removing the border-connected plain background; None when it is not plain."""
     h, w, _ = rgb.shape
     if h < 8 or w < 8:
@@ -224,8 +224,6 @@ def resized(asset: ProductAsset, w: int, h: int) -> Image.Image:
 def _spotlight(canvas: Image.Image, img: Image.Image, x: int, y: int, light, dark) -> None:
     """A soft light (or, for a pale product, a soft shade) behind a cut-out that would otherwise
     melt into a background of its own tone."""
-    from .palette import contrast_ratio, relative_luminance
-
     w, h = img.size
     a = np.asarray(img.getchannel("A"), dtype=np.float32) / 255.0
     if a.sum() < 1:
@@ -300,8 +298,6 @@ def cover_crop(img: Image.Image, rw: float, rh: float, saliency_of=None) -> tupl
     if (cw, ch) == (W, H):
         return 0, 0, W, H
     if saliency_of is None:
-        from .design import saliency
-
         sal = saliency(img.convert("RGB"))  # (sh, sw), the long side SALIENCY_SIDE px
     else:
         sal = saliency_of()

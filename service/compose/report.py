@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 import numpy as np
 
 from .palette import contrast_from_luminance, relative_luminance, srgb_to_linear
@@ -43,7 +46,7 @@ def safe_margin(width: int, height: int) -> int:
     return max(2, round(0.02 * min(width, height)))
 
 
-def count_overlaps(boxes: list[list[int]], width: int, height: int, bleed: list[list[int]] = ()) -> int:
+def count_overlaps(boxes: list[list[int]], width: int, height: int, bleed: Sequence[list[int]] = ()) -> int:
     """Intersecting pairs of element boxes plus elements reaching into the safe margin (except
     those in ``bleed``: a photo that fills a visual area runs to the edge by design)."""
     m = safe_margin(width, height)
@@ -63,4 +66,4 @@ def min_contrast_ratio(ratios: list[float | None]) -> float | None:
     element or any of them was not measured (or measured as NaN): unknown, not perfect."""
     if not ratios or any(r is None or not np.isfinite(r) for r in ratios):
         return None
-    return round(float(min(ratios)), 2)
+    return round(float(min(cast(list[float], ratios))), 2)  # none is None (checked above)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from xml.sax.saxutils import escape, quoteattr
 
-from .layout import STRIKE_RAISE, STRIKE_WIDTH, line_origins
+from .items import STRIKE_RAISE, STRIKE_WIDTH, line_origins
 
 GENERIC = "sans-serif"
 

@@ -1,6 +1,7 @@
 """Deliberately bad layouts, made by breaking the compositor on purpose (for the score-ranking test).
 
-Each kind wraps ``compose_creative`` so that one thing a designer would object to happens:
+Each kind is a set of keyword arguments for ``compose_creative`` (its seams: another plan
+function, no keep-out, no underlay) so that one thing a designer would object to happens:
 
 - ``busy``: the copy sits on the scene's busiest motifs: no keep-out (motifs stay under the copy)
   and no underlay;
@@ -10,25 +11,23 @@ Each kind wraps ``compose_creative`` so that one thing a designer would object t
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from service.compose import compose as C
-from service.compose.layout import Rect, Stack
+from service.compose.families import make_plan
+from service.compose.plan import Rect, Stack
 
 KINDS = ("busy", "cramped", "misaligned", "tiny")
 
 
-@contextlib.contextmanager
-def broken(kind: str, seed: int = 0):
-    """Within the block, ``compose_creative`` makes a ``kind`` bad layout."""
-    real_plan, real_keep, real_under = C.make_plan, C.scene_keep_out, C._add_underlays
+def broken(kind: str, seed: int = 0) -> dict[str, Any]:
+    """Keyword arguments that make ``compose_creative`` lay out a ``kind`` bad layout."""
     rng = np.random.default_rng(seed)
 
     def plan(aspect, w, h, variant, measure, **kw):
-        p = real_plan(aspect, w, h, variant, measure, **kw)
+        p = make_plan(aspect, w, h, variant, measure, **kw)
         if kind == "cramped":
             for st in p.stacks:
                 r = st.rect
@@ -50,11 +49,6 @@ def broken(kind: str, seed: int = 0):
             p.type_px *= 0.33
         return p
 
-    C.make_plan = plan
     if kind == "busy":
-        C.scene_keep_out = lambda rect, boxes: []
-        C._add_underlays = lambda *a, **k: []
-    try:
-        yield
-    finally:
-        C.make_plan, C.scene_keep_out, C._add_underlays = real_plan, real_keep, real_under
+        return {"plan_fn": plan, "keep_out": False, "underlay": False}
+    return {"plan_fn": plan}

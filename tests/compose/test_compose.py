@@ -7,9 +7,9 @@ from PIL import Image
 
 from models.scene import format as scene_format
 from service.compose import NAMED_SIZES, CreativeContent, compose_creative
-from service.compose.layout import make_plan
+from service.compose.families import make_plan
+from service.compose.fonts import cmap, font_stack
 from service.compose.palette import contrast_from_luminance, contrast_ratio, parse_hex, relative_luminance
-from service.compose.typography import cmap, font_stack
 
 from .conftest import catalogue, gradient_visual, missing
 
@@ -315,7 +315,7 @@ def test_busy_visual_gets_underlays_so_text_stays_legible(size):
 
 @pytest.mark.parametrize("size", [(1200, 628), (1080, 1080), (728, 90)])
 def test_right_to_left_copy_mirrors_the_layout(size):
-    from service.compose.gallery import packshot_shoe
+    from service.tools.demo import packshot_shoe
 
     w, h = size
     scene = scene_format.random_scene(np.random.default_rng(5))

@@ -8,7 +8,9 @@ import pytest
 
 from service.compose.copybank import (BANK, LANGUAGES, LIMITS, ROLES, Phrase, Slots, candidates, language, needed,
                                       patterns, season_name)
+from service.compose.fonts import runs
 from service.compose.locale_text import badge_text
+from service.compose.textsetter import setter
 
 REQUIRED = ("en", "de", "fr", "es", "ja", "zh-Hans", "ar")
 LOCALE = {"zh-Hans": "zh-CN", "zh-Hant": "zh-TW"}  # a BCP 47 tag per bank language (others: the key itself)
@@ -225,7 +227,6 @@ def test_scripts_and_chinese_variants():
 
 
 def test_every_glyph_has_a_face():
-    from service.compose.typography import runs, setter
     for lang in LANGUAGES:
         region = {"ja": "JP", "zh-Hant": "TC"}.get(lang, "SC")
         try:

@@ -50,8 +50,7 @@ def scored():
             v = i % 3
             good.append(_overall(compose_creative(scene, content, w, h, variant=v)))
             for k in KINDS:
-                with broken(k, seed=i):
-                    bad[k].append(_overall(compose_creative(scene, content, w, h, variant=v)))
+                bad[k].append(_overall(compose_creative(scene, content, w, h, variant=v, **broken(k, seed=i))))
     return good, bad
 
 

@@ -1,10 +1,11 @@
 import pytest
 
-from service.compose.layout import (
-    FULL_BLEED, LAYOUTS, Copy, is_story, Rect, Stack, align_offset, fit_stack, join_lines, make_plan, shorten_options,
-)
+from service.compose.families import FULL_BLEED, LAYOUTS, is_story, make_plan
+from service.compose.fitting import fit_stack, shorten_options
+from service.compose.items import Copy, join_lines
+from service.compose.plan import Rect, Stack, align_offset
 from service.compose.sizes import NAMED_SIZES, aspect_class
-from service.compose.typography import setter
+from service.compose.textsetter import setter
 
 
 SUBLINE = "Breezy, breathable linen. Free returns within 30 days."

@@ -8,7 +8,8 @@ from models.scene import format as scene_format
 from service.compose import CreativeContent, compose_creative
 from service.compose.locale_text import TABLE, badge_text, default_cta, locale_key
 from service.compose.price import format_discount
-from service.compose.typography import renderable, setter
+from service.compose.fonts import renderable
+from service.compose.textsetter import setter
 
 REQUIRED = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "tr", "ru", "ar", "he", "hi", "th", "ja", "ko",
             "zh-Hans", "zh-Hant", "id", "vi")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from service.compose.product import _flood_cutout_alpha, cover_crop, place_product, prepare_product, rounded_mask
+from service.compose.product import cover_crop, flood_cutout_alpha, place_product, prepare_product, rounded_mask
 
 from .conftest import packshot
 
@@ -20,7 +20,7 @@ def test_white_background_is_removed_and_product_kept(jpeg):
     img, truth = packshot((40, 110, 200))
     if jpeg:
         img = _jpeg(img)  # compression noise and ringing around the edge
-    alpha = _flood_cutout_alpha(np.asarray(img, dtype=np.int16))
+    alpha = flood_cutout_alpha(np.asarray(img, dtype=np.int16))
     assert alpha is not None
     kept = alpha > 0.5
     truth_img = Image.fromarray(truth.astype(np.uint8) * 255)
@@ -52,7 +52,7 @@ def test_enclosed_background_hole_is_removed():
     d = ImageDraw.Draw(img)
     d.ellipse((60, 60, 240, 240), fill=(30, 120, 60))
     d.ellipse((120, 120, 180, 180), fill="white")  # a handle's hole
-    alpha = _flood_cutout_alpha(np.asarray(img, dtype=np.int16))
+    alpha = flood_cutout_alpha(np.asarray(img, dtype=np.int16))
     assert alpha[150, 150] < 0.05 and alpha[80, 150] > 0.95
 
 

@@ -11,8 +11,8 @@ from PIL import Image, ImageFilter
 
 from models.scene import format as scene_format
 from service.compose import CreativeContent
-from service.compose.gallery import packshot_shoe
 from service.rendering import render_creative
+from service.tools.demo import packshot_shoe
 
 CASES = [
     ("1200x628", CreativeContent(headline="Trail runner X2 🔥", subline="Light, grippy, made to last.", price=89,

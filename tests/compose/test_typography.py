@@ -4,10 +4,11 @@ import os
 import numpy as np
 import pytest
 
-from service.compose import typography as ty
-from service.compose.typography import (
-    FONT_FAMILIES, FontNotFoundError, clean_text, cmap, cjk_region, font, font_stack, is_rtl, renderable, runs, setter,
+from service.compose.fonts import (
+    FONT_FAMILIES, Face, FontFinder, FontNotFoundError, clean_text, cmap, cjk_region, font, font_stack, is_rtl,
+    primary_face, renderable, runs, ttc_regions,
 )
+from service.compose.textsetter import setter
 
 CJK_TITLE = "一件时尚的红色连衣裙"
 NOT_A_GLYPH = "\U000F0001"  # plane-15 private use: no font here maps it, so it renders as .notdef
@@ -108,22 +109,16 @@ def test_clean_text():
 
 def test_families_and_unknown_family():
     assert set(FONT_FAMILIES) == {"sans", "serif", "display", "mono"}
-    names = {f: ty.primary_face(f, "bold").name for f in FONT_FAMILIES}
+    names = {f: primary_face(f, "bold").name for f in FONT_FAMILIES}
     assert len(set(names.values())) == 4
     with pytest.raises(ValueError, match="sans, serif, display, mono"):
         setter("comic", "bold")
 
 
-def test_missing_fonts_fail_with_a_clear_message(monkeypatch):
-    ty.primary_face.cache_clear()
-    monkeypatch.setattr(ty, "_find_files", lambda names: [])
-    monkeypatch.setattr(ty, "_fc_match", lambda pattern: None)
-    try:
-        with pytest.raises(FontNotFoundError, match="fonts-noto-core"):
-            ty.primary_face("sans", "bold")
-    finally:
-        monkeypatch.undo()
-        ty.primary_face.cache_clear()
+def test_missing_fonts_fail_with_a_clear_message():
+    no_fonts = FontFinder(dirs=(), use_fc_match=False)
+    with pytest.raises(FontNotFoundError, match="fonts-noto-core"):
+        primary_face("sans", "bold", no_fonts)
 
 
 def _corrupt_font(tmp_path, name: str) -> str:
@@ -135,33 +130,27 @@ def _corrupt_font(tmp_path, name: str) -> str:
 def test_a_corrupt_collection_is_logged_and_gives_no_regions(tmp_path, caplog):
     path = _corrupt_font(tmp_path, "NotoSansCJK-Bold.ttc")
     with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
-        assert ty._ttc_regions(path) == {}
+        assert ttc_regions(path) == {}
     assert any(path in r.getMessage() and "could not be parsed" in r.getMessage() for r in caplog.records)
 
 
 def test_a_corrupt_font_maps_nothing_with_a_warning(tmp_path, caplog):
     path = _corrupt_font(tmp_path, "Broken.ttf")
     with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
-        assert cmap(ty.Face(path, 0, "Broken")) == frozenset()
+        assert cmap(Face(path, 0, "Broken")) == frozenset()
     assert any(path in r.getMessage() and "fallback faces" in r.getMessage() for r in caplog.records)
 
 
 # NotoSans-Bold.ttf is also installed: Pillow's truetype() would quietly open that one instead of the corrupt file.
 @pytest.mark.parametrize("name", ["NotoSans-Bold.ttf", "Corrupt.ttf"])
-def test_a_corrupt_primary_font_is_skipped_for_the_next_candidate(tmp_path, monkeypatch, caplog, name):
+def test_a_corrupt_primary_font_is_skipped_for_the_next_candidate(tmp_path, caplog, name):
     path = _corrupt_font(tmp_path, name)
-    index = dict(ty._font_index(), **{"NotoSans-Bold.ttf": path})
-    ty.primary_face.cache_clear()
-    monkeypatch.setattr(ty, "_font_index", lambda: index)
-    try:
-        with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
-            face = ty.primary_face("sans", "bold")
-        assert face.path != path
-        assert renderable("Sale today", (face,)) == "Sale today"
-        assert any(path in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
-    finally:
-        monkeypatch.undo()
-        ty.primary_face.cache_clear()
+    fonts = FontFinder(files={"NotoSans-Bold.ttf": path})  # the corrupt file first, then the installed fonts
+    with caplog.at_level(logging.WARNING, logger="adloom.fonts"):
+        face = primary_face("sans", "bold", fonts)
+    assert face.path != path
+    assert renderable("Sale today", (face,)) == "Sale today"
+    assert any(path in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
 
 
 # --------------------------------------------------------------------------- colour emoji

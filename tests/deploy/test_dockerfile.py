@@ -190,7 +190,7 @@ def test_every_copy_source_is_in_the_context():
 
 @pytest.mark.slow
 def test_builder_install_is_self_contained(tmp_path):
-    """`pip install .` from the filtered context: the wheel carries code, static files, checkpoint."""
+    """`pip install .` from the filtered context: the wheel carries code, static files, phrase data, checkpoint."""
     ctx = tmp_path / "ctx"
     for rel in context_files():
         dest = ctx / rel
@@ -206,6 +206,10 @@ def test_builder_install_is_self_contained(tmp_path):
     for f in static:
         if f.is_file():
             assert f"service/api/static/{f.name}" in names, f"demo asset {f.name} not packaged"
+    phrases = sorted((ROOT / "service/compose/phrases").glob("*.json"))
+    assert phrases, "service/compose/phrases/*.json: the copy bank's data files are missing"
+    for f in phrases:
+        assert f"service/compose/phrases/{f.name}" in names, f"phrase file {f.name} not packaged"
     shipped = sorted(p for p in (ROOT / "models/checkpoints").glob("*") if p.is_file()) \
         if (ROOT / "models/checkpoints").is_dir() else []
     for f in shipped:

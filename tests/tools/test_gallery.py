@@ -1,13 +1,14 @@
+"""The gallery tool (service/tools/gallery.py) and its demo content (service/tools/demo.py)."""
 import numpy as np
 from PIL import Image
 
-from service.compose.gallery import demo_busy_product, demo_products, demo_visual, render_gallery
-from service.compose.compose import compose_creative
+from models.scene import format as SF
+from service.compose import compose_creative
+from service.tools.demo import demo_busy_product, demo_products, demo_visual
+from service.tools.gallery import model_visual_fn, render_gallery
 
 
 def test_demo_visual_is_a_deterministic_scene():
-    from models.scene import format as SF
-
     a, b = demo_visual("fresh summer coral", 3), demo_visual("fresh summer coral", 3)
     assert a.shape == (SF.ROWS, SF.P) and np.array_equal(a, b)
     assert not np.array_equal(a, demo_visual("night blue", 3))
@@ -33,10 +34,6 @@ def test_busy_photo_product_renders_as_card():
 
 
 def test_model_visuals_come_from_the_trained_generator():
-    from service.compose.gallery import model_visual_fn
-
-    from models.scene import format as SF
-
     visual = model_visual_fn()
     a, b = visual("coral summer waves", 2), visual("coral summer waves", 2)
     assert a.shape == (SF.ROWS, SF.P) and np.array_equal(a, b)

@@ -1,28 +1,20 @@
-"""Contact sheet of creatives (docs/gallery.png): 6 demo products x 4 sizes.
-
-``python -m service.compose.gallery --model [out.png]`` renders it with scenes from the trained
-scene generator (as served); without ``--model`` the scenes come from the corpus recipes.
-``render_gallery(visual_fn, out_path)`` takes any ``visual_fn(prompt, seed)`` returning a scene
-(or a plain image backdrop).
+"""Demo content for the gallery and the tests: stand-in scenes from a prompt's words (the corpus
+recipes, no torch), packshots and a lifestyle photo drawn in code, a logo, and the demo products.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .compose import CreativeContent, compose_creative
-from .sizes import NAMED_SIZES
-
-GALLERY_SIZES = ("half_page", "medium_rectangle", "square", "leaderboard")
-CELL_GAP = 24
+from models.data import corpus
+from models.data.colours import named_colours
+from service.compose import CreativeContent
+from service.compose.fonts import font, primary_face
 
 
 # --------------------------------------------------------------------------- stand-in visuals
@@ -39,9 +31,6 @@ _COLOR_WORDS = {
 def demo_visual(prompt: str, seed: int = 0) -> np.ndarray:
     """A stand-in scene (models/scene) built by the corpus recipes from the prompt's words: its
     colour word picks the ground, a theme word the motifs (no torch, no checkpoint needed)."""
-    from models.data import corpus
-    from models.data.colours import named_colours
-
     h = int(hashlib.sha256(f"{prompt}|{seed}".encode()).hexdigest()[:8], 16)
     rng = np.random.default_rng(h)
     desc = corpus.sample_scene(rng)
@@ -151,9 +140,7 @@ def demo_logo(text="KW", color=(20, 20, 20)) -> Image.Image:
     d = ImageDraw.Draw(img)
     d.ellipse((4, 4, 88, 88), fill=color + (255,))
     try:
-        from .typography import font, primary_face
-
-        f = font(primary_face("sans", "bold"), 56)
+        f = cast(ImageFont.FreeTypeFont, font(primary_face("sans", "bold"), 56))  # a family's own face: not colour
         d.text((104, 48), text, font=f, fill=color + (255,), anchor="lm")
     except Exception:
         d.text((104, 30), text, fill=color + (255,), font=ImageFont.load_default())
@@ -203,92 +190,3 @@ def demo_products() -> list[DemoProduct]:
 def demo_busy_product() -> CreativeContent:
     return CreativeContent(headline="75% mechanical keyboard", price=89, currency="USD", font="mono",
                            product_image=photo_keyboard())
-
-
-# --------------------------------------------------------------------------- the sheet
-
-
-def _draw_caption(sheet: Image.Image, xy: tuple[int, int], lines: list[tuple[str, int, tuple]]) -> None:
-    from .typography import setter
-
-    d = ImageDraw.Draw(sheet)
-    x, y = xy
-    for text, px, color in lines:
-        st = setter("sans", "bold" if px >= 15 else "regular")
-        y += px
-        st.draw_line(d, x, y, text, px, fill=color)
-        y += int(px * 0.55)
-
-
-def render_gallery(visual_fn: Callable[[str, int], "np.ndarray | Image.Image"], out_path: str | Path,
-                   products: list[DemoProduct] | None = None) -> Path:
-    """Render products x (half page, medium rectangle, square, leaderboard) into one PNG.
-
-    Per row: the half page on the left; to its right the medium rectangle, the 1080 square shown
-    at 404 px, a caption, and the leaderboard underneath. Variants rotate so every layout
-    family shows up. ``visual_fn(prompt, seed)`` supplies the generated visual per product.
-    """
-    products = products or demo_products()
-    g, row_h = CELL_GAP, 600
-    sheet_w = g + 300 + g + 728 + g
-    head = 56
-    sheet = Image.new("RGB", (sheet_w, head + len(products) * (row_h + g) + g), (236, 238, 242))
-    _draw_caption(sheet, (g, 10), [("adloom composition gallery", 20, (30, 34, 44)),
-                                   ("half_page, medium_rectangle, square (shown at 404 px), leaderboard", 12,
-                                    (110, 116, 128))])
-    for r, prod in enumerate(products):
-        visual = visual_fn(prod.prompt, r)
-        y = head + r * (row_h + g)
-        x1 = g + 300 + g
-        cells = [("half_page", (g, y), None), ("medium_rectangle", (x1, y), None),
-                 ("square", (x1 + 300 + g, y), (404, 404)), ("leaderboard", (x1, y + row_h - 90), None)]
-        layouts = []
-        for c, (name, pos, disp) in enumerate(cells):
-            w, h = NAMED_SIZES[name]
-            out = compose_creative(visual, prod.content, w, h, variant=(r + c) % 3)
-            layouts.append(f"{name}: {out.layout}")
-            img = out.image if disp is None else out.image.resize(disp, Image.Resampling.LANCZOS)
-            sheet.paste(img, pos)
-        c = prod.content
-        was = f" (was {c.original_price:g})" if c.original_price else ""
-        money = f"{c.currency} {c.price:g}{was}" if c.price else "no price"
-        _draw_caption(sheet, (x1, y + 250 + 10), [
-            (c.headline if len(c.headline) <= 34 else c.headline[:33] + "…", 15, (30, 34, 44)),
-            (f"{c.locale} · {money} · font {c.font}", 12, (90, 96, 108)),
-            (f"brand: {c.brand_name or '-'}{' + logo' if c.logo else ''} · visual: “{prod.prompt}”", 12, (90, 96, 108)),
-            *[(t, 11, (120, 126, 138)) for t in layouts],
-        ])
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out_path, "PNG", optimize=True)
-    return out_path
-
-
-def model_visual_fn(checkpoint: str | None = None):
-    """``visual_fn`` backed by the trained generator: encode the prompt, one forward pass per seed."""
-    from models.registry import DEFAULT_CHECKPOINT, load_checkpoint
-    from models.text_encoder import TextEncoder
-
-    bundle, encoder = load_checkpoint(checkpoint or DEFAULT_CHECKPOINT), TextEncoder()
-
-    def visual(prompt: str, seed: int = 0) -> np.ndarray:
-        c = encoder.encode([prompt])  # (1, 384)
-        return bundle.generator.generate(c, [seed])[0]  # a scene (ROWS, P)
-
-    return visual
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m service.compose.gallery [--model [--checkpoint PREFIX]] [OUT.png]``: without
-    --model the scenes come from the corpus recipes, with it from the trained generator, as served."""
-    ap = argparse.ArgumentParser(prog="python -m service.compose.gallery")
-    ap.add_argument("out", nargs="?", default="docs/gallery.png")
-    ap.add_argument("--model", action="store_true", help="visuals from the trained generator")
-    ap.add_argument("--checkpoint", default=None, help="checkpoint prefix (default: the shipped adloom-base)")
-    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    visual_fn = model_visual_fn(args.checkpoint) if args.model else demo_visual
-    print(render_gallery(visual_fn, args.out))
-
-
-if __name__ == "__main__":
-    main()

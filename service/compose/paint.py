@@ -1,0 +1,160 @@
+"""Painting the canvas: the visual (a scene rendered at the creative's size with the copy's
+keep-out, or a plain image scaled to cover), the plan's panels and scrims, and the logo; and the
+pictures the palette is drawn from.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from PIL import Image, ImageChops
+
+from models.scene import format as scene_format
+from models.scene.raster_skia import render_image as render_scene_image
+from models.scene.raster_skia import THUMBNAIL_SIDE, thumbnail
+
+from .palette import WHITE, Palette, contrast_ratio
+from .plan import Decor, Rect, int_rect
+from .product import ProductAsset, drop_shadow, resized, rounded_mask
+
+
+def is_scene(visual) -> bool:
+    return isinstance(visual, np.ndarray) and visual.shape == (scene_format.ROWS, scene_format.P)
+
+
+def palette_source(visual) -> Image.Image:
+    """What the palette is drawn from: a small render of a scene, or the image itself."""
+    if is_scene(visual):
+        return Image.fromarray(thumbnail(visual, THUMBNAIL_SIDE))
+    return as_rgb(visual)
+
+
+def photo_colours(img: Image.Image | None) -> Image.Image | None:
+    """The product photo's opaque pixels, small (what the palette reads its colours from)."""
+    if img is None:
+        return None
+    small = img.copy()
+    small.thumbnail((48, 48))
+    if small.mode == "RGBA":
+        a = np.asarray(small.getchannel("A")) > 128
+        if a.sum() < 16:
+            return None
+        px = np.asarray(small.convert("RGB"))[a]
+        return Image.fromarray(px.reshape(1, -1, 3))
+    return small.convert("RGB")
+
+
+def as_rgb(img: Image.Image | None) -> Image.Image:
+    if img is None:
+        return Image.new("RGB", (8, 8), (40, 44, 52))
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+@functools.lru_cache(maxsize=8)
+def _grain(w: int, h: int) -> Image.Image:
+    """Fine monochrome film grain around mid-grey (+-3 levels), fixed seed, tiled to w x h.
+
+    Added to the upscaled visual it hides banding and upscale softness on big canvases.
+    """
+    rng = np.random.default_rng(20240601)
+    tile = np.clip(np.round(rng.normal(0.0, 1.6, (256, 256))), -3, 3) + 128
+    tile_img = Image.fromarray(tile.astype(np.uint8), "L")
+    full = Image.new("L", (w, h))
+    for y in range(0, h, 256):
+        for x in range(0, w, 256):
+            full.paste(tile_img, (x, y))
+    return Image.merge("RGB", (full, full, full))
+
+
+def visual_layer(visual: Image.Image, w: int, h: int) -> Image.Image:
+    """The visual covering w x h (centre crop to the aspect, never squashed), smooth and grained."""
+    src = as_rgb(visual)
+    vw, vh = src.size
+    ra, va = w / h, vw / vh
+    if ra > va:
+        ch = vw / ra
+        box = (0.0, (vh - ch) / 2, float(vw), (vh + ch) / 2)
+    else:
+        cw = vh * ra
+        box = ((vw - cw) / 2, 0.0, (vw + cw) / 2, float(vh))
+    out = src.resize((w, h), Image.Resampling.BICUBIC, box=box)
+    if max(w, h) >= 96:
+        out = ImageChops.add(out, _grain(w, h), 1.0, -128)
+    return out
+
+
+def scene_keep_out(rect: tuple[int, int, int, int], boxes: list[Rect]) -> list[list[float]]:
+    """Boxes (canvas px) that meet ``rect`` (x, y, w, h) -> keep-out fractions of that rect."""
+    x, y, w, h = rect
+    out = []
+    for b in boxes:
+        x0, y0, x1, y1 = max(b.x, x), max(b.y, y), min(b.right, x + w), min(b.bottom, y + h)
+        if x1 > x0 and y1 > y0:
+            pad = 0.02 * min(w, h)  # a little air around the copy
+            out.append([(x0 - x - pad) / w, (y0 - y - pad) / h, (x1 - x + pad) / w, (y1 - y + pad) / h])
+    return out
+
+
+def scene_image(scene: np.ndarray, w: int, h: int, keep_out: list | None = None) -> Image.Image:
+    """A scene rendered at w x h (skia), its motifs moved out of ``keep_out`` and the veil over it."""
+    moved = scene_format.apply_keep_out(scene, keep_out or [], w, h)
+    return render_scene_image(moved, w, h, keep_out=keep_out)
+
+
+def paint_decor(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: list[Rect] | None = None) -> None:
+    x, y, w, h = int_rect(d.rect)
+    if w <= 0 or h <= 0:
+        return
+    if d.kind == "visual":
+        if is_scene(visual):
+            canvas.paste(scene_image(visual, w, h, scene_keep_out((x, y, w, h), keep or [])), (x, y))
+        else:
+            canvas.paste(visual_layer(visual, w, h), (x, y))
+        return
+    color = getattr(palette, d.color)
+    if d.kind == "panel":
+        if d.radius > 0:
+            mask = rounded_mask(w, h, d.radius)
+            if d.opacity < 1:
+                mask = mask.point(lambda v: int(v * d.opacity))
+            drop_shadow(canvas, mask, x, y, strength=0.18, blur=max(2.0, min(w, h) * 0.03), dy=max(1.0, h * 0.01))
+            canvas.paste(color, (x, y, x + w, y + h), mask)
+        elif d.opacity < 1:
+            canvas.paste(color, (x, y, x + w, y + h), Image.new("L", (w, h), int(255 * d.opacity)))
+        else:
+            canvas.paste(color, (x, y, x + w, y + h))
+    elif d.kind == "scrim":
+        canvas.paste(color, (x, y, x + w, y + h), _scrim_mask(w, h, d.side, d.opacity))
+
+
+def _scrim_mask(w: int, h: int, side: str, opacity: float) -> Image.Image:
+    """Gradient mask: 0 at the far edge, ``opacity`` at ``side``, eased so no band edge shows."""
+    n = h if side in ("top", "bottom") else w
+    t = np.linspace(0.0, 1.0, n)
+    if side in ("top", "left"):
+        t = t[::-1]
+    ramp = np.clip(t / 0.65, 0.0, 1.0)
+    ramp = ramp * ramp * (3 - 2 * ramp) * opacity * 255  # smoothstep up to 65%, then flat
+    a = ramp[:, None].repeat(w, 1) if side in ("top", "bottom") else ramp[None, :].repeat(h, 0)
+    return Image.fromarray(a.astype(np.uint8), "L")
+
+
+def place_logo(canvas: Image.Image, logo: ProductAsset, box: Rect, palette: Palette) -> None:
+    """Logo in its box; on a plate when its ink would vanish into what is behind it."""
+    x, y, w, h = int_rect(box)
+    if w < 2 or h < 2:
+        return
+    img = resized(logo, w, h)
+    alpha = np.asarray(img.getchannel("A"), dtype=np.float64) / 255.0
+    ink = (np.asarray(img.convert("RGB"), dtype=np.float64) * alpha[..., None]).sum((0, 1)) / max(alpha.sum(), 1e-6)
+    under = np.asarray(canvas.crop((x, y, x + w, y + h)), dtype=np.float64).reshape(-1, 3).mean(0)
+    if logo.kind != "card" and contrast_ratio(ink, under) < 2.0:
+        plate = WHITE if contrast_ratio(ink, WHITE) >= contrast_ratio(ink, palette.panel_dark) else palette.panel_dark
+        pad = max(2, int(h * 0.22))
+        canvas.paste(plate, (x - pad, y - pad, x + w + pad, y + h + pad),
+                     rounded_mask(w + 2 * pad, h + 2 * pad, pad * 1.2))
+    if logo.kind == "card":
+        canvas.paste(img.convert("RGB"), (x, y), rounded_mask(w, h, min(w, h) * 0.12))
+    else:
+        canvas.paste(img.convert("RGB"), (x, y), img.getchannel("A"))

@@ -1,0 +1,1 @@
+"""Command-line tools built on the service's packages, kept out of the pure-pixels compose package."""
