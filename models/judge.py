@@ -23,11 +23,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from models.data import corpus
+from models.data import vocabulary
+from models.data.corpus import make_corpus
 from models.registry import sha256_file
 
 JUDGE_PATH = Path(__file__).resolve().parent / "checkpoints" / "theme-judge"
-THEMES = sorted(corpus.THEMES)
+THEMES = sorted(vocabulary.THEMES)
 
 
 class ThemeJudge(nn.Module):
@@ -53,7 +54,7 @@ class ThemeJudge(nn.Module):
 
 
 def _data(n: int, seed: int, split: str):
-    images, _, descs, _ = corpus.make_corpus(n, seed=seed, size=64, split=split)
+    images, _, descs, _ = make_corpus(n, seed=seed, size=64, split=split)
     y = torch.tensor([THEMES.index(d.theme) for d in descs])
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1, y
 

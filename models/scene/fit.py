@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.generator import decode
 from models.scene import format as SF
+from models.scene.decode import decode
 from models.scene.raster_torch import render_one
 
 

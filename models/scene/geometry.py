@@ -69,6 +69,9 @@ def _regular(n: int, radius, phase: float = -math.pi / 2, dtype=torch.float64) -
 
 def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
     """One layer row (P,) -> its Shape at a W x H canvas, or None if the slot is unused."""
+    # Long on purpose: one idea (a row's shape) as one branch per kind, each a few lines over the
+    # same dozen values read from the row below; split into 15 functions they would each re-read
+    # them, and the branches are easier to keep in step with KINDS side by side.
     meta = row.detach()  # for what is read as plain numbers (counts, seeds), never differentiated
     if float(meta[F.ALPHA]) < F.ALPHA_MIN:
         return None
@@ -85,9 +88,10 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
     sigma = row[F.SOFT] * (F.SOFT_MAX * S)
     shape = Shape(kind, row[F.COLOR], row[F.ALPHA], sigma)
     area = _area(W, H)
-    thin = None  # the shape's thinnest half-dimension: blur beyond 0.35 of it would thin it out
+    # the shape's thinnest half-dimension: blur beyond 0.35 of it would thin it out
+    thin: torch.Tensor | float | None = None
 
-    def scatter(n: int, salt: int) -> torch.Tensor:
+    def scatter(n: int, salt: int) -> tuple[torch.Tensor, torch.Tensor]:
         u = torch.from_numpy(_rand(seed, n, 4, salt)).to(dt)
         m = 0.04
         return u, torch.stack([(u[:, 0] * (1 + 2 * m) - m) * W, (u[:, 1] * (1 + 2 * m) - m) * H], -1)
@@ -188,11 +192,11 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
     elif kind == "rays":
         n = 6 + min(18, int(float(meta[F.E2]) * 19))
         half = math.pi / n * (0.15 + 0.6 * float(meta[F.E1]))
-        R = 2.5 * math.hypot(W, H)
+        far = 2.5 * math.hypot(W, H)  # past every corner of the canvas
         base = math.atan2(float(meta[F.ROT_S]), float(meta[F.ROT_C]))
         a = torch.arange(n, dtype=dt) * (2 * math.pi / n) + base
-        p1 = torch.stack([torch.cos(a - half), torch.sin(a - half)], -1) * R
-        p2 = torch.stack([torch.cos(a + half), torch.sin(a + half)], -1) * R
+        p1 = torch.stack([torch.cos(a - half), torch.sin(a - half)], -1) * far
+        p2 = torch.stack([torch.cos(a + half), torch.sin(a + half)], -1) * far
         pts = torch.stack([torch.zeros_like(p1), p1, p2], 1) + c  # (n, 3, 2)
         shape.polys = pts
         thin = torch.as_tensor(0.03 * S, dtype=dt)
@@ -204,8 +208,8 @@ def layer_shape(row: torch.Tensor, W: int, H: int) -> Shape | None:
         rnd = _rand(seed, 3, 4, 3)
         veins = []
         for j in range(3):
-            p1, p2 = float(rnd[j, 0]) * 2 * math.pi, float(rnd[j, 1]) * 2 * math.pi
-            wander = torch.sin(2 * math.pi * u / lam + p1) + 0.45 * torch.sin(2 * math.pi * u / (lam * 0.37) + p2)
+            ph1, ph2 = float(rnd[j, 0]) * 2 * math.pi, float(rnd[j, 1]) * 2 * math.pi
+            wander = torch.sin(2 * math.pi * u / lam + ph1) + 0.45 * torch.sin(2 * math.pi * u / (lam * 0.37) + ph2)
             v = (size * 0.22 * wander
                  + (j - 1) * size * 0.55)
             veins.append(torch.stack([u, v], -1))
@@ -254,10 +258,10 @@ def enumerate_periodic(shape: Shape, W: int, H: int) -> Shape:
         j0, j1 = math.floor((q[:, 1].min() - margin) / period), math.ceil((q[:, 1].max() + margin) / period)
         ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1), indexing="ij")
         gx, gy = ii.ravel() * period, jj.ravel() * period
-        px, py = cx + co * gx - si * gy, cy + si * gx + co * gy
-        keep = (px > -margin) & (px < W + margin) & (py > -margin) & (py < H + margin)
+        xs, ys = cx + co * gx - si * gy, cy + si * gx + co * gy
+        keep = (xs > -margin) & (xs < W + margin) & (ys > -margin) & (ys < H + margin)
         out = Shape(shape.kind, shape.color, shape.alpha, shape.sigma)
-        out.circles = torch.tensor(np.stack([px[keep], py[keep], np.full(keep.sum(), r)], -1), dtype=torch.float64)
+        out.circles = torch.tensor(np.stack([xs[keep], ys[keep], np.full(keep.sum(), r)], -1), dtype=torch.float64)
         return out
     return shape
 

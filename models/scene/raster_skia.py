@@ -225,9 +225,9 @@ def render_image(scene: np.ndarray, W: int, H: int, keep_out: list | None = None
             skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
             [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H))
         _paint_smooth(canvas, shader, W, H)
-    k = float(g[F.GRAIN]) * F.GRAIN_MAX
-    if grain and k > 0:
-        canvas.drawPaint(skia.Paint(Shader=_grain_shader(), Alphaf=k))
+    grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX
+    if grain and grain_alpha > 0:
+        canvas.drawPaint(skia.Paint(Shader=_grain_shader(), Alphaf=grain_alpha))
     rgba = surface.makeImageSnapshot().toarray(colorType=skia.kRGBA_8888_ColorType)
     # PIL drops the alpha channel faster than a strided numpy copy (0.5 vs 1.1 ms at 300x250)
     return Image.frombuffer("RGBA", (int(W), int(H)), rgba, "raw", "RGBA", 0, 1).convert("RGB")

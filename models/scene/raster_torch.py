@@ -13,6 +13,7 @@ opacities, blur) and to fit scenes to arbitrary images (``models/data/folder.py`
 from __future__ import annotations
 
 import math
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -31,18 +32,20 @@ def _phi(x: torch.Tensor) -> torch.Tensor:
 def _grid(W: int, H: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
     ys = torch.arange(H, device=device, dtype=dtype) + 0.5
     xs = torch.arange(W, device=device, dtype=dtype) + 0.5
-    return torch.meshgrid(ys, xs, indexing="ij")  # (H, W) each: pixel centres
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (H, W) each: pixel centres
+    return gy, gx
 
 
 def _poly_sdf(px: torch.Tensor, py: torch.Tensor, polys: torch.Tensor) -> torch.Tensor:
     """Exact signed distance to each polygon (M, V, 2), min over M -> (H, W) (negative inside)."""
-    best = None
+    best: torch.Tensor | None = None
     for d in _poly_sdfs(px, py, polys):
         best = d if best is None else torch.minimum(best, d)
+    assert best is not None, "no polygons"
     return best
 
 
-def _poly_sdfs(px: torch.Tensor, py: torch.Tensor, polys: torch.Tensor):
+def _poly_sdfs(px: torch.Tensor, py: torch.Tensor, polys: torch.Tensor) -> Iterator[torch.Tensor]:
     """Yields the exact signed distance (H, W) to each polygon of (M, V, 2)."""
     for poly in polys:  # one polygon at a time keeps memory at (V, H, W)
         v = poly[:, None, None, :]  # (V, 1, 1, 2)
@@ -61,7 +64,7 @@ def _poly_sdfs(px: torch.Tensor, py: torch.Tensor, polys: torch.Tensor):
 
 def _line_sdf(px: torch.Tensor, py: torch.Tensor, lines: torch.Tensor) -> torch.Tensor:
     """Unsigned distance to each polyline (M, V, 2), min over M -> (H, W)."""
-    best = None
+    best: torch.Tensor | None = None
     for line in lines:
         a, b = line[:-1, None, None, :], line[1:, None, None, :]  # (V-1, 1, 1, 2)
         ex, ey = b[..., 0] - a[..., 0], b[..., 1] - a[..., 1]
@@ -69,6 +72,7 @@ def _line_sdf(px: torch.Tensor, py: torch.Tensor, lines: torch.Tensor) -> torch.
         t = ((wx * ex + wy * ey) / (ex * ex + ey * ey).clamp_min(1e-12)).clamp(0, 1)
         d = torch.sqrt((wx - ex * t) ** 2 + (wy - ey * t) ** 2 + 1e-12).amin(0)
         best = d if best is None else torch.minimum(best, d)
+    assert best is not None, "no polylines"
     return best
 
 
@@ -154,6 +158,7 @@ def render_one(scene: torch.Tensor, W: int, H: int, keep_out: list | None = None
             if shape.circles is not None:
                 cov = 1 - torch.prod(1 - _phi(-_circle_sdf(shape.circles, px, py, shape.sigma) / sigma), 0)
             else:
+                assert shape.polys is not None  # per-piece kinds are circles or polygons
                 cov = 1 - torch.ones_like(px)
                 for d in _poly_sdfs(px, py, shape.polys):
                     cov = 1 - (1 - cov) * (1 - _phi(-(d - shape.poly_round) / sigma))

@@ -100,11 +100,11 @@ def to_svg(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grai
         r = math.sqrt(0.5)
         defs.append(f'<radialGradient id="vignette" cx="0.5" cy="0.5" r="{r:.6f}">{stops}</radialGradient>')
         body.append(f'<rect id="vignette-fill" width="{W}" height="{H}" fill="url(#vignette)"/>')
-    k = float(g[F.GRAIN]) * F.GRAIN_MAX
-    if grain and k > 0:
+    grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX
+    if grain and grain_alpha > 0:
         defs.append(f'<pattern id="grain" patternUnits="userSpaceOnUse" width="128" height="128">'
                     f'<image href="{_tile_uri()}" width="128" height="128" '
                     f'style="image-rendering:pixelated"/></pattern>')
-        body.append(f'<rect id="grain-fill" width="{W}" height="{H}" fill="url(#grain)" opacity="{k:.4f}"/>')
+        body.append(f'<rect id="grain-fill" width="{W}" height="{H}" fill="url(#grain)" opacity="{grain_alpha:.4f}"/>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
             f'data-generator={quoteattr("adloom scene v1")}><defs>{"".join(defs)}</defs>{"".join(body)}</svg>')

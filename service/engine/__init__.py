@@ -1,10 +1,12 @@
 """The models behind a small protocol: ``encode``, ``generate``, ``score`` (and ``warm_up``).
 
-``Engine`` is what the pipeline needs from the models, as vLLM's ``EngineClient`` or LitServe's
-``LitAPI``: batch functions that take a list and return a list of the same length, run by the
-micro-batchers in a worker thread. ``TorchEngine`` is the real one (text encoder + trained
-generator and critic, batch-invariant on CPU). Tests and the bench wrap it (a poisoned engine
-delegates to the real one) instead of reaching into the pipeline.
+``Engine`` (protocol.py) is what the pipeline needs from the models, as vLLM's ``EngineClient``
+or LitServe's ``LitAPI``: batch functions that take a list and return a list of the same length,
+run by the micro-batchers in a worker thread. ``TorchEngine`` (torch_engine.py) is the real one
+(text encoder + trained generator and critic, batch-invariant on CPU). Tests and the bench wrap
+it (``EngineWrapper``, wrapper.py: a poisoned engine delegates to the real one) instead of
+reaching into the pipeline. ``conditioning.py`` mixes a request's texts into the one vector the
+generator and critic take.
 
 ``generate`` makes *scenes* (models/scene: a ground gradient and 16 layer slots, a float32
 array (ROWS, P) per item), which composition renders at each creative's own size; ``score``
@@ -12,191 +14,11 @@ renders a scene at the critic's 64x64 (skia) and scores that.
 """
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from models.registry import CheckpointError
+from models.text_encoder import resolve_device
+from service.engine.protocol import Embedding, Engine, Score, Visual
+from service.engine.torch_engine import TorchEngine
+from service.engine.wrapper import EngineWrapper
 
-import numpy as np
-import torch
-
-from models.invariance import make_batch_invariant, make_itemwise, pad_single as _pad_single
-from models.registry import Bundle, CheckpointError, load_checkpoint
-from models.scene.raster_skia import thumbnail
-from models.text_encoder import TextEncoder, resolve_device
-from service.config import Settings
-
-log = logging.getLogger("adloom.engine")
-
-Visual = np.ndarray  # a scene, float32 (ROWS, P): what generate makes and composition and score consume
-
-
-@runtime_checkable
-class Engine(Protocol):
-    """What the pipeline needs from the models. Every method takes a batch and returns one
-    result per item, in order; each item's result must not depend on its batch-mates."""
-
-    ids: dict[str, str]  # {"text_encoder", "generator", "device"}: reported in every response
-    text_dim: int
-
-    def encode(self, texts: list[str]) -> list[np.ndarray]:
-        """texts -> unit float32 embeddings (D,)."""
-
-    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[Visual]:
-        """(conditioning c (D,), seed) pairs -> visuals."""
-
-    def score(self, items: list[tuple[Visual, np.ndarray]]) -> list[tuple[float, float]]:
-        """(scene, c) pairs -> (realism 0..1, alignment cosine -1..1)."""
-
-    def warm_up(self, buckets: list[int]) -> None:
-        """Run each stage once per batch size in ``buckets`` (before readiness)."""
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AMX or AVX512-BF16): there oneDNN's bf16
-    convolutions are ~2.5x faster than float32; elsewhere they are emulated and slower."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def critic_bf16(setting: str, device: torch.device) -> bool:
-    """Whether the score stage runs the critic under bfloat16 autocast (CPU only)."""
-    if device.type != "cpu" or setting == "off":
-        return False
-    return setting == "on" or cpu_has_native_bf16()
-
-
-@dataclass
-class TorchEngine:
-    """The loaded text encoder and checkpoint, shared by every pipeline built on them."""
-
-    encoder: TextEncoder
-    bundle: Bundle
-    device: torch.device
-    # The critic's convolutions are most of the score stage (2.9 ms an item on one core in float32,
-    # 1.2 ms in bf16 on AMX); its scores only rank, and differ from float32 by < 0.01.
-    score_bf16: bool = False
-
-    @classmethod
-    def load(cls, settings: Settings) -> "TorchEngine":
-        """Load encoder + checkpoint on ADLOOM_DEVICE (fp16 on CUDA); refuse a mismatched pair."""
-        torch.set_num_threads(settings.threads)
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # a progress bar is not a log line
-        device = resolve_device(settings.device)
-        dtype = torch.float16 if device.type == "cuda" else torch.float32
-        started = time.perf_counter()
-        encoder = TextEncoder(settings.text_encoder, device)
-        bundle = load_checkpoint(settings.checkpoint, device, dtype)
-        trained_with = bundle.manifest.get("text_encoder")
-        if trained_with and trained_with != encoder.id:
-            raise CheckpointError(
-                f"checkpoint {bundle.id} was trained with text encoder {trained_with}, but "
-                f"ADLOOM_TEXT_ENCODER loads {encoder.id}: their embedding spaces differ")
-        if bundle.generator.config.text_dim != encoder.dim:
-            raise CheckpointError(f"checkpoint expects {bundle.generator.config.text_dim}-d text "
-                                  f"embeddings; the encoder gives {encoder.dim}-d")
-        if device.type == "cpu":
-            make_itemwise(bundle.generator)
-            make_batch_invariant(bundle.critic)
-        log.info("models loaded", extra={"event": "models_loaded", "text_encoder": encoder.id,
-                                         "generator": bundle.id, "device": str(device),
-                                         "threads": torch.get_num_threads(),
-                                         "load_s": round(time.perf_counter() - started, 2)})
-        bf16 = critic_bf16(settings.critic_bf16, device)
-        if bf16:
-            log.info("critic in bfloat16", extra={"event": "critic_bf16"})
-        return cls(encoder, bundle, device, bf16)
-
-    @property
-    def ids(self) -> dict[str, str]:
-        device = f"{self.device}+bf16-critic" if self.score_bf16 else str(self.device)
-        return {"text_encoder": self.encoder.id, "generator": self.bundle.id, "device": device}
-
-    @property
-    def text_dim(self) -> int:
-        return self.encoder.dim
-
-    # The batch functions below run in a worker thread, one batch at a time per stage.
-
-    def encode(self, texts: list[str]) -> list[np.ndarray]:
-        """list of texts -> unit float32 vectors (D,)."""
-        return list(self.encoder.encode(list(texts)).numpy())
-
-    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
-        """(c (D,), seed) pairs -> scenes, float32 (ROWS, P)."""
-        n = len(items)
-        items = _pad_single(items)
-        c = torch.from_numpy(np.stack([ci for ci, _ in items]))  # (B, D)
-        with torch.inference_mode():
-            scenes = self.bundle.generator.generate(c, [s for _, s in items])  # (B, ROWS, P)
-        out = list(scenes[:n])
-        for scene in out:  # once here: the score stage and the compose workers (shipped) reuse it
-            thumbnail(scene, self.bundle.critic.config.img_size)
-        return out
-
-    def score(self, items: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
-        """(scene (ROWS, P), c (D,)) pairs -> (realism 0..1, alignment cosine): the critic sees
-        each scene rendered at its own size (64x64, skia)."""
-        n = len(items)
-        items = _pad_single(items)
-        size = self.bundle.critic.config.img_size
-        images = torch.from_numpy(np.stack([thumbnail(sc, size) for sc, _ in items]))  # (B, S, S, 3)
-        c = torch.from_numpy(np.stack([ci for _, ci in items]))  # (B, D)
-        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.score_bf16):
-            realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)
-        return [(float(r), float(a)) for r, a in zip(realism[:n], cosine[:n])]
-
-    def warm_up(self, buckets: list[int]) -> None:
-        """Run every stage once per batch-size bucket, so no request pays for a first shape."""
-        c = np.zeros(self.text_dim, np.float32)
-        c[0] = 1.0
-        for n in buckets:
-            self.encode(["warm-up"] * n)
-            visuals = self.generate([(c, i) for i in range(n)])
-            self.score([(v, c) for v in visuals])
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-
-
-
-
-class EngineWrapper:
-    """An Engine that delegates to ``inner``: subclass it and override one method to hold or
-    fail a stage (tests, fault drills, the bench's peers) around the real models."""
-
-    def __init__(self, inner: Engine):
-        self.inner = inner
-
-    @property
-    def ids(self) -> dict[str, str]:
-        return self.inner.ids
-
-    @property
-    def text_dim(self) -> int:
-        return self.inner.text_dim
-
-    def encode(self, texts: list[str]) -> list[np.ndarray]:
-        return self.inner.encode(texts)
-
-    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[Visual]:
-        return self.inner.generate(items)
-
-    def score(self, items: list[tuple[Visual, np.ndarray]]) -> list[tuple[float, float]]:
-        return self.inner.score(items)
-
-    def warm_up(self, buckets: list[int]) -> None:
-        # Through this wrapper's own methods, so an override also sees the warm-up batches.
-        c = np.zeros(self.text_dim, np.float32)
-        c[0] = 1.0
-        for n in buckets:
-            self.encode(["warm-up"] * n)
-            self.score([(v, c) for v in self.generate([(c, i) for i in range(n)])])
-
-
-__all__ = ["Engine", "EngineWrapper", "TorchEngine", "Visual", "CheckpointError", "resolve_device"]
+__all__ = ["Engine", "EngineWrapper", "TorchEngine", "Visual", "Embedding", "Score", "CheckpointError",
+           "resolve_device"]

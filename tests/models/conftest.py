@@ -6,13 +6,13 @@ import torch
 from PIL import Image
 
 from models.config import ModelConfig
+from models.text_encoder import TextEncoder
 
 TINY = {"img_size": 16, "d_channels": [8, 16, 16], "hidden": 32, "depth": 2, "z_dim": 8}
 
 
 @pytest.fixture(scope="session")
 def encoder():
-    from models.text_encoder import TextEncoder
     return TextEncoder()
 
 

@@ -2,9 +2,14 @@ import numpy as np
 import pytest
 import torch
 
+from models.config import ModelConfig
 from models.critic import Critic
 from models.generator import SceneGenerator
+from models.invariance import make_itemwise, pad_single
+from models.registry import load_checkpoint
 from models.scene import format as SF
+from models.scene.raster_torch import render
+from models.text_encoder import TextEncoder
 
 
 def test_generator_makes_valid_scenes(tiny_config):
@@ -28,8 +33,6 @@ def test_generator_checks_input(tiny_config):
 
 
 def test_generator_is_differentiable_through_the_rasterizer(tiny_config):
-    from models.scene.raster_torch import render
-
     g = SceneGenerator(tiny_config)
     img = render(g(torch.randn(2, 384), torch.randn(2, tiny_config.z_dim)), 24, 16)
     img.mean().backward()
@@ -58,7 +61,6 @@ def test_critic_heads(tiny_config):
 
 
 def test_config_validates():
-    from models.config import ModelConfig
     with pytest.raises(ValueError, match="img_size"):
         ModelConfig(img_size=48)
     with pytest.raises(ValueError, match="rows x params"):
@@ -68,8 +70,6 @@ def test_config_validates():
 
 
 def _served_generator(prepare):
-    from models.registry import load_checkpoint
-
     g = load_checkpoint().generator
     prepare(g)
     return g
@@ -82,10 +82,6 @@ PROMPTS = [f"{a} {b}" for a in ("linen dress", "desk lamp, home", "summer sale, 
 
 def _batch_mates_change_an_item(g) -> list:
     """(threads, batch size, item) where an item differs from itself computed alone."""
-    from models.invariance import pad_single
-
-    from models.text_encoder import TextEncoder
-
     c = TextEncoder().encode(PROMPTS)  # real prompts: random vectors rarely hit the rounding edges
     seeds = list(range(100, 124))
     alone = [g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]))[0] for i in range(24)]
@@ -105,6 +101,4 @@ def test_shipped_generator_as_served_is_batch_invariant():
     """As the service and the evaluation run it on CPU (models/invariance.py), every item of a
     batch of 3 to 24, at one or two threads, is byte-identical to the same item computed alone.
     (With only the Linear layers row-wise, 2 of these 80 items differed by an ulp on a Xeon VM.)"""
-    from models.invariance import make_itemwise
-
     assert _batch_mates_change_an_item(_served_generator(make_itemwise)) == []

@@ -5,7 +5,7 @@ import torch
 
 from models.critic import Critic
 from models.generator import SceneGenerator
-from models.registry import CheckpointError, load_checkpoint, save_checkpoint
+from models.registry import DEFAULT_CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
 
 
 @pytest.fixture
@@ -51,7 +51,6 @@ def test_missing_files(tmp_path):
 
 
 def test_shipped_checkpoint_small_and_loads():
-    from models.registry import DEFAULT_CHECKPOINT
     weights = DEFAULT_CHECKPOINT.with_suffix(".safetensors")
     assert weights.stat().st_size <= 25 * 1024 * 1024
     bundle = load_checkpoint()

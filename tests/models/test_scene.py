@@ -159,6 +159,8 @@ def test_svg_has_one_group_per_layer():
 
 def test_svg_in_chromium_agrees_with_skia(random_scenes, skia_renders):
     """The SVG export, rendered by headless Chromium, vs rasterizer (b): the same bounds."""
+    # Lazy on purpose: the browser settings live in another suite's conftest, and playwright (a
+    # heavy, test-only import) is needed only once the browser is known to be there.
     from tests.demo.conftest import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.is_file():

@@ -1,12 +1,17 @@
 import pytest
 import torch
 
+from models.text_encoder import LENGTH_BUCKETS, MAX_TOKENS, TextEncoder, length_bucket
+
 TEXTS = ["Linen summer dress", "navy blue background with stripes", "一件时尚的红色连衣裙",
          "a much longer description " * 40, "x"]
 
 
 def test_matches_sentence_transformers(encoder):
+    # Lazy on purpose: sentence-transformers (a test-only reference) is a heavy import that only
+    # this test needs.
     from sentence_transformers import SentenceTransformer
+
     reference = SentenceTransformer(str(encoder.path), device="cpu")
     # The folder's sentence_bert_config says 256; the model was trained at 128 tokens and the
     # issue fixes truncation at 128, so the reference is run with the same limit.
@@ -36,7 +41,6 @@ def test_bad_input(encoder):
 
 
 def test_missing_folder(tmp_path):
-    from models.text_encoder import TextEncoder
     with pytest.raises(FileNotFoundError, match="config.json"):
         TextEncoder(tmp_path)
 
@@ -57,7 +61,5 @@ def test_float16_bytes_do_not_depend_on_the_batch(encoder):
 
 
 def test_length_buckets_cover_every_length():
-    from models.text_encoder import LENGTH_BUCKETS, MAX_TOKENS, length_bucket
-
     assert LENGTH_BUCKETS[-1] == MAX_TOKENS and list(LENGTH_BUCKETS) == sorted(LENGTH_BUCKETS)
     assert all(n <= length_bucket(n) < 2 * n + 8 for n in range(1, MAX_TOKENS + 1))

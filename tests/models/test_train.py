@@ -4,8 +4,11 @@ import numpy as np
 import torch
 
 from models import train
+from models.data.folder import load_folder
 from models.registry import load_checkpoint
 from models.scene import format as SF
+from models.scene.fit import fit_scenes
+from models.scene.raster_skia import render
 from tests.models.conftest import TINY
 
 
@@ -27,10 +30,6 @@ def test_tiny_training_run_and_resume(tmp_path, folder_dataset):
 def test_folder_images_are_fitted_with_scenes(folder_dataset):
     """The folder dataset's targets are scenes fitted through the differentiable rasterizer:
     rendered, each is close to its own image and farther from the others."""
-    from models.data.folder import load_folder
-    from models.scene.fit import fit_scenes
-    from models.scene.raster_skia import render
-
     images, captions = load_folder(folder_dataset, 32)
     scenes = fit_scenes(images[:4], steps=60)
     assert scenes.shape == (4, SF.ROWS, SF.P)

@@ -7,8 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from scipy.stats import spearmanr
 
-from service.engine import critic_bf16
+from service.engine.torch_engine import critic_bf16
 
 
 def _items(engine, n: int):
@@ -42,7 +43,5 @@ def test_bf16_scores_stay_close_to_float32_and_keep_the_order(loaded_models):
     b16 = np.array(dataclasses.replace(loaded_models, score_bf16=True).score(items))
     assert np.abs(f32 - b16).max() < 0.03
     # the realism ranking (what orders variants) is essentially unchanged
-    from scipy.stats import spearmanr
-
     assert spearmanr(f32[:, 0], b16[:, 0]).statistic > 0.95
     assert spearmanr(f32[:, 1], b16[:, 1]).statistic > 0.95
