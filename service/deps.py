@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from service.config import Settings
 from service.metrics import REJECTED
+from service.middleware.errors import RETRY_AFTER_UNAVAILABLE
 from service.creatives import CreativeService
 from service.feedback import Feedback
 from service.runtime import Runtime
@@ -51,7 +52,8 @@ async def get_ready_creatives(runtime: Annotated[Runtime, Depends(get_runtime)])
     creatives = runtime.ready_creatives()
     if creatives is None:
         REJECTED.labels("draining" if runtime.phase == "draining" else "not_ready").inc()
-        raise HTTPException(503, f"service is {runtime.phase}; try again shortly", headers={"Retry-After": "5"})
+        raise HTTPException(503, f"service is {runtime.phase}; try again shortly",
+                            headers={"Retry-After": RETRY_AFTER_UNAVAILABLE})
     return creatives
 
 

@@ -30,7 +30,7 @@ class JobService:
                  store: JobStore | None = None):
         self.settings = settings
         if store is None:
-            store = (RedisJobStore(settings.jobs_redis, stream=settings.jobs_stream) if settings.jobs_redis
+            store = (RedisJobStore.from_settings(settings) if settings.jobs_redis
                      else MemoryJobStore())
         self.store = store
         self.output = Output(settings.jobs_dir)

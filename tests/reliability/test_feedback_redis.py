@@ -7,7 +7,9 @@ import random
 
 import pytest
 
-from service.feedback import BufferFull, CreativeInfo, Feedback, RedisStore, totals_key
+from service.feedback import BufferFull, CreativeInfo, Feedback
+from service.feedback.ids import totals_key
+from service.feedback.stores import RedisStore
 from tests.reliability.conftest import need_redis
 from tests.reliability.procs import RedisServer
 

@@ -5,7 +5,8 @@ import inspect
 
 from service import __version__
 from service.cache import EmbeddingCache
-from service.feedback import Feedback, MemoryStore, RedisStore
+from service.feedback import Feedback
+from service.feedback.stores import MemoryStore, RedisStore
 from service.jobs.store import RedisJobStore
 from service.formats import ENCODE_FORMATS, MEDIA_TYPES
 from service.schemas import CreativeRequest

@@ -6,7 +6,10 @@ import asyncio
 import numpy as np
 import pytest
 
-from service.feedback import Feedback, MemoryStore, Stats, arm_key, posterior, report, segment_of, wilson
+from service.feedback import Feedback
+from service.feedback.bandit import posterior, report, wilson
+from service.feedback.ids import arm_key, segment_of
+from service.feedback.stores import MemoryStore, Stats
 
 
 def _body(**extra):
@@ -175,7 +178,7 @@ def test_choose_is_seeded_and_propensities_match_the_choice_frequencies():
     store = MemoryStore()
     fb = Feedback(store)
     good, bad = {"layout": "open"}, {"layout": "split"}
-    store.hashes["adloom:fb:g:tot"].update({"impression": 100, "click": 5})
+    asyncio.run(store.apply("seed", [("adloom:fb:g:tot", "impression", 100), ("adloom:fb:g:tot", "click", 5)]))
 
     async def go(seed):
         return await fb.choose("c", "all", [[bad, good]], seed)
