@@ -1,4 +1,4 @@
-"""service.metrics: every DESIGN.md metric exists once, parses, and starts with its series at 0."""
+"""service.metrics: every contract metric (README, "Metrics") exists once, parses, and starts with its series at 0."""
 
 from __future__ import annotations
 
