@@ -63,8 +63,11 @@ train: venv sysdeps
 soak: venv
 	$(BIN)/python -m tests.reliability.soak
 
+# The model alone (models.evaluate), then colours through the whole path: parser, generator with its
+# palette input, the scene's correction, the serving rasterizer (service.understanding.scene_eval).
 eval: venv
 	$(BIN)/python -m models.evaluate models/checkpoints/adloom-base
+	$(BIN)/python -m service.understanding.scene_eval
 
 lint: venv typecheck
 	$(BIN)/ruff check models service bench tests

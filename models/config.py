@@ -5,12 +5,14 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from models.scene import format as SF
+from models.scene.palette import PALETTE_DIM
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     text_dim: int = 384          # sentence embedding size (all-MiniLM-L6-v2)
     z_dim: int = 32              # noise size: one scene per (text, seed)
+    palette_dim: int = PALETTE_DIM  # the named-colour input (models/scene/palette.py); 0: none
     hidden: int = 768            # generator MLP width
     depth: int = 3               # generator MLP layers
     rows: int = SF.ROWS          # scene rows: the ground + K layer slots
@@ -38,4 +40,5 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")
         kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        kwargs.setdefault("palette_dim", 0)  # written before the palette input existed
         return cls(**kwargs)

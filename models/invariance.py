@@ -40,11 +40,14 @@ def make_itemwise(model: torch.nn.Module) -> None:
     exactly what it would be alone, whatever its batch-mates (see above). For small models only."""
     inner = model.forward
 
-    def forward(*args: torch.Tensor) -> torch.Tensor:
-        n = args[0].shape[0]
+    def forward(*args: torch.Tensor | None) -> torch.Tensor:
+        first = args[0]
+        assert first is not None
+        n = first.shape[0]
         if n <= 1:
             return inner(*args)
-        return torch.cat([inner(*(a[i:i + 1] for a in args)) for i in range(n)])
+        # an optional input left out (None) stays None for every item
+        return torch.cat([inner(*(a[i:i + 1] if a is not None else None for a in args)) for i in range(n)])
 
     model.forward = forward
 

@@ -51,6 +51,7 @@ from models.generator import SceneGenerator
 from models.registry import load_checkpoint, save_checkpoint
 from models.scene import format as SF
 from models.scene.fit import fit_scenes
+from models.scene.palette import mask_palettes, palette_labels
 from models.scene.raster_skia import render
 from models.text_encoder import TextEncoder, resolve_device
 
@@ -168,10 +169,12 @@ class Trainer:
     def init_from(self, prefix: str | Path) -> None:
         """Start from a shipped checkpoint: its generator (as G and EMA) and critic; fresh optimisers."""
         bundle = load_checkpoint(prefix, device=self.device)
-        if bundle.generator.config.to_dict() != self.cfg.to_dict():
+        old = bundle.generator.config.to_dict()
+        if {**old, "palette_dim": self.cfg.palette_dim} != self.cfg.to_dict():
             raise ValueError(f"--init {prefix}: its architecture differs from this run's config")
-        self.G.load_state_dict(bundle.generator.state_dict())
-        self.G_ema.load_state_dict(bundle.generator.state_dict())
+        weights = widen_palette_input(bundle.generator.state_dict(), old["palette_dim"], self.cfg)
+        self.G.load_state_dict(weights)
+        self.G_ema.load_state_dict(weights)
         self.D.load_state_dict(bundle.critic.state_dict())
         self.G.requires_grad_(True)
         self.D.requires_grad_(True)
@@ -188,18 +191,20 @@ class Trainer:
         self.step, self.d_step = s["step"], s.get("d_step", 0)
         self.rng.set_state(s["rng"])
 
-    def g_step(self, c: torch.Tensor, target: torch.Tensor) -> dict:
-        """One IMLE step: nearest of m generated scenes per target, pulled closer."""
+    def g_step(self, c: torch.Tensor, target: torch.Tensor, palette: torch.Tensor | None = None) -> dict:
+        """One IMLE step: nearest of m generated scenes per target, pulled closer. ``palette``: the
+        target's own named colours, some or all left out (models/scene/palette.py: mask_palettes)."""
         a, B, m = self.args, c.shape[0], self.args.imle_samples
         lr = a.lr_g * min(1.0, (self.step + 1) / 200) * (0.1 + 0.9 * max(0.0, 1 - self.step / max(1, a.steps)))
         for group in self.opt_g.param_groups:
             group["lr"] = lr
         with torch.no_grad():
             z_all = torch.randn(B * m, self.cfg.z_dim, generator=self.rng).to(self.device)
-            cand = self.G(c.repeat_interleave(m, 0), z_all)
+            pal_all = palette.repeat_interleave(m, 0) if palette is not None else None
+            cand = self.G(c.repeat_interleave(m, 0), z_all, pal_all)
             d = scene_loss(cand, target.repeat_interleave(m, 0), reduce=False, ground_colour=False).view(B, m)
             best = d.argmin(1) + torch.arange(B, device=self.device) * m
-        loss = scene_loss(self.G(c, z_all[best]), target)
+        loss = scene_loss(self.G(c, z_all[best], palette), target)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.G.parameters(), 1.0)
@@ -229,6 +234,16 @@ class Trainer:
         return {"nce": nce.item(), "d_adv": adv.item()}
 
 
+def widen_palette_input(weights: dict, old_dim: int, cfg: ModelConfig) -> dict:
+    """A generator's weights for a wider palette input: the new input columns start at zero, so the
+    widened model starts out exactly as the old one and learns what the palette means."""
+    extra = cfg.palette_dim - old_dim
+    if extra <= 0:
+        return weights
+    w = weights["trunk.0.weight"]  # (hidden, text_dim + z_dim + old palette_dim)
+    return {**weights, "trunk.0.weight": torch.cat([w, w.new_zeros(w.shape[0], extra)], 1)}
+
+
 def render_batch(scenes: np.ndarray, size: int) -> torch.Tensor:
     """Scenes -> (B, 3, S, S) in [-1, 1] through the serving rasterizer (what the critic scores)."""
     imgs = np.stack([render(s, size, size) for s in scenes])
@@ -238,7 +253,9 @@ def render_batch(scenes: np.ndarray, size: int) -> torch.Tensor:
 def train_generator(trainer: Trainer, args: argparse.Namespace, c: torch.Tensor, scenes: torch.Tensor,
                     state_path: Path) -> float:
     """The generator phase: IMLE steps on random batches until --steps (or --minutes), saving the
-    state every --save-every steps and at the end. Returns its wall time in minutes."""
+    state every --save-every steps and at the end. Returns its wall time in minutes. With a palette
+    input, each target's own colours are given, present, partial or absent (mask_palettes)."""
+    labels = palette_labels(scenes.numpy()) if trainer.cfg.palette_dim else None
     device = trainer.device
     t0, n = time.time(), len(c)
     perm_rng = np.random.default_rng(args.seed + trainer.step)
@@ -248,7 +265,10 @@ def train_generator(trainer: Trainer, args: argparse.Namespace, c: torch.Tensor,
             log.info("time budget of %.1f min reached at step %d", args.minutes, trainer.step)
             break
         idx = torch.from_numpy(perm_rng.choice(n, min(args.batch, n), replace=False))
-        losses = trainer.g_step(c[idx].to(device), scenes[idx].to(device))
+        pal = None
+        if labels is not None:
+            pal = torch.from_numpy(mask_palettes(labels[idx.numpy()], perm_rng)).to(device)
+        losses = trainer.g_step(c[idx].to(device), scenes[idx].to(device), pal)
         if trainer.step % args.log_every == 0 or trainer.step == 1:
             log.info("step %d %s %.3fs/step", trainer.step, " ".join(f"{k}={v:.4g}" for k, v in losses.items()),
                      (time.time() - t0) / max(1, trainer.step - first))

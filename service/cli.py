@@ -155,6 +155,7 @@ def build_request(args):
     """argparse namespace -> CreativeRequest (exit 2 with the field's message when invalid)."""
     from pydantic import ValidationError
 
+    from service.middleware.errors import validation_text
     from service.schemas import CreativeRequest
 
     interests = [i.strip() for chunk in args.interests for i in chunk.split(",") if i.strip()]
@@ -172,8 +173,7 @@ def build_request(args):
         return CreativeRequest.model_validate(body)
     except ValidationError as e:
         for err in e.errors():
-            field = ".".join(str(x) for x in err["loc"])
-            print(f"adloom generate: {field}: {err['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+            print(f"adloom generate: {validation_text([err]).replace('Value error, ', '')}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
@@ -193,8 +193,8 @@ def _generate(args) -> int:
         print(f"adloom generate: {e}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"model": ids, "campaign": result.campaign, "seed": result.seed, "timings_ms": result.timings_ms,
-              "creatives": []}
+    report = {"model": ids, "campaign": result.campaign, "seed": result.seed, "understood": result.understood,
+              "timings_ms": result.timings_ms, "creatives": []}
     for c in result.creatives:
         name = f"{c.size}-v{c.variant}.{c.format}"
         (args.out / name).write_bytes(c.image)

@@ -19,11 +19,11 @@ import asyncio
 import logging
 import time
 
-from service.arms import arm_of, request_digest
 from service.config import Settings
 from service.copy_choice import CopyChoice, caller_copy, copy_choices, default_copy
 from service.errors import DeadlineExceededError, QueueFullError
 from service.feedback import CreativeInfo, Feedback, campaign_of, creative_id, segment_of
+from service.feedback.arms import arm_of, request_digest
 from service.pipeline import CreativePipeline
 from service.results import Rendered, Result, best_first
 from service.schemas import CreativeRequest
@@ -91,7 +91,7 @@ class CreativeService:
             timings["candidates"] = float(len(results))
         return Result(seed, chosen, timings, sum(res.cache_hits for _, res in results),
                       sum(res.cache_misses for _, res in results), first.visuals, first.conditioning,
-                      campaign=campaign)
+                      campaign=campaign, understood=first.understood)
 
     async def _copies(self, req: CreativeRequest, m: int, deadline: float) -> list[CopyChoice]:
         """One copy per candidate: the request's own first, phrase-bank copy where it is asked for."""

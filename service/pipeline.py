@@ -2,8 +2,10 @@
 
     admission (compose budget, generate + score slots reserved: a 429 now, or never)
     images (decode thread) ─┐
-    texts ─ cache ─(misses)─ encode batcher ─ conditioning c ─ generate batcher ─┬─ score batcher
-                                                                                 └─ compose + encode (worker processes)
+    colours named (service/understanding) ─────────── palette ─┐
+    texts ─ cache ─(misses)─ encode batcher ─ conditioning c ─ generate batcher ─ scene put on the
+       named colours (models/scene/palette.apply_palette) ─┬─ score batcher
+                                                           └─ compose + encode (worker processes)
 
 One visual per variant (seed + v) is generated and then composed into every requested size, so
 a request with 3 sizes x 2 variants costs 2 generator items, not 6. Scoring (a model stage) and
@@ -28,33 +30,36 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
+from models.scene.palette import apply_palette
 from service.batching import MicroBatcher
-from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.cache import EmbeddingCache
 from service.compose import parse_size
+from service.compose.paint import is_scene
 from service.compose_pool import ComposePool
 from service.config import Settings
 from service.engine import Engine, TorchEngine
 from service.engine.conditioning import conditioning_texts, mix_conditioning
+from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.inputs import decode_request_images, has_images
 from service.metrics import CREATIVES, MODEL_INFO, REJECTED, STAGE_DURATION
 from service.rendering import build_content, job, render_creative, render_jobs, warm_compose
 from service.results import Rendered, Result, StageError, creative_scores
 from service.schemas import CreativeRequest
 from service.seeds import random_seed
+from service.understanding.request import Understood, understand
+from service.vocabulary import STAGES, Stage
 
 log = logging.getLogger("adloom.pipeline")
 
 # A request's own deadline answers a little after the batchers' (which drop queued items and
 # count them), so theirs fires first; this one bounds the rest (composition, encoding).
 DEADLINE_GRACE_S = 0.02
-STAGES = ("encode", "generate", "score")
 
 # Exceptions that already say what went wrong in the contract's terms (429, 503, 504).
 _CONTROL_ERRORS = (QueueFullError, DeadlineExceededError, BatcherClosedError)
 
 # (stage, payloads, deadline) -> one result per payload: how model items reach an engine's batch.
-Submit = Callable[[str, list, float], Awaitable[list]]
+Submit = Callable[[Stage, list, float], Awaitable[list]]
 
 
 def lower_thread_priority(increment: int) -> None:
@@ -134,7 +139,7 @@ class CreativePipeline:
         # is 0 has everything that is coming and flushes without waiting (see batching.py).
         self._ahead = dict.fromkeys(STAGES, 0)
 
-        def batcher(stage: str) -> MicroBatcher:
+        def batcher(stage: Stage) -> MicroBatcher:
             upstream = functools.partial(self._ahead.__getitem__, stage) if settings.flush_when_idle else None
             return MicroBatcher(stage, functools.partial(self._batch, stage), upstream=upstream,
                                 max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
@@ -155,7 +160,7 @@ class CreativePipeline:
     def batchers(self) -> tuple[MicroBatcher, ...]:
         return self.encoder, self.generator, self.scorer
 
-    def _batch(self, stage: str, items: list[tuple[object, list[float]]]) -> list:
+    def _batch(self, stage: Stage, items: list[tuple[object, list[float]]]) -> list:
         """A MicroBatcher's batch function: stamps each item's ticket with the batch start (for
         the request's queue time), then hands the payloads to the engine."""
         now = time.monotonic()
@@ -216,7 +221,7 @@ class CreativePipeline:
             batcher.check_capacity(1)
         self.compose_budget.check(0.0)
 
-    def _admit(self, req: CreativeRequest, mpx: float) -> dict[str, bool]:
+    def _admit(self, req: CreativeRequest, mpx: float) -> dict[Stage, bool]:
         """Take the request's compose share and its generate and score slots, or raise (429).
         Returns which reservations it holds (they are used up as it submits to each stage)."""
         self.compose_budget.check(mpx)
@@ -232,13 +237,13 @@ class CreativePipeline:
         self.compose_budget.take(mpx)
         return {"generate": True, "score": True}
 
-    def _enter(self) -> set[str]:
+    def _enter(self) -> set[Stage]:
         """Count a new request as on its way to every model stage; returns the stages still ahead."""
         for stage in self._ahead:
             self._ahead[stage] += 1
         return set(self._ahead)
 
-    def _arrive(self, ahead: set[str], stage: str) -> None:
+    def _arrive(self, ahead: set[Stage], stage: Stage) -> None:
         """The request reached ``stage`` (or never will): a batch waiting only for it is due now."""
         if stage in ahead:
             ahead.discard(stage)
@@ -285,8 +290,8 @@ class CreativePipeline:
                     self._by_stage[stage].release(req.variants)
             self.compose_budget.give_back(mpx)
 
-    async def _run(self, req: CreativeRequest, deadline: float, b64: bool, ahead: set[str],
-                   reserved: dict[str, bool], first: int = 0, content_override=None) -> Result:
+    async def _run(self, req: CreativeRequest, deadline: float, b64: bool, ahead: set[Stage],
+                   reserved: dict[Stage, bool], first: int = 0, content_override=None) -> Result:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         loop = asyncio.get_running_loop()
@@ -299,6 +304,7 @@ class CreativePipeline:
 
         t = time.perf_counter()
         queue: list[float] = []  # per stage: seconds this request's items waited for their batch
+        understood = understand(req)  # the colours named, before any embedding
         c, hits, misses = await self._conditioning(req, deadline, queue, ahead)
         self._arrive(ahead, "encode")  # every text was a cache hit: it never submits there
         timings["encode"] = _ms(time.perf_counter() - t)
@@ -306,7 +312,10 @@ class CreativePipeline:
         t = time.perf_counter()
         seeds = [seed + first + v for v in range(req.variants)]
         self._arrive(ahead, "generate")
-        visuals = await self._submit("generate", [(c, s) for s in seeds], deadline, queue, reserved)
+        palette = understood.vector if understood.names_colours else None
+        visuals = await self._submit("generate", [(c, s, palette) for s in seeds], deadline, queue, reserved)
+        if understood.names_colours:  # one correction of the scenes' parameters onto the named colours
+            visuals = [on_palette(v, understood) for v in visuals]
         timings["generate"] = _ms(time.perf_counter() - t)
 
         # Scoring (model) and composition (CPU pool) overlap.
@@ -347,7 +356,7 @@ class CreativePipeline:
             creatives.append(r)
             CREATIVES.labels(size).inc()
         timings["total"] = _ms(time.perf_counter() - t0)
-        return Result(seed, creatives, timings, hits, misses, visuals, c)
+        return Result(seed, creatives, timings, hits, misses, visuals, c, understood=understood.report())
 
     async def embed(self, texts: list[str], deadline: float | None = None) -> list[np.ndarray]:
         """Unit embeddings of ``texts`` through the cache and the encode batcher (copy ranking)."""
@@ -360,8 +369,8 @@ class CreativePipeline:
         vectors, _, _ = await self.cache.get_or_compute(texts, encode)
         return vectors
 
-    async def _submit(self, stage: str, payloads: list, deadline: float, queue: list[float],
-                      reserved: dict[str, bool] | None = None) -> list:
+    async def _submit(self, stage: Stage, payloads: list, deadline: float, queue: list[float],
+                      reserved: dict[Stage, bool] | None = None) -> list:
         """Items to ``stage`` (its batcher, or the injected ``submit``); appends the longest queue
         wait to ``queue``. A held reservation is used up here, whatever happens.
 
@@ -385,7 +394,7 @@ class CreativePipeline:
         queue.append(max((t[-1] for t in tickets if t), default=submitted) - submitted)
         return out
 
-    async def _conditioning(self, req: CreativeRequest, deadline: float, queue: list[float], ahead: set[str]):
+    async def _conditioning(self, req: CreativeRequest, deadline: float, queue: list[float], ahead: set[Stage]):
         """Cached embeddings of the request's texts (misses through the encode stage) -> (c, hits, misses)."""
         roles = conditioning_texts(req)
         texts = [t for ts in roles.values() for t in ts]
@@ -400,6 +409,13 @@ class CreativePipeline:
             by_role[role] = vectors[i:i + len(ts)]
             i += len(ts)
         return mix_conditioning(by_role), hits, misses
+
+
+def on_palette(visual: np.ndarray, understood: Understood) -> np.ndarray:
+    """A generated scene moved onto the request's named colours (a plain image stays as it is)."""
+    if not is_scene(visual):
+        return visual
+    return apply_palette(visual, understood.ground, understood.motifs, understood.accent, understood.excluded)
 
 
 async def _timed(coro):

@@ -95,6 +95,7 @@ class Result:
     visuals: list[np.ndarray] = field(default_factory=list)  # the generated scene (ROWS, P) per variant
     conditioning: np.ndarray | None = None  # c (D,)
     campaign: str = ""  # the feedback campaign its creatives are counted in (CreativeService)
+    understood: dict | None = None  # what was read in the request (service/understanding/request.py)
 
     @property
     def best(self) -> Rendered:

@@ -29,7 +29,7 @@ class Runtime:
     def __init__(self, settings: Settings, pipeline: CreativePipeline | None = None, feedback: Feedback | None = None):
         self.settings = settings
         self.pipeline = pipeline
-        self.feedback = feedback or Feedback.from_settings(settings)  # click feedback (service/feedback.py)
+        self.feedback = feedback or Feedback.from_settings(settings)  # click feedback (service/feedback/)
         # the front door of every creative (service/creatives.py), once the pipeline is loaded
         self.creatives: CreativeService | None = None
         # catalog jobs (service/jobs): rows run only while this replica is ready

@@ -1,4 +1,4 @@
-"""The HTTP contract of ``POST /creative`` (see DESIGN.md), as pydantic models.
+"""The HTTP contract of ``POST /creative`` (README, "The API in brief"), as pydantic models.
 
 Every limit a caller can hit is declared here, so a bad request is refused with a 422 that names
 the field before any work starts. Images stay base64 strings here: decoding them is work with its
@@ -291,11 +291,38 @@ class CacheStats(BaseModel):
     misses: int
 
 
+class UnderstoodColour(BaseModel):
+    text: str = Field(..., description="The phrase as read (after Unicode NFKC normalisation).")
+    hex: str = Field(..., description="The exact colour it resolved to, #RRGGBB.")
+    role: Literal["ground", "motif", "accent"] = Field(..., description="What the scene does with it.")
+    source: str = Field(..., description="The field it came from: style, brand, title, description, category, "
+                                         "interests.")
+    confidence: float = Field(..., ge=0, le=1, description="Exact hex/brand 1.0; names and modifiers less.")
+
+
+class ExcludedColour(BaseModel):
+    text: str
+    hex: str
+    source: str
+
+
+class Understood(BaseModel):
+    """What adloom read in the request before any embedding, so a caller can fix a word."""
+
+    colors: list[UnderstoodColour] = Field(..., description="The colours the scene uses, each in the role it "
+                                                            "took: the ground, the motifs, then the accent.")
+    excluded: list[ExcludedColour] = Field(..., description="Colours the style asked to avoid (\"no red\").")
+    warnings: list[str] = Field(..., description="Unreadable colours (\"#12345G\"), clamped rgb() values, colours "
+                                                 "that found no slot, ...")
+    parser: str = Field(..., description="The colour parser's version.")
+
+
 class CreativeResponse(BaseModel):
     id: str = Field(..., description="Request id (also in the X-Request-Id header and the logs).")
     campaign: str = Field(..., description="The campaign feedback on these creatives counts towards.")
     model: ModelIds
     seed: int = Field(..., description="Seed of variant 0 (given or picked).")
+    understood: Understood
     creatives: list[Creative] = Field(..., description="Per size in request order, best first within a size.")
     timings_ms: dict[str, float]
     cache: CacheStats

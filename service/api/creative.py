@@ -94,7 +94,7 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
             "Cache-Control": "no-store"})
     # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_bytes.
     head = json.dumps({"id": request_id or uuid.uuid4().hex, "campaign": result.campaign, "model": creatives.model_ids,
-                       "seed": result.seed,
+                       "seed": result.seed, "understood": result.understood,
                        "timings_ms": result.timings_ms,
                        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}},
                       separators=(",", ":")).encode()

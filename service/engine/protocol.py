@@ -14,6 +14,10 @@ import numpy.typing as npt
 Embedding = npt.NDArray[np.float32]  # a unit vector (D,): a text's embedding, or the conditioning c mixed from them
 Visual = npt.NDArray[np.float32]  # a scene (ROWS, P): what generate makes and composition and score consume
 Score = tuple[float, float]  # (realism 0..1, alignment cosine -1..1)
+# The colours a caller named, as the generator's second input (models/scene/palette.py:
+# palette_vector, PALETTE_DIM); None: none named.
+Palette = npt.NDArray[np.float32]
+GenerateItem = tuple[Embedding, int, Palette | None]  # (conditioning c, seed, named palette)
 
 
 @runtime_checkable
@@ -32,8 +36,8 @@ class Engine(Protocol):
     def encode(self, texts: list[str]) -> list[Embedding]:
         """texts -> unit float32 embeddings (D,)."""
 
-    def generate(self, items: list[tuple[Embedding, int]]) -> list[Visual]:
-        """(conditioning c (D,), seed) pairs -> visuals."""
+    def generate(self, items: list[GenerateItem]) -> list[Visual]:
+        """(conditioning c (D,), seed, palette or None) items -> visuals."""
 
     def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
         """(scene, c) pairs -> (realism 0..1, alignment cosine -1..1)."""

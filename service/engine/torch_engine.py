@@ -19,7 +19,8 @@ from models.registry import Bundle, CheckpointError, load_checkpoint
 from models.scene.raster_skia import thumbnail
 from models.text_encoder import TextEncoder, resolve_device
 from service.config import Settings
-from service.engine.protocol import Embedding, Score, Visual
+from models.scene.palette import PALETTE_DIM
+from service.engine.protocol import Embedding, GenerateItem, Score, Visual
 
 log = logging.getLogger("adloom.engine")
 
@@ -102,13 +103,15 @@ class TorchEngine:
         """list of texts -> unit float32 vectors (D,)."""
         return list(self.encoder.encode(list(texts)).numpy())
 
-    def generate(self, items: list[tuple[Embedding, int]]) -> list[Visual]:
-        """(c (D,), seed) pairs -> scenes, float32 (ROWS, P)."""
+    def generate(self, items: list[GenerateItem]) -> list[Visual]:
+        """(c (D,), seed, palette (PALETTE_DIM,) or None) items -> scenes, float32 (ROWS, P)."""
         n = len(items)
         items = _pad_single(items)
-        c = torch.from_numpy(np.stack([ci for ci, _ in items]))  # (B, D)
+        c = torch.from_numpy(np.stack([ci for ci, _, _ in items]))  # (B, D)
+        palette = torch.from_numpy(np.stack([p if p is not None else np.zeros(PALETTE_DIM, np.float32)
+                                             for _, _, p in items]))  # (B, PALETTE_DIM)
         with torch.inference_mode():
-            scenes = self.bundle.generator.generate(c, [s for _, s in items])  # (B, ROWS, P)
+            scenes = self.bundle.generator.generate(c, [s for _, s, _ in items], palette)  # (B, ROWS, P)
         out = list(scenes[:n])
         for scene in out:  # once here: the score stage and the compose workers (shipped) reuse it
             thumbnail(scene, self.bundle.critic.config.img_size)
@@ -132,7 +135,7 @@ class TorchEngine:
         c[0] = 1.0
         for n in buckets:
             self.encode(["warm-up"] * n)
-            visuals = self.generate([(c, i) for i in range(n)])
+            visuals = self.generate([(c, i, None) for i in range(n)])
             self.score([(v, c) for v in visuals])
         if self.device.type == "cuda":
             torch.cuda.synchronize()

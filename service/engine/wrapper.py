@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.engine.protocol import Embedding, Engine, Score, Visual
+from service.engine.protocol import Embedding, Engine, GenerateItem, Score, Visual
 
 
 class EngineWrapper:
@@ -24,7 +24,7 @@ class EngineWrapper:
     def encode(self, texts: list[str]) -> list[Embedding]:
         return self.inner.encode(texts)
 
-    def generate(self, items: list[tuple[Embedding, int]]) -> list[Visual]:
+    def generate(self, items: list[GenerateItem]) -> list[Visual]:
         return self.inner.generate(items)
 
     def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
@@ -36,4 +36,4 @@ class EngineWrapper:
         c[0] = 1.0
         for n in buckets:
             self.encode(["warm-up"] * n)
-            self.score([(v, c) for v in self.generate([(c, i) for i in range(n)])])
+            self.score([(v, c) for v in self.generate([(c, i, None) for i in range(n)])])

@@ -1,6 +1,6 @@
 """``adloom batch FEED --out DIR``: a catalog job offline, on this machine, resumable.
 
-The same rows, files and manifest as ``POST /jobs`` (service/jobs/runner.py), without a server:
+The same rows, files and manifest as ``POST /jobs`` (service/jobs/rows.py), without a server:
 the pipeline runs in this process (compose in worker processes), ``--concurrency`` rows at a time
 so the micro-batchers see full batches. A row is done when its manifest part
 ``rows/{row}.jsonl`` exists (a failed row: ``rows/{row}.error.json``); run the command again

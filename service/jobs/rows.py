@@ -88,7 +88,8 @@ async def render_row(creatives: CreativeService, output: Output, job: str, row: 
         await asyncio.to_thread(output.write, job, name, c.image)
         lines.append({"row": row, "size": c.size, "width": c.width, "height": c.height, "variant": c.variant,
                       "seed": c.seed, "path": name, "format": c.format, "layout": c.layout, "scores": c.scores,
-                      "creative_id": c.creative_id, "campaign": result.campaign})
+                      "creative_id": c.creative_id, "campaign": result.campaign,
+                      "understood": result.understood})
     data = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
     await asyncio.to_thread(output.write, job, f"rows/{row:09d}.jsonl", data)
     return None

@@ -5,7 +5,7 @@
     >>> u.palette.ground.hex, [c.hex for c in u.palette.motifs]
     ('#000000', ['#FFD700'])
 
-See README_SECTION.md for the grammar, the name lists and their licences.
+The README (section "Colours: what adloom understands") has the grammar, the name lists and their licences.
 """
 from service.understanding.parser import ColourParser, Limits, understand_colours
 from service.understanding.schema import Colour, ColourUnderstanding, Ignored, Palette, Role, Source

@@ -124,19 +124,34 @@ class Lexicon:
 
     def match_name(self, keys: Sequence[str], i: int) -> NameMatch | None:
         """Longest name starting at token ``i``: exact or with the last word in the plural; a single word
-        in adjective form ("golden") is read as its colour before any entry of its own."""
+        in adjective form ("golden") is read as its colour before any entry of its own. A several-word
+        color-name-list name does not shadow a colour word it starts with: "Red Leather jacket" is a
+        red jacket, "Blue Suede shoes" blue shoes (the longer name is kept when no colour word starts it)."""
+        shadowed: NameMatch | None = None
         for n in range(min(self.max_len, len(keys) - i), 0, -1):
-            if n == 1 and keys[i] in ADJECTIVES and (ADJECTIVES[keys[i]],) in self.names:
-                return NameMatch(1, self.names[(ADJECTIVES[keys[i]],)], "adjective")
-            gram = tuple(keys[i:i + n])
-            entry = self.names.get(gram)
+            found = self._match_n(keys, i, n)
+            if found is None:
+                continue
+            if n > 1 and found.entry.klass == "cnl":
+                shadowed = shadowed or found
+                continue
+            if shadowed is not None and found.entry.klass != "colour":
+                return shadowed
+            return found
+        return shadowed
+
+    def _match_n(self, keys: Sequence[str], i: int, n: int) -> NameMatch | None:
+        if n == 1 and keys[i] in ADJECTIVES and (ADJECTIVES[keys[i]],) in self.names:
+            return NameMatch(1, self.names[(ADJECTIVES[keys[i]],)], "adjective")
+        gram = tuple(keys[i:i + n])
+        entry = self.names.get(gram)
+        if entry is not None:
+            return NameMatch(n, entry, "exact")
+        last = gram[-1]
+        if len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
+            entry = self.names.get(gram[:-1] + (last[:-1],))
             if entry is not None:
-                return NameMatch(n, entry, "exact")
-            last = gram[-1]
-            if len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
-                entry = self.names.get(gram[:-1] + (last[:-1],))
-                if entry is not None:
-                    return NameMatch(n, entry, "plural")
+                return NameMatch(n, entry, "plural")
         return None
 
     def match_tone(self, keys: Sequence[str], i: int) -> tuple[int, ToneModel] | None:

@@ -51,6 +51,7 @@ def test_generate_creatives_in_chromium(page, tmp_path):
     page.fill("#price", "129.00")
     page.fill("#original_price", "159.00")
     page.fill("#currency", "EUR")
+    page.fill("#style", "navy blue background with gold confetti, #12345G")
     page.set_input_files("#image", str(photo))
     page.wait_for_selector("#image-preview:not([hidden])")  # the photo preview shows up
     for box in page.locator("input[name=size]").all():
@@ -102,6 +103,10 @@ def test_generate_creatives_in_chromium(page, tmp_path):
     assert page.locator(".badge", has_text="Best").count() == len(WANTED)  # one best per size
     summary = page.inner_text("#summary")
     assert "4 creatives" in summary and "seed 42" in summary, summary
+    # What adloom read: the named colours with their roles, and the unreadable hex as a warning.
+    understood = page.inner_text("#understood")
+    assert "navy blue → ground" in understood and "gold → motif" in understood, understood
+    assert "#12345G" in understood, understood
 
     # Download buttons: one per creative, and "Download all" gives a zip with every image + report.
     links = page.evaluate("""() => Array.from(document.querySelectorAll('#gallery .card a[download]'))

@@ -25,8 +25,8 @@ POISON_SEED = 666
 class PoisonedEngine(EngineWrapper):
     """The real engine, except that an item with POISON_SEED gets a malformed conditioning."""
 
-    def generate(self, items: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
-        items = [(c[: c.shape[0] // 2], s) if s == POISON_SEED else (c, s) for c, s in items]
+    def generate(self, items: list[tuple[np.ndarray, int, np.ndarray | None]]) -> list[np.ndarray]:
+        items = [(c[: c.shape[0] // 2], s, p) if s == POISON_SEED else (c, s, p) for c, s, p in items]
         return super().generate(items)
 
 

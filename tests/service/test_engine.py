@@ -17,7 +17,7 @@ def _items(engine, n: int):
              zip(["navy", "lemon yellow", "crimson", "mint", "gold", "teal", "coral", "violet"] * 2,
                  ["bokeh", "stripes", "confetti", "waves", "marble", "leaves", "sun rays", "grid"] * 2)][:n]
     c = engine.encode(texts)
-    scenes = engine.generate([(c[i], 40 + i) for i in range(n)])
+    scenes = engine.generate([(c[i], 40 + i, None) for i in range(n)])
     return [(scenes[i], c[i]) for i in range(n)]
 
 

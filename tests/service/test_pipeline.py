@@ -169,7 +169,7 @@ class PoisonedEngine(EngineWrapper):
     """Its generator raises for any batch holding seed 666, like a model fault on one input."""
 
     def generate(self, items):
-        if any(seed == 666 for _, seed in items):
+        if any(seed == 666 for _, seed, _ in items):
             raise RuntimeError("poisoned item")
         return super().generate(items)
 

@@ -65,3 +65,9 @@ def test_every_css_and_xkcd_name_reads_as_itself():
 def test_idiom_names():
     assert ground("red wine background") == "#8C0034"  # a role noun makes the XKCD name a colour
     assert understand_colours("red wine and cheese night").colors == []
+
+
+@pytest.mark.parametrize("title,hex_", [("red leather jacket", "#FF0000"), ("Blue Suede Shoes", "#0000FF"),
+                                        ("green silk scarf", "#008000")])
+def test_a_longer_list_name_does_not_shadow_the_colour_word_it_starts_with(title, hex_):
+    assert [c.hex for c in understand_colours("", title=title).colors] == [hex_]

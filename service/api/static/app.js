@@ -503,12 +503,27 @@ function render(body, req, elapsedMs) {
       h("strong", {}, `${body.creatives.length} creative${body.creatives.length === 1 ? "" : "s"}`),
       ` for “${title}” in ${seconds} s · seed ${body.seed}`,
       h("span", { class: "meta" },
-        `model ${body.model?.generator ?? "?"} on ${body.model?.device ?? "?"} · embedding cache ${body.cache?.hits ?? 0} hit${body.cache?.hits === 1 ? "" : "s"}, ${body.cache?.misses ?? 0} miss${body.cache?.misses === 1 ? "" : "es"}`)),
+        `model ${body.model?.generator ?? "?"} on ${body.model?.device ?? "?"} · embedding cache ${body.cache?.hits ?? 0} hit${body.cache?.hits === 1 ? "" : "s"}, ${body.cache?.misses ?? 0} miss${body.cache?.misses === 1 ? "" : "es"}`),
+      understoodView(body.understood)),
     h("div", { class: "summary-actions" }, dlAll, dlReport));
   summaryEl.hidden = false;
   gallery.replaceChildren(...sections);
   lastCampaign = body.campaign;
   refreshPerformance();
+}
+
+// What adloom read in the request: each colour as a swatch with its phrase and role, the colours
+// excluded, and warnings — so a marketer sees why the scene looks as it does and can fix a word.
+function understoodView(u) {
+  if (!u) return h("span");
+  const chips = (u.colors || []).map((c) => h("span", { class: "understood-chip", title: `${c.source}, confidence ${c.confidence}` },
+    h("span", { class: "understood-swatch", style: `background:${c.hex}` }), `${c.text} → ${c.role} ${c.hex}`));
+  const excluded = (u.excluded || []).map((c) => h("span", { class: "understood-chip excluded" }, `no ${c.text}`));
+  const warnings = (u.warnings || []).map((w) => h("li", {}, w));
+  return h("div", { class: "understood", id: "understood" },
+    h("span", { class: "label" }, "Colours understood: "),
+    chips.length || excluded.length ? [...chips, ...excluded] : h("span", { class: "meta" }, "none named (the model picks the palette)"),
+    warnings.length ? h("ul", { class: "understood-warnings" }, warnings) : "");
 }
 
 function saveBlob(blob, name) {

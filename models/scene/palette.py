@@ -1,0 +1,198 @@
+"""A scene's palette: the colours a caller named (a ground, up to two motifs), as the generator's
+second input, as labels read back from a scene, and as the one correction of a generated scene's
+parameters that puts it exactly on the named colours.
+
+The generator is trained with the palette present, partial and absent (models/train.py), so it
+already lands near the named colours; ``apply_palette`` then moves the scene's *parameters* (the
+ground's three stops, the layers' colours) onto them, so the JSON, the SVG and every raster agree.
+
+Vector layout (``PALETTE_DIM`` = 12): three slots — ground, motif 1, motif 2 — of
+``[present, L*/100, a*/128, b*/128]``; an absent slot is all zeros.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from skimage import color as skcolor
+
+from models.scene import format as SF
+
+SLOTS = 3  # ground, motif 1, motif 2
+PALETTE_DIM = 4 * SLOTS
+# How much of the generated gradient's own variation a named ground keeps (in CIELAB): a gentle
+# gradient, every pixel of it still reading as the named colour.
+GROUND_SPREAD = 0.25
+VIGNETTE_WITH_GROUND = 0.25  # a named ground is not darkened away at the edges
+MIN_LAYER_CONTRAST_DE = 12.0  # a layer this close to a named ground is moved away in lightness
+MOTIF_MIN_ALPHA = 0.85  # a layer in a named motif colour is painted at least this opaque
+EXCLUDED_DE = 20.0  # a colour this close to one the caller excluded ("no red") turns its hue away
+
+Rgb = Sequence[float] | np.ndarray  # sRGB 0..1 (3,)
+
+
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB 0..1 (..., 3) -> CIELAB (..., 3), D65."""
+    return np.asarray(skcolor.rgb2lab(np.clip(np.asarray(rgb, np.float64), 0, 1)), np.float64)
+
+
+def to_rgb(lab: np.ndarray) -> np.ndarray:
+    """CIELAB (..., 3) -> sRGB 0..1 (..., 3), clipped into the gamut."""
+    return np.clip(np.asarray(skcolor.lab2rgb(np.asarray(lab, np.float64)), np.float64), 0, 1)
+
+
+def delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """CIEDE2000 between sRGB 0..1 colours (..., 3)."""
+    return np.asarray(skcolor.deltaE_ciede2000(to_lab(a), to_lab(b)), np.float64)
+
+
+def hex_to_rgb(h: str) -> tuple[float, float, float]:
+    h = h.lstrip("#")
+    return int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255
+
+
+def palette_vector(ground: Rgb | None = None, motifs: Sequence[Rgb] = ()) -> np.ndarray:
+    """The generator's palette input (PALETTE_DIM,) float32; None / no motifs: absent slots."""
+    v = np.zeros(PALETTE_DIM, np.float32)
+    for slot, rgb in enumerate([ground, *list(motifs)[:SLOTS - 1]]):
+        if rgb is None:
+            continue
+        lab = to_lab(np.asarray(rgb, np.float64))
+        v[4 * slot:4 * slot + 4] = (1.0, lab[0] / 100, lab[1] / 128, lab[2] / 128)
+    return v
+
+
+def ground_colour(scene: np.ndarray) -> np.ndarray:
+    """The ground's colour: the mean of its three stops in CIELAB, as sRGB 0..1 (3,)."""
+    stops = np.stack([scene[0, SF.C0], scene[0, SF.C1], scene[0, SF.C2]]).astype(np.float64)
+    return to_rgb(to_lab(stops).mean(0))
+
+
+def layer_weights(scene: np.ndarray) -> np.ndarray:
+    """How prominent each layer slot is (opacity x size; 0 for an unused slot): (K,)."""
+    layers = scene[1:]
+    w = layers[:, SF.ALPHA] * (0.2 + layers[:, SF.SIZE])
+    return np.where(layers[:, SF.ALPHA] >= SF.ALPHA_MIN, w, 0.0)
+
+
+def motif_colours(scene: np.ndarray, n: int = SLOTS - 1, min_de: float = 10.0) -> list[np.ndarray]:
+    """The colours of the most prominent layers, distinct by ``min_de``, at most ``n`` (labels)."""
+    w = layer_weights(scene)
+    out: list[np.ndarray] = []
+    for i in np.argsort(-w, kind="stable"):
+        if w[i] <= 0 or len(out) == n:
+            break
+        rgb = scene[1 + i, SF.COLOR].astype(np.float64)
+        if all(float(delta_e(rgb, o)) >= min_de for o in out):
+            out.append(rgb)
+    return out
+
+
+def scene_palette(scene: np.ndarray) -> np.ndarray:
+    """A scene's own palette vector (every slot present that the scene has): a training label."""
+    return palette_vector(ground_colour(scene), motif_colours(scene))
+
+
+def apply_palette(scene: np.ndarray, ground: Rgb | None = None, motifs: Sequence[Rgb] = (),
+                  accent: Rgb | None = None, excluded: Sequence[Rgb] = ()) -> np.ndarray:
+    """The scene with its parameters moved onto the named colours -> a new (ROWS, P) float32 array.
+
+    - ground: the three stops keep ``GROUND_SPREAD`` of their spread around the named colour (CIELAB);
+      the vignette is capped so the edges still read as it;
+    - motifs: the used layers, most prominent first, take the motif colours in turn (at least
+      ``MOTIF_MIN_ALPHA`` opaque); with no motif,
+      an accent colours the most prominent layer;
+    - with a ground and no motif, a layer too close to the ground steps away from it in lightness;
+    - a stop or layer within ``EXCLUDED_DE`` of an excluded colour turns its hue by 180 degrees.
+    """
+    s = np.array(scene, np.float32, copy=True)
+    if ground is not None:
+        stops = np.stack([s[0, SF.C0], s[0, SF.C1], s[0, SF.C2]]).astype(np.float64)
+        lab = to_lab(stops)
+        target = to_lab(np.asarray(ground, np.float64))
+        moved = to_rgb(target + GROUND_SPREAD * (lab - lab.mean(0)))
+        s[0, SF.C0], s[0, SF.C1], s[0, SF.C2] = moved[0], moved[1], moved[2]
+        s[0, SF.VIGNETTE] = min(float(s[0, SF.VIGNETTE]), VIGNETTE_WITH_GROUND)
+    w = layer_weights(s)
+    order = [int(i) for i in np.argsort(-w, kind="stable") if w[i] > 0]
+    colours = [np.asarray(m, np.float64) for m in motifs]
+    if not colours and accent is not None and order:
+        s[1 + order[0], SF.COLOR] = np.asarray(accent, np.float32)
+        order = order[1:]
+    if colours:
+        for rank, i in enumerate(order):
+            s[1 + i, SF.COLOR] = colours[rank % len(colours)]
+            # a colour the caller named is painted at (nearly) full strength, not as a faint tint
+            s[1 + i, SF.ALPHA] = max(float(s[1 + i, SF.ALPHA]), MOTIF_MIN_ALPHA)
+    elif ground is not None:
+        _separate_from_ground(s, order, np.asarray(ground, np.float64))
+    if excluded:
+        _avoid(s, [np.asarray(e, np.float64) for e in excluded], named_ground=ground is not None,
+               named_layers=bool(colours))
+    return SF.sanitize(s)
+
+
+def _separate_from_ground(s: np.ndarray, order: list[int], ground: np.ndarray) -> None:
+    g = to_lab(ground)
+    for i in order:
+        rgb = s[1 + i, SF.COLOR].astype(np.float64)
+        if float(delta_e(rgb, ground)) >= MIN_LAYER_CONTRAST_DE:
+            continue
+        lab = to_lab(rgb)
+        lab[0] = g[0] + 25 if g[0] < 55 else g[0] - 25  # lighter on a dark ground, darker on a light one
+        s[1 + i, SF.COLOR] = to_rgb(lab)
+
+
+def _avoid(s: np.ndarray, excluded: list[np.ndarray], *, named_ground: bool, named_layers: bool) -> None:
+    """Turn the hue of any unnamed colour that lands near an excluded one."""
+    def turn(rgb: np.ndarray) -> np.ndarray:
+        if all(float(delta_e(rgb, e)) >= EXCLUDED_DE for e in excluded):
+            return rgb
+        lab = to_lab(rgb)
+        lab[1:] = -lab[1:]
+        return to_rgb(lab)
+
+    if not named_ground:
+        for sl in (SF.C0, SF.C1, SF.C2):
+            s[0, sl] = turn(s[0, sl].astype(np.float64))
+    if not named_layers:
+        for i in range(1, SF.ROWS):
+            if s[i, SF.ALPHA] >= SF.ALPHA_MIN:
+                s[i, SF.COLOR] = turn(s[i, SF.COLOR].astype(np.float64))
+
+
+def palette_labels(scenes: np.ndarray) -> np.ndarray:
+    """Every scene's own palette vector (N, PALETTE_DIM): ground and up to two distinct motif
+    colours, as the training labels (the generator learns to put a named colour where it goes)."""
+    n = len(scenes)
+    out = np.zeros((n, PALETTE_DIM), np.float32)
+    stops = np.stack([scenes[:, 0, SF.C0], scenes[:, 0, SF.C1], scenes[:, 0, SF.C2]], 1).astype(np.float64)
+    ground = to_lab(stops).mean(1)  # (N, 3)
+    out[:, 0] = 1.0
+    out[:, 1:4] = ground / np.array([100, 128, 128])
+    layers = scenes[:, 1:]
+    colour_lab = to_lab(layers[..., SF.COLOR].astype(np.float64))  # (N, K, 3)
+    weight = layers[..., SF.ALPHA] * (0.2 + layers[..., SF.SIZE])
+    weight = np.where(layers[..., SF.ALPHA] >= SF.ALPHA_MIN, weight, 0.0)
+    for i in range(n):
+        slot = 1
+        for k in np.argsort(-weight[i], kind="stable"):
+            if weight[i, k] <= 0 or slot == SLOTS:
+                break
+            lab = colour_lab[i, k]
+            taken = [out[i, 4 * j + 1:4 * j + 4] * np.array([100, 128, 128]) for j in range(1, slot)]
+            if all(np.linalg.norm(lab - t) >= 10 for t in taken):
+                out[i, 4 * slot:4 * slot + 4] = (1.0, lab[0] / 100, lab[1] / 128, lab[2] / 128)
+                slot += 1
+    return out
+
+
+def mask_palettes(labels: np.ndarray, rng: np.random.Generator, absent: float = 0.25,
+                  keep: float = 0.6) -> np.ndarray:
+    """Training palettes: with probability ``absent`` no colour named at all, otherwise each slot
+    kept with probability ``keep`` (a second motif only with the first): present, partial, absent."""
+    n = len(labels)
+    slots = rng.random((n, SLOTS)) < keep
+    slots[:, 2] &= slots[:, 1]
+    slots[rng.random(n) < absent] = False
+    return labels * np.repeat(slots, 4, axis=1).astype(np.float32)
