@@ -93,6 +93,12 @@ class ComposePool:
     def executor(self) -> concurrent.futures.Executor:
         return self._executor
 
+    def worker_pids(self) -> set[int]:
+        """The process ids of the pool's live worker processes (none in thread mode): what an
+        operator (or a fault test) looks for in ``ps``."""
+        procs = getattr(self._executor, "_processes", None) or {}  # ProcessPoolExecutor keeps no public list
+        return {p.pid for p in procs.values() if p.pid is not None}
+
     async def run(self, fn: Callable, *args):
         loop = asyncio.get_running_loop()
         executor = self._executor

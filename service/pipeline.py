@@ -30,11 +30,9 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
-from models.scene.palette import apply_palette
 from service.batching import MicroBatcher
 from service.cache import EmbeddingCache
 from service.compose import parse_size
-from service.compose.paint import is_scene
 from service.compose_pool import ComposePool
 from service.config import Settings
 from service.engine import Engine, TorchEngine
@@ -46,7 +44,7 @@ from service.rendering import build_content, job, render_creative, render_jobs, 
 from service.results import Rendered, Result, StageError, creative_scores
 from service.schemas import CreativeRequest
 from service.seeds import random_seed
-from service.understanding.request import Understood, understand
+from service.understanding.request import understand
 from service.vocabulary import STAGES, Stage
 
 log = logging.getLogger("adloom.pipeline")
@@ -312,10 +310,9 @@ class CreativePipeline:
         t = time.perf_counter()
         seeds = [seed + first + v for v in range(req.variants)]
         self._arrive(ahead, "generate")
-        palette = understood.vector if understood.names_colours else None
-        visuals = await self._submit("generate", [(c, s, palette) for s in seeds], deadline, queue, reserved)
-        if understood.names_colours:  # one correction of the scenes' parameters onto the named colours
-            visuals = [on_palette(v, understood) for v in visuals]
+        # the engine generates for the named palette and puts each scene on it (models/scene/palette.py)
+        visuals = await self._submit("generate", [(c, s, understood.palette) for s in seeds], deadline, queue,
+                                     reserved)
         timings["generate"] = _ms(time.perf_counter() - t)
 
         # Scoring (model) and composition (CPU pool) overlap.
@@ -409,13 +406,6 @@ class CreativePipeline:
             by_role[role] = vectors[i:i + len(ts)]
             i += len(ts)
         return mix_conditioning(by_role), hits, misses
-
-
-def on_palette(visual: np.ndarray, understood: Understood) -> np.ndarray:
-    """A generated scene moved onto the request's named colours (a plain image stays as it is)."""
-    if not is_scene(visual):
-        return visual
-    return apply_palette(visual, understood.ground, understood.motifs, understood.accent, understood.excluded)
 
 
 async def _timed(coro):

@@ -6,11 +6,14 @@ The generator is trained with the palette present, partial and absent (models/tr
 already lands near the named colours; ``apply_palette`` then moves the scene's *parameters* (the
 ground's three stops, the layers' colours) onto them, so the JSON, the SVG and every raster agree.
 
-Vector layout (``PALETTE_DIM`` = 12): three slots — ground, motif 1, motif 2 — of
-``[present, L*/100, a*/128, b*/128]``; an absent slot is all zeros.
+Vector layout (``PALETTE_DIM`` = 21): three slots — ground, motif 1, motif 2 — of
+``[present, L*/100, a*/128, b*/128, R, G, B]`` (the colour in CIELAB, where distances mean what
+they look like, and in the scene's own sRGB 0..1, which the generator writes); an absent slot is
+all zeros.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -19,7 +22,8 @@ from skimage import color as skcolor
 from models.scene import format as SF
 
 SLOTS = 3  # ground, motif 1, motif 2
-PALETTE_DIM = 4 * SLOTS
+SLOT_DIM = 7  # present, L*, a*, b*, R, G, B
+PALETTE_DIM = SLOT_DIM * SLOTS
 # How much of the generated gradient's own variation a named ground keeps (in CIELAB): a gentle
 # gradient, every pixel of it still reading as the named colour.
 GROUND_SPREAD = 0.25
@@ -57,9 +61,13 @@ def palette_vector(ground: Rgb | None = None, motifs: Sequence[Rgb] = ()) -> np.
     for slot, rgb in enumerate([ground, *list(motifs)[:SLOTS - 1]]):
         if rgb is None:
             continue
-        lab = to_lab(np.asarray(rgb, np.float64))
-        v[4 * slot:4 * slot + 4] = (1.0, lab[0] / 100, lab[1] / 128, lab[2] / 128)
+        v[SLOT_DIM * slot:SLOT_DIM * (slot + 1)] = _slot(np.asarray(rgb, np.float64))
     return v
+
+
+def _slot(rgb: np.ndarray) -> np.ndarray:
+    lab = to_lab(rgb)
+    return np.array([1.0, lab[0] / 100, lab[1] / 128, lab[2] / 128, *np.clip(rgb, 0, 1)], np.float32)
 
 
 def ground_colour(scene: np.ndarray) -> np.ndarray:
@@ -116,6 +124,10 @@ def apply_palette(scene: np.ndarray, ground: Rgb | None = None, motifs: Sequence
     w = layer_weights(s)
     order = [int(i) for i in np.argsort(-w, kind="stable") if w[i] > 0]
     colours = [np.asarray(m, np.float64) for m in motifs]
+    if ground is not None:  # a motif colour that would vanish into the named ground (a dark brand blue
+        # on navy) is left out, unless nothing else is left
+        visible = [m for m in colours if float(delta_e(m, np.asarray(ground, np.float64))) >= MIN_LAYER_CONTRAST_DE]
+        colours = visible or colours
     if not colours and accent is not None and order:
         s[1 + order[0], SF.COLOR] = np.asarray(accent, np.float32)
         order = order[1:]
@@ -164,26 +176,9 @@ def _avoid(s: np.ndarray, excluded: list[np.ndarray], *, named_ground: bool, nam
 def palette_labels(scenes: np.ndarray) -> np.ndarray:
     """Every scene's own palette vector (N, PALETTE_DIM): ground and up to two distinct motif
     colours, as the training labels (the generator learns to put a named colour where it goes)."""
-    n = len(scenes)
-    out = np.zeros((n, PALETTE_DIM), np.float32)
-    stops = np.stack([scenes[:, 0, SF.C0], scenes[:, 0, SF.C1], scenes[:, 0, SF.C2]], 1).astype(np.float64)
-    ground = to_lab(stops).mean(1)  # (N, 3)
-    out[:, 0] = 1.0
-    out[:, 1:4] = ground / np.array([100, 128, 128])
-    layers = scenes[:, 1:]
-    colour_lab = to_lab(layers[..., SF.COLOR].astype(np.float64))  # (N, K, 3)
-    weight = layers[..., SF.ALPHA] * (0.2 + layers[..., SF.SIZE])
-    weight = np.where(layers[..., SF.ALPHA] >= SF.ALPHA_MIN, weight, 0.0)
-    for i in range(n):
-        slot = 1
-        for k in np.argsort(-weight[i], kind="stable"):
-            if weight[i, k] <= 0 or slot == SLOTS:
-                break
-            lab = colour_lab[i, k]
-            taken = [out[i, 4 * j + 1:4 * j + 4] * np.array([100, 128, 128]) for j in range(1, slot)]
-            if all(np.linalg.norm(lab - t) >= 10 for t in taken):
-                out[i, 4 * slot:4 * slot + 4] = (1.0, lab[0] / 100, lab[1] / 128, lab[2] / 128)
-                slot += 1
+    out = np.zeros((len(scenes), PALETTE_DIM), np.float32)
+    for i, scene in enumerate(scenes):
+        out[i] = palette_vector(ground_colour(scene), motif_colours(scene))
     return out
 
 
@@ -195,4 +190,24 @@ def mask_palettes(labels: np.ndarray, rng: np.random.Generator, absent: float = 
     slots = rng.random((n, SLOTS)) < keep
     slots[:, 2] &= slots[:, 1]
     slots[rng.random(n) < absent] = False
-    return labels * np.repeat(slots, 4, axis=1).astype(np.float32)
+    return labels * np.repeat(slots, SLOT_DIM, axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class NamedPalette:
+    """The colours a caller named for one scene (sRGB 0..1): what the generator is given as its
+    palette input, and what its scene is then put on (``apply``)."""
+
+    ground: tuple[float, float, float] | None = None
+    motifs: tuple[tuple[float, float, float], ...] = ()
+    accent: tuple[float, float, float] | None = None
+    excluded: tuple[tuple[float, float, float], ...] = ()
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The generator's palette input (PALETTE_DIM,)."""
+        return palette_vector(self.ground, self.motifs)
+
+    def apply(self, scene: np.ndarray) -> np.ndarray:
+        """The scene's one correction onto these colours (``apply_palette``)."""
+        return apply_palette(scene, self.ground, self.motifs, self.accent, self.excluded)

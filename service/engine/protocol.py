@@ -11,13 +11,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from models.scene.palette import NamedPalette
+
 Embedding = npt.NDArray[np.float32]  # a unit vector (D,): a text's embedding, or the conditioning c mixed from them
 Visual = npt.NDArray[np.float32]  # a scene (ROWS, P): what generate makes and composition and score consume
 Score = tuple[float, float]  # (realism 0..1, alignment cosine -1..1)
-# The colours a caller named, as the generator's second input (models/scene/palette.py:
-# palette_vector, PALETTE_DIM); None: none named.
-Palette = npt.NDArray[np.float32]
-GenerateItem = tuple[Embedding, int, Palette | None]  # (conditioning c, seed, named palette)
+# (conditioning c, seed, the colours a caller named or None): the generator takes the palette as an
+# input of its own, and the scene it makes is then put on it once (models/scene/palette.py).
+GenerateItem = tuple[Embedding, int, NamedPalette | None]
 
 
 @runtime_checkable
@@ -37,7 +38,7 @@ class Engine(Protocol):
         """texts -> unit float32 embeddings (D,)."""
 
     def generate(self, items: list[GenerateItem]) -> list[Visual]:
-        """(conditioning c (D,), seed, palette or None) items -> visuals."""
+        """(conditioning c (D,), seed, named palette or None) items -> visuals on their palettes."""
 
     def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
         """(scene, c) pairs -> (realism 0..1, alignment cosine -1..1)."""

@@ -104,15 +104,16 @@ class TorchEngine:
         return list(self.encoder.encode(list(texts)).numpy())
 
     def generate(self, items: list[GenerateItem]) -> list[Visual]:
-        """(c (D,), seed, palette (PALETTE_DIM,) or None) items -> scenes, float32 (ROWS, P)."""
+        """(c (D,), seed, named palette or None) items -> scenes, float32 (ROWS, P), each generated
+        for its palette and then put on it (one correction of its parameters)."""
         n = len(items)
         items = _pad_single(items)
         c = torch.from_numpy(np.stack([ci for ci, _, _ in items]))  # (B, D)
-        palette = torch.from_numpy(np.stack([p if p is not None else np.zeros(PALETTE_DIM, np.float32)
+        palette = torch.from_numpy(np.stack([p.vector if p is not None else np.zeros(PALETTE_DIM, np.float32)
                                              for _, _, p in items]))  # (B, PALETTE_DIM)
         with torch.inference_mode():
             scenes = self.bundle.generator.generate(c, [s for _, s, _ in items], palette)  # (B, ROWS, P)
-        out = list(scenes[:n])
+        out = [p.apply(scene) if p is not None else scene for scene, (_, _, p) in zip(scenes[:n], items)]
         for scene in out:  # once here: the score stage and the compose workers (shipped) reuse it
             thumbnail(scene, self.bundle.critic.config.img_size)
         return out

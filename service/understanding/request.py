@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from models.scene.palette import hex_to_rgb, palette_vector
+from models.scene.palette import NamedPalette, hex_to_rgb
 from service.schemas import CreativeRequest
 from service.understanding.parser import ColourParser
 from service.understanding.schema import ColourUnderstanding
@@ -21,31 +19,20 @@ _PARSER = ColourParser()
 
 @dataclass(frozen=True)
 class Understood:
-    """The request's colours, its scene palette (sRGB 0..1) and the generator's palette input."""
+    """The request's colours as read, and the palette its scenes are generated for and put on
+    (None when it names no colour: the generator picks a palette itself)."""
 
     colours: ColourUnderstanding
-    ground: tuple[float, float, float] | None
-    motifs: tuple[tuple[float, float, float], ...]
-    accent: tuple[float, float, float] | None
-    excluded: tuple[tuple[float, float, float], ...]
+    palette: NamedPalette | None
 
     @classmethod
     def of(cls, colours: ColourUnderstanding) -> "Understood":
         pal = colours.palette
-        return cls(colours=colours,
-                   ground=hex_to_rgb(pal.ground.hex) if pal.ground else None,
-                   motifs=tuple(hex_to_rgb(m.hex) for m in pal.motifs),
-                   accent=hex_to_rgb(pal.accent.hex) if pal.accent else None,
-                   excluded=tuple(hex_to_rgb(h) for h in pal.excluded))
-
-    @property
-    def vector(self) -> np.ndarray:
-        """The generator's palette input (models/scene/palette.py: PALETTE_DIM)."""
-        return palette_vector(self.ground, self.motifs)
-
-    @property
-    def names_colours(self) -> bool:
-        return self.ground is not None or bool(self.motifs) or self.accent is not None or bool(self.excluded)
+        named = NamedPalette(ground=hex_to_rgb(pal.ground.hex) if pal.ground else None,
+                             motifs=tuple(hex_to_rgb(m.hex) for m in pal.motifs),
+                             accent=hex_to_rgb(pal.accent.hex) if pal.accent else None,
+                             excluded=tuple(hex_to_rgb(h) for h in pal.excluded))
+        return cls(colours, named if named != NamedPalette() else None)
 
     def report(self) -> dict:
         """The response's ``understood``: the colours the scene uses, in the role each took (text,
@@ -58,7 +45,7 @@ class Understood:
 
 
 def understand(req: CreativeRequest) -> Understood:
-    """Read the request's style, product text, interests and brand colours (about a millisecond)."""
+    """Read the request's style, product text, interests and brand colours (about 0.1 ms)."""
     p = req.product
     return Understood.of(_PARSER.parse(req.style or "", title=p.title, description=p.description or "",
                                        category=p.category or "", interests=list(req.audience.interests),

@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from models.scene import format as SF
-from models.scene.palette import apply_palette, delta_e, hex_to_rgb
+from models.scene.palette import PALETTE_DIM, delta_e, hex_to_rgb
 from models.scene.raster_skia import render
 from service.config import load_settings
 from service.engine import TorchEngine
@@ -94,9 +95,11 @@ def evaluate(checkpoint: str | None = None, limit: int | None = None, seed: int 
         for role, ts in texts.items():
             by_role[role], i = vecs[i:i + len(ts)], i + len(ts)
         c = mix_conditioning(by_role)
-        palette = und.vector if und.names_colours else None
-        pre = engine.generate([(c, seed + n, palette)])[0]
-        post = apply_palette(pre, und.ground, und.motifs, und.accent, und.excluded)
+        named = und.palette
+        vector = torch.from_numpy(np.stack([named.vector if named else np.zeros(PALETTE_DIM, np.float32)] * 2))
+        with torch.inference_mode():  # the generator alone (as the engine runs it), then the correction
+            pre = engine.bundle.generator.generate(torch.from_numpy(np.stack([c, c])), [seed + n] * 2, vector)[0]
+        post = named.apply(pre) if named else pre
         found: dict[str, list[float]] = {}
         for exp in row["expect"]:
             role = exp["role"]

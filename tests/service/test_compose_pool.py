@@ -72,7 +72,7 @@ async def test_a_killed_worker_is_replaced_and_the_request_still_succeeds(pipeli
     procs, _ = pipelines
     pool = procs.compose_pool
     await asyncio.wait_for(procs.run(req(sizes=["300x250"], variants=1)), HANG_GUARD_S)  # workers started
-    pids = [p.pid for p in pool.executor._processes.values()]  # noqa: SLF001 - the test kills one
+    pids = sorted(pool.worker_pids())
     assert pids
     os.kill(pids[0], signal.SIGKILL)
     r = await asyncio.wait_for(procs.run(req(seed=33)), HANG_GUARD_S)
@@ -88,7 +88,7 @@ async def test_warm_returns_only_when_every_worker_has_warmed():
         pids = await asyncio.wait_for(pool.warm(None), HANG_GUARD_S)
         # a no-op answered by each worker: each has run its initializer (fonts, caches, one creative)
         assert len(pids) == 2
-        assert pids == {p.pid for p in pool.executor._processes.values()}  # noqa: SLF001 - the pool's own workers
+        assert pids == pool.worker_pids()  # the pool's own workers
     finally:
         pool.shutdown()
 
