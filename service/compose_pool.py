@@ -56,6 +56,8 @@ def _init_process(nice: int, png_level: int) -> None:
             os.nice(nice)
         except OSError:
             pass
+    # imported here, in the spawned worker: the serving process never needs composition's imports
+    # (skia, fonts) loaded twice, and service.rendering imports this module (a cycle at the top)
     from service.rendering import warm_compose
 
     warm_compose(png_level)

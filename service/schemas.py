@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Literal
 
+from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from service.compose.sizes import NAMED_SIZES, parse_size
@@ -36,8 +37,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 @lru_cache(maxsize=1)
 def _currencies() -> frozenset[str]:
-    from babel.numbers import list_currencies
-
     return frozenset(list_currencies())
 
 

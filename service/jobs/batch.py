@@ -16,6 +16,9 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import ijson
+from tqdm import tqdm
+
 from service.creatives import CreativeService
 from service.jobs.feed import FeedError, JsonFeed, csv_rows, ndjson_rows
 from service.jobs.output import Output, assemble_manifest
@@ -29,8 +32,6 @@ async def _file_chunks(path: Path, size: int = 1 << 16) -> AsyncIterator[bytes]:
 
 
 def _json_defaults(path: Path) -> dict:
-    import ijson
-
     with path.open("rb") as f:
         try:
             for value in ijson.items(f, "defaults", use_float=True):
@@ -82,8 +83,6 @@ async def run_batch(creatives: CreativeService, feed: Path, out: Path, *, defaul
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=count_rows(feed), unit="row", file=sys.stderr, dynamic_ncols=True)
     slots = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task] = set()

@@ -39,6 +39,8 @@ import io
 import json
 from collections.abc import AsyncIterator
 
+import ijson
+
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "title": ("product", "title"), "description": ("product", "description"),
     "category": ("product", "category"), "price": ("product", "price"),
@@ -206,8 +208,6 @@ class JsonFeed:
 
     def __init__(self, chunks: AsyncIterator[bytes], buffer_bytes: int, defaults: dict | None = None):
         """``defaults``: already read (a file's first pass); a ``defaults`` key is then skipped."""
-        import ijson
-
         self._ijson = ijson
         self._reader = _Reader(chunks)
         self._events = ijson.parse_async(self._reader, use_float=True).__aiter__()

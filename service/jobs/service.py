@@ -1,6 +1,7 @@
 """JobService: what the /jobs routes and the runtime use — store, output, runner, submission."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -8,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 from pydantic import ValidationError
 
-from service.jobs.feed import Row
 from service.config import Settings
 from service.creatives import CreativeService
+from service.jobs.feed import Row
 from service.jobs.output import Output
 from service.jobs.rows import row_request, validation_detail
 from service.jobs.runner import JobRunner, public_state
@@ -101,8 +102,6 @@ class JobService:
 
     async def results(self, job: str, offset: int, limit: int) -> list[dict]:
         """Manifest lines ``offset`` .. ``offset + limit`` (the rows finished so far while running)."""
-        import asyncio
-
         def read() -> list[dict]:
             data = self.output.read(job, "manifest.jsonl")
             if data is not None:

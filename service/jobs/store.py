@@ -19,6 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+import redis.asyncio as redis
+from redis.exceptions import ResponseError
+
 from service.vocabulary import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
 
 if TYPE_CHECKING:
@@ -103,8 +106,6 @@ class RedisJobStore:
 
     def __init__(self, url: str, *, stream: str, group: str = "adloom-workers",
                  prefix: str = "adloom:job:", ttl_s: int = 7 * 86400):
-        import redis.asyncio as redis
-
         self.client = redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.stream, self.group, self.prefix, self.ttl_s = stream, group, prefix, ttl_s
         self._complete = self.client.register_script(_COMPLETE)
@@ -127,8 +128,6 @@ class RedisJobStore:
     async def _ensure_group(self) -> None:
         if self._group_ready:
             return
-        from redis.exceptions import ResponseError
-
         try:
             await self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except ResponseError as e:  # BUSYGROUP: another replica made it
