@@ -57,7 +57,7 @@ from models.text_encoder import TextEncoder, resolve_device
 
 log = logging.getLogger("adloom.train")
 CACHE_DIR = Path(os.environ.get("ADLOOM_CACHE_DIR", Path(__file__).resolve().parent.parent / ".cache"))
-CORPUS_VERSION = 4  # bump when the corpus recipes change (part of the cache key)
+CORPUS_VERSION = 5  # bump when the corpus recipes change (part of the cache key); 5: colour maths from skimage
 
 
 def _render_chunk(args):
