@@ -267,7 +267,7 @@ def train_generator(trainer: Trainer, args: argparse.Namespace, c: torch.Tensor,
         idx = torch.from_numpy(perm_rng.choice(n, min(args.batch, n), replace=False))
         pal = None
         if labels is not None:
-            pal = torch.from_numpy(mask_palettes(labels[idx.numpy()], perm_rng)).to(device)
+            pal = torch.from_numpy(mask_palettes(labels[idx.numpy()], perm_rng, absent=args.palette_absent)).to(device)
         losses = trainer.g_step(c[idx].to(device), scenes[idx].to(device), pal)
         if trainer.step % args.log_every == 0 or trainer.step == 1:
             log.info("step %d %s %.3fs/step", trainer.step, " ".join(f"{k}={v:.4g}" for k, v in losses.items()),
@@ -321,6 +321,8 @@ def parse_args(argv=None):
     p.add_argument("--samples", type=int, default=60000, help="synthetic corpus size")
     p.add_argument("--fit-steps", type=int, default=150, help="optimiser steps per image to fit a folder's scenes")
     p.add_argument("--imle-samples", type=int, default=8)
+    p.add_argument("--palette-absent", type=float, default=0.5,
+                   help="share of generator batches' items trained with no named colour (keeps seeds diverse)")
     p.add_argument("--lr-g", type=float, default=1e-3)
     p.add_argument("--lr-d", type=float, default=4e-4)
     p.add_argument("--w-nce", type=float, default=1.0)

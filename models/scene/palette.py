@@ -29,7 +29,8 @@ PALETTE_DIM = SLOT_DIM * SLOTS
 GROUND_SPREAD = 0.25
 VIGNETTE_WITH_GROUND = 0.25  # a named ground is not darkened away at the edges
 MIN_LAYER_CONTRAST_DE = 12.0  # a layer this close to a named ground is moved away in lightness
-MOTIF_MIN_ALPHA = 0.85  # a layer in a named motif colour is painted at least this opaque
+MOTIF_MIN_ALPHA = 0.95  # a layer in a named motif colour is painted at least this opaque ...
+MOTIF_MAX_SOFT = 0.35  # ... and at most this soft: a named colour is seen, not a tint blurred into the ground
 EXCLUDED_DE = 20.0  # a colour this close to one the caller excluded ("no red") turns its hue away
 
 Rgb = Sequence[float] | np.ndarray  # sRGB 0..1 (3,)
@@ -108,22 +109,22 @@ def apply_palette(scene: np.ndarray, ground: Rgb | None = None, motifs: Sequence
     - ground: the three stops keep ``GROUND_SPREAD`` of their spread around the named colour (CIELAB);
       the vignette is capped so the edges still read as it;
     - motifs: the used layers, most prominent first, take the motif colours in turn (at least
-      ``MOTIF_MIN_ALPHA`` opaque); with no motif,
-      an accent colours the most prominent layer;
+      ``MOTIF_MIN_ALPHA`` opaque, at most ``MOTIF_MAX_SOFT`` soft); with more motif colours than
+      layers and no ground named, the last motif colour becomes the ground (two-colour stripes on
+      one stripes layer); with no motif, an accent colours the most prominent layer;
     - with a ground and no motif, a layer too close to the ground steps away from it in lightness;
     - a stop or layer within ``EXCLUDED_DE`` of an excluded colour turns its hue by 180 degrees.
     """
     s = np.array(scene, np.float32, copy=True)
-    if ground is not None:
-        stops = np.stack([s[0, SF.C0], s[0, SF.C1], s[0, SF.C2]]).astype(np.float64)
-        lab = to_lab(stops)
-        target = to_lab(np.asarray(ground, np.float64))
-        moved = to_rgb(target + GROUND_SPREAD * (lab - lab.mean(0)))
-        s[0, SF.C0], s[0, SF.C1], s[0, SF.C2] = moved[0], moved[1], moved[2]
-        s[0, SF.VIGNETTE] = min(float(s[0, SF.VIGNETTE]), VIGNETTE_WITH_GROUND)
     w = layer_weights(s)
     order = [int(i) for i in np.argsort(-w, kind="stable") if w[i] > 0]
     colours = [np.asarray(m, np.float64) for m in motifs]
+    if ground is None and order and len(colours) > len(order):
+        # more motif colours than layers and no ground named ("cobalt and white stripes" on one
+        # stripes layer): the last motif colour is what lies between the others
+        ground, colours = colours[-1], colours[:-1]
+    if ground is not None:
+        _set_ground(s, np.asarray(ground, np.float64))
     if ground is not None:  # a motif colour that would vanish into the named ground (a dark brand blue
         # on navy) is left out, unless nothing else is left
         visible = [m for m in colours if float(delta_e(m, np.asarray(ground, np.float64))) >= MIN_LAYER_CONTRAST_DE]
@@ -136,12 +137,21 @@ def apply_palette(scene: np.ndarray, ground: Rgb | None = None, motifs: Sequence
             s[1 + i, SF.COLOR] = colours[rank % len(colours)]
             # a colour the caller named is painted at (nearly) full strength, not as a faint tint
             s[1 + i, SF.ALPHA] = max(float(s[1 + i, SF.ALPHA]), MOTIF_MIN_ALPHA)
+            s[1 + i, SF.SOFT] = min(float(s[1 + i, SF.SOFT]), MOTIF_MAX_SOFT)
     elif ground is not None:
         _separate_from_ground(s, order, np.asarray(ground, np.float64))
     if excluded:
         _avoid(s, [np.asarray(e, np.float64) for e in excluded], named_ground=ground is not None,
                named_layers=bool(colours))
     return SF.sanitize(s)
+
+
+def _set_ground(s: np.ndarray, ground: np.ndarray) -> None:
+    stops = np.stack([s[0, SF.C0], s[0, SF.C1], s[0, SF.C2]]).astype(np.float64)
+    lab = to_lab(stops)
+    moved = to_rgb(to_lab(ground) + GROUND_SPREAD * (lab - lab.mean(0)))
+    s[0, SF.C0], s[0, SF.C1], s[0, SF.C2] = moved[0], moved[1], moved[2]
+    s[0, SF.VIGNETTE] = min(float(s[0, SF.VIGNETTE]), VIGNETTE_WITH_GROUND)
 
 
 def _separate_from_ground(s: np.ndarray, order: list[int], ground: np.ndarray) -> None:
