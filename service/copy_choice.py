@@ -51,7 +51,7 @@ async def copy_choices(embed: Embed, req: CreativeRequest, n: int, deadline: flo
     # the badge's own figure (price.discount_percent), so the copy and the badge agree
     slots = copybank.Slots(product=p.title, category=p.category, discount=discount_percent(p.price, p.original_price),
                            season=copybank.season_name(locale, datetime.date.today().month),
-                           interest=interests[0] if interests else None)
+                           interest=copybank.pick_interest(interests, locale))  # one the copy's language can say
     heads = copybank.candidates("headline", locale, slots) if not c.headline else []
     subs = copybank.candidates("subline", locale, slots) if not c.subline else []
     ctas = copybank.candidates("cta", locale, slots) if not c.cta else []

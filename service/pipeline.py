@@ -44,7 +44,7 @@ from service.rendering import build_content, job, render_creative, render_jobs, 
 from service.results import Rendered, Result, StageError, creative_scores
 from service.schemas import CreativeRequest
 from service.seeds import random_seed
-from service.understanding.request import understand
+from service.understanding.request import understand, warm_up as warm_understanding
 from service.vocabulary import STAGES, Stage
 
 log = logging.getLogger("adloom.pipeline")
@@ -189,8 +189,10 @@ class CreativePipeline:
                                         "warmup_s": round(self.warmup_s, 2)})
 
     def warm_models(self) -> None:
-        """Every batch-size bucket through each model stage (blocking; run it off the loop)."""
+        """Every batch-size bucket through each model stage, and the language detector's model
+        (blocking; run it off the loop)."""
         self.engine.warm_up(self.settings.batch_buckets)
+        warm_understanding()
 
     def warm_compose(self) -> None:
         """The compositor's fonts and caches, and one creative through render + encode (blocking)."""
@@ -303,7 +305,7 @@ class CreativePipeline:
         t = time.perf_counter()
         queue: list[float] = []  # per stage: seconds this request's items waited for their batch
         understood = understand(req)  # the colours named, before any embedding
-        c, hits, misses = await self._conditioning(req, deadline, queue, ahead)
+        c, hits, misses = await self._conditioning(req, understood.english, deadline, queue, ahead)
         self._arrive(ahead, "encode")  # every text was a cache hit: it never submits there
         timings["encode"] = _ms(time.perf_counter() - t)
 
@@ -391,9 +393,10 @@ class CreativePipeline:
         queue.append(max((t[-1] for t in tickets if t), default=submitted) - submitted)
         return out
 
-    async def _conditioning(self, req: CreativeRequest, deadline: float, queue: list[float], ahead: set[Stage]):
+    async def _conditioning(self, req: CreativeRequest, english: Callable[[str], str], deadline: float,
+                            queue: list[float], ahead: set[Stage]):
         """Cached embeddings of the request's texts (misses through the encode stage) -> (c, hits, misses)."""
-        roles = conditioning_texts(req)
+        roles = conditioning_texts(req, english)
         texts = [t for ts in roles.values() for t in ts]
 
         async def encode(missing: list[str]) -> list[np.ndarray]:

@@ -308,6 +308,10 @@ class ExcludedColour(BaseModel):
 class Understood(BaseModel):
     """What adloom read in the request before any embedding, so a caller can fix a word."""
 
+    language: str = Field(..., description="The language the product text was read as (ISO 639-1; 'und' when "
+                                           "unknown). adloom reads en, zh, ja, ko, de, fr, es, it, pt and ar.")
+    terms: list[str] = Field(..., description="What non-English text was read as, in English (the generator "
+                                              "is conditioned on that reading); empty for English text.")
     colors: list[UnderstoodColour] = Field(..., description="The colours the scene uses, each in the role it "
                                                             "took: the ground, the motifs, then the accent.")
     excluded: list[ExcludedColour] = Field(..., description="Colours the style asked to avoid (\"no red\").")

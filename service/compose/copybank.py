@@ -5,7 +5,13 @@ slots are all present, filled in, in bank order. A caller (or a ranker) picks am
 
 Slots
     Patterns are ``str.format`` templates. The fields a pattern uses are the slots it needs:
-    ``{product}``, ``{category}``, ``{season}``, ``{interest}`` are the caller's words as given;
+    ``{product}`` and ``{season}`` are the caller's words as given; ``{category}`` and ``{interest}``
+    are the caller's words put into the copy's language (``localized``: through the glossary of
+    service/understanding/terms.py, e.g. interest "hiking" in German copy -> "Wandern", "徒步" in English
+    copy -> "hiking"; a value already in the copy's language stays as written); a value the glossary
+    cannot put into the copy's language counts as missing, so the patterns needing it are skipped
+    (no "Für alle, die hiking lieben", no "Hiking爱好者"). Dutch has no glossary: a Latin-script value
+    stays, any other is dropped;
     ``{discount}`` is the bare number. Derived fields need ``discount``: ``{pct}`` is the percentage
     in the language's convention (en/it/pt/nl/ja/zh/ar ``20%``; de/fr/es ``20 %`` with a no-break
     space, as Babel writes it), ``{zhe}`` the mainland 折 (share paid in tenths: 20 % off -> ``8``,
@@ -71,7 +77,9 @@ import json
 import re
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
+from typing import Iterable
 
 from service.compose.locale_text import locale_key
 
@@ -86,10 +94,10 @@ LIMITS = {"headline": 60, "subline": 90, "cta": 22}  # characters, with a typica
 @dataclass(frozen=True)
 class Slots:
     product: str                 # product title as given, e.g. "Merino running socks"
-    category: str | None = None  # e.g. "apparel", "shoes" (caller's words, any language)
+    category: str | None = None  # e.g. "apparel", "shoes" (caller's words, any language: put into the copy's)
     discount: int | None = None  # percent off, 1..99, or None
     season: str | None = None    # a localized season name (use season_name()), or None
-    interest: str | None = None  # one audience interest word/phrase, e.g. "basketball", "yoga"
+    interest: str | None = None  # one audience interest, e.g. "basketball", "yoga" (any language, as category)
 
 
 @dataclass(frozen=True)
@@ -256,10 +264,68 @@ def _de_compound(word: str) -> str:
     return word + "s" if word.endswith("ling") else word
 
 
+def localized(value: object, lang: str) -> str | None:
+    """A caller's interest or category in the bank language ``lang``, or None where the glossary
+    (service/understanding/terms.py) cannot put it there, so the patterns needing it are skipped.
+
+    A value the copy language's glossary reads stays as written (case fixed to the glossary's:
+    "basketball" -> "Basketball" in German; Chinese: the bank's Simplified/Traditional form). One in
+    another language is replaced by its concept's word ("hiking" -> "Wandern", "徒步" -> "hiking"). A
+    value no glossary reads stays only where the language detector, without the locale's help, says it
+    is in the copy's language (a German word the glossary lacks, in German copy). Dutch (no glossary)
+    keeps a Latin-script value unless it reads as a supported language other than English, and drops
+    any other script."""
+    v = _text(value)
+    return _localize(v, lang) if v is not None else None
+
+
+def _latin(value: str) -> bool:
+    from service.understanding.language import script_of
+
+    return any(script_of(ch) == "latin" for ch in value)
+
+
+@lru_cache(maxsize=4096)
+def _localize(value: str, lang: str) -> str | None:
+    from service.understanding import language as lid, terms  # the glossary and detector load on first use
+
+    target = terms.copy_language(lang)
+    if target is None:
+        found = lid.detect(value)
+        return value if _latin(value) and (found.language == "en" or not found.supported) else None
+    latin_ok = target not in ("zh", "ja", "ko", "ar") or not _latin(value)
+    if latin_ok and terms.in_language(value, target):
+        concept = terms.concept_of(value, target)
+        if concept is None:
+            return value
+        form = terms.render(concept, lang) or value
+        return form if target == "zh" or terms.fold(form, target) == terms.fold(value, target) else value
+    found = lid.detect(value)  # no locale hint: an unknown word stays only where the detector itself agrees
+    if found.language == "zh" and target == "zh":
+        concept = terms.concept_of(value, "ja")  # kanji the Japanese glossary reads ("料理", "家電")
+        if concept:
+            return terms.render(concept, lang)
+    if found.language == target and latin_ok:
+        return value[0].upper() + value[1:] if target == "de" and value.islower() else value  # a German noun
+    if found.language not in terms.LANGUAGES or found.language == target:
+        return None
+    concept = terms.concept_of(value, found.language)
+    return terms.render(concept, lang) if concept else None
+
+
+def pick_interest(interests: Iterable[str], locale: str | None) -> str | None:
+    """The first of the audience's interests that can be said in the copy's language (as given; the
+    bank puts it into that language), or None."""
+    lang = language(locale)
+    return next((i for i in interests if localized(i, lang)), None)
+
+
 def _values(lang: str, slots: Slots) -> dict[str, str]:
     vals: dict[str, str] = {}
     for name in ("product", "category", "season", "interest"):
         v = _text(getattr(slots, name))
+        if v is not None and name in ("category", "interest"):
+            v = localized(v, lang)
         if v is not None:
             vals[name] = v
     d = _discount(slots.discount)
@@ -299,3 +365,36 @@ def season_name(locale: str, month: int, southern: bool = False) -> str:
         month = (month + 5) % 12 + 1
     index = (month % 12) // 3  # Dec-Feb 0 (winter), Mar-May 1, Jun-Aug 2, Sep-Nov 3
     return _SEASONS[language(locale)][(index - 1) % 4]
+
+
+def skip_report(requests: list[dict]) -> dict:
+    """How often a pattern is skipped because a slot value could not be put into the copy's language:
+    over ``requests`` ({"locale", "interests", "category", "text_language"}), of the headline and
+    subline patterns needing an interest or category the request gave, the share skipped (the
+    interest is picked as ``copy_choice`` picks it: the first the copy's language can say).
+    ``python -m service.understanding.terms --copy-report`` runs it on the glossary's bench."""
+    needing = skipped = values = lost = 0
+    per: dict[str, list[int]] = {}
+    for req in requests:
+        lang = language(req["locale"])
+        for v in [*req.get("interests", []), req.get("category")]:
+            if _text(v):
+                values += 1
+                lost += localized(v, lang) is None
+        got = {"interest": pick_interest(req.get("interests", []), req["locale"]),
+               "category": localized(req.get("category"), lang)}
+        given = {"interest": bool(req.get("interests")), "category": bool(_text(req.get("category")))}
+        for role in ("headline", "subline"):
+            for p in _PATTERNS[lang][role]:
+                for slot in ("interest", "category"):
+                    if slot in p.needs and given[slot]:
+                        miss = got[slot] is None
+                        needing += 1
+                        skipped += miss
+                        tally = per.setdefault(req.get("text_language", "?"), [0, 0])
+                        tally[0] += 1
+                        tally[1] += miss
+    return {"requests": len(requests), "patterns_needing_a_given_slot": needing, "skipped": skipped,
+            "skip_rate": round(skipped / max(needing, 1), 4),
+            "values_not_in_copy_language": round(lost / max(values, 1), 4),  # each value alone, before picking
+            "skip_rate_by_text_language": {k: round(v[1] / max(v[0], 1), 4) for k, v in sorted(per.items())}}

@@ -8,6 +8,8 @@ category) with the description 80/20 so a long description cannot drown the prod
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from service.schemas import CreativeRequest
@@ -22,12 +24,14 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def conditioning_texts(req: CreativeRequest) -> dict[str, list[str]]:
-    """The texts the conditioning is made of, by role."""
+def conditioning_texts(req: CreativeRequest, english: Callable[[str], str] = str) -> dict[str, list[str]]:
+    """The texts the conditioning is made of, by role; ``english`` gives each text as the English
+    text encoder should read it (service/understanding: the English reading of a non-English text)."""
     p = req.product
-    title = f"{p.title}, {p.category}" if p.category else p.title
-    return {"product": [title], "description": [p.description] if p.description else [],
-            "interests": list(req.audience.interests), "style": [req.style] if req.style else []}
+    title = f"{english(p.title)}, {english(p.category)}" if p.category else english(p.title)
+    return {"product": [title], "description": [english(p.description)] if p.description else [],
+            "interests": [english(i) for i in req.audience.interests],
+            "style": [english(req.style)] if req.style else []}
 
 
 def mix_conditioning(vectors: dict[str, list[np.ndarray]]) -> np.ndarray:

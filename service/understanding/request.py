@@ -1,52 +1,90 @@
-"""What adloom read in a /creative request, before any embedding: its colours (and, with them,
-the palette the scene is put on), as the response's ``understood`` field reports them."""
+"""What adloom read in a /creative request, before any embedding: its language, the English
+reading of its words (what the English text encoder is given), and its colours (with them, the
+palette the scene is put on), as the response's ``understood`` field reports them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from models.scene.palette import NamedPalette, hex_to_rgb
 from service.schemas import CreativeRequest
+from service.understanding.language import SUPPORTED, Detection, detect, locale_language, request_language
 from service.understanding.parser import ColourParser
 from service.understanding.schema import ColourUnderstanding
+from service.understanding.terms import Reading, read
 
-# In every response's and job manifest's ``understood``: bump when the parser reads the same words
-# differently. (The embedding cache holds embeddings of the caller's raw texts, which the parser
-# does not rewrite, so its keys need no parser version.)
-PARSER_VERSION = "colours-1"
+# In every response's and job manifest's ``understood``: bump when the same words are read
+# differently. (The embedding cache is keyed by the text actually embedded — the caller's own, or
+# its English reading — so a new reading is a new key by itself.)
+PARSER_VERSION = "colours-2+terms-1"
 
 _PARSER = ColourParser()
+_detect = lru_cache(maxsize=8192)(detect)  # interests and styles repeat across requests
+_read = lru_cache(maxsize=8192)(read)
 
 
 @dataclass(frozen=True)
 class Understood:
-    """The request's colours as read, and the palette its scenes are generated for and put on
-    (None when it names no colour: the generator picks a palette itself)."""
+    """The request's language and colours as read, the English reading of each non-English text,
+    and the palette its scenes are generated for and put on (None when it names no colour)."""
 
     colours: ColourUnderstanding
     palette: NamedPalette | None
+    language: Detection = Detection("en", 1.0, "default")
+    readings: dict[str, Reading] = field(default_factory=dict)  # original text -> its English reading
+    warnings: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, colours: ColourUnderstanding) -> "Understood":
+    def of(cls, colours: ColourUnderstanding, **kw) -> "Understood":
         pal = colours.palette
         named = NamedPalette(ground=hex_to_rgb(pal.ground.hex) if pal.ground else None,
                              motifs=tuple(hex_to_rgb(m.hex) for m in pal.motifs),
                              accent=hex_to_rgb(pal.accent.hex) if pal.accent else None,
                              excluded=tuple(hex_to_rgb(h) for h in pal.excluded))
-        return cls(colours, named if named != NamedPalette() else None)
+        return cls(colours, named if named != NamedPalette() else None, **kw)
+
+    def english(self, text: str) -> str:
+        """What the text encoder is given for ``text``: its English reading, or the text itself
+        (English, unsupported, or nothing in it the glossary knows)."""
+        reading = self.readings.get(text)
+        return reading.english if reading is not None and reading.english else text
 
     def report(self) -> dict:
-        """The response's ``understood``: the colours the scene uses, in the role each took (text,
-        hex, role, source, confidence), the ones excluded, and warnings (what found no slot too)."""
+        """The response's ``understood``: the language, what the words were read as, the colours
+        the scene uses in the role each took, the ones excluded, and warnings."""
         c = self.colours
-        return {"colors": [{"text": x.text, "hex": x.hex, "role": x.role, "source": x.source,
+        terms = list(dict.fromkeys(t for r in self.readings.values() for t in r.terms))
+        return {"language": self.language.language,
+                "terms": terms,
+                "colors": [{"text": x.text, "hex": x.hex, "role": x.role, "source": x.source,
                             "confidence": round(x.confidence, 3)} for x in c.palette.colours()],
                 "excluded": [{"text": x.text, "hex": x.hex, "source": x.source} for x in c.excluded],
-                "warnings": list(c.warnings), "parser": PARSER_VERSION}
+                "warnings": [*self.warnings, *c.warnings], "parser": PARSER_VERSION}
 
 
 def understand(req: CreativeRequest) -> Understood:
-    """Read the request's style, product text, interests and brand colours (about 0.1 ms)."""
+    """Read the request's language, words and colours (a fraction of a millisecond once warm)."""
     p = req.product
-    return Understood.of(_PARSER.parse(req.style or "", title=p.title, description=p.description or "",
-                                       category=p.category or "", interests=list(req.audience.interests),
-                                       brand_colours=list(req.brand.colors)))
+    locale = req.audience.locale
+    texts = [t for t in (p.title, p.description, p.category, *req.audience.interests, req.style) if t]
+    language = request_language(p.title, p.description, p.category, req.audience.interests, req.style, locale)
+    readings: dict[str, Reading] = {}
+    warnings: list[str] = []
+    if language.language != "en":  # an English request is embedded exactly as written
+        for text in texts:
+            lang = _detect(text, language.language if language.supported else locale_language(locale))
+            if lang.language in SUPPORTED and lang.language != "en":
+                readings[text] = _read(text, lang.language)
+        if not language.supported:
+            warnings.append(f"language '{language.language}' is not one adloom reads (it reads "
+                            f"{', '.join(SUPPORTED)}): its words and colour names were not understood, so the "
+                            "model chose the palette")
+    colours = _PARSER.parse(req.style or "", title=p.title, description=p.description or "",
+                            category=p.category or "", interests=list(req.audience.interests),
+                            brand_colours=list(req.brand.colors))
+    return Understood.of(colours, language=language, readings=readings, warnings=tuple(warnings))
+
+
+def warm_up() -> None:
+    """Load the language detector's model now, not in the first request (about half a second)."""
+    detect("warm up", "en")
