@@ -32,6 +32,9 @@ class Mention:
     hue_word: str = ""  # "greenish" in "greenish cobalt"
     head: str = ""  # "red" in "wine red" when "wine red" has no entry
     dropped_tones: int = 0
+    weak: bool = False  # a one-character Chinese/Japanese colour (红): needs a noun or cue (see roles)
+    marked: bool = False  # written as a colour (金色, goldfarben): colour context by itself
+    colour_word: bool = False  # a colour word in its language (doré) whatever the English name's class
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Reading:
     mentions: list[Mention] = field(default_factory=list)
     idioms: list[tuple[int, int]] = field(default_factory=list)
     negations: dict[int, tuple[int, int]] = field(default_factory=dict)  # end token -> span
+    post_negations: dict[int, tuple[int, int]] = field(default_factory=dict)  # start token -> span ("赤なし")
     overflow: int = 0  # mentions beyond the cap, not kept
 
 
@@ -88,6 +92,12 @@ class _Finder:
         name = self.lex.match_name(self.keys, j)
         if name is not None and name.length == 1 and noun_kind(self.keys[j]):
             return None
+        if name is not None and name.entry.origin == "color-name-list" and self.toks[j].item:
+            own = j + 1  # a list name made of several foreign words ("黑白": black, white) is two colours
+            while own < len(self.toks) and self.toks[own].item == self.toks[j].item:
+                own += 1
+            if j + name.length > own:
+                name = self.lex.match_name(self.keys[j:own], 0)
         return name
 
     def _role_noun_at(self, j: int) -> bool:
@@ -133,6 +143,12 @@ class _Finder:
 
     def _word(self, i: int) -> int:
         """Read what starts at word ``i``; returns the next index."""
+        if self.toks[i].idiom:
+            self.out.idioms.append((i, i + 1))
+            return i + 1
+        if self.keys[i] == vocab.POST_NEGATION:
+            self.out.post_negations[i] = (i, i + 1)
+            return i + 1
         name = self._name_at(i)
         idiom = match_phrase(vocab.IDIOMS, self.keys, i)
         if idiom and name is not None and name.length == idiom and self._role_noun_at(i + idiom):
@@ -151,8 +167,16 @@ class _Finder:
                 return i + 1
         m = Mention(i, j + name.length, name=name, tones=tones[-MAX_TONES:],
                     dropped_tones=max(0, len(tones) - MAX_TONES))
-        self._add(self._extend(m, j))
+        self._add(self._flags(self._extend(m, j), j))
         return m.end
+
+    def _flags(self, m: Mention, j: int) -> Mention:
+        """What a localised name's tokens say about it (all False for English words)."""
+        toks = self.toks[j:m.end]
+        m.weak = all(t.weak for t in toks)
+        m.marked = any(t.marked for t in self.toks[m.start:m.end])
+        m.colour_word = all(t.colour for t in toks)
+        return m
 
     def run(self) -> Reading:
         i = 0
@@ -211,14 +235,17 @@ def _phrase_ending(table: frozenset[tuple[str, ...]], keys: Sequence[str], j: in
     return 0
 
 
-def left_cue(keys: Sequence[str], start: int) -> Cue:
+def left_cue(keys: Sequence[str], start: int, post: bool = False) -> Cue:
     """What precedes a group: 'on black' (ground_prep -> ground), 'background in', 'stars in', 'with',
-    'in' or 'colour:'."""
+    'in' or 'colour:'. ``post``: the language puts adjectives after their noun ("pois dorés", "فستان أحمر"),
+    so a role or object noun just before the group is its head."""
     j = start - 1
-    while j >= 0 and keys[j] in _FREE_LEFT:
+    soft = False  # a colour noun ("لون", "couleur") between: colour context unless a role cue is found
+    while j >= 0 and (keys[j] in _FREE_LEFT or keys[j] == vocab.COLOUR_NOUN):
+        soft = soft or keys[j] == vocab.COLOUR_NOUN
         j -= 1
     if j < 0:
-        return ""
+        return "colour_word" if soft else ""
     if _phrase_ending(vocab.GROUND_PREPOSITIONS, keys, j):
         return "ground"
     for k in range(j, max(-1, j - 5), -1):  # "background should be", "background colour:"
@@ -230,13 +257,28 @@ def left_cue(keys: Sequence[str], start: int) -> Cue:
         for k in (j - 1, j - 2):
             if k >= 0 and noun_kind(keys[k]) in ("motif", "accent"):
                 return noun_kind(keys[k])
-    if keys[j] == "with":
+    if keys[j] in ("with", vocab.UNDER):
         return "with"
+    if post:
+        kind = _head_before(keys, j)
+        if kind:
+            return kind
     for k in range(j, max(-1, j - 3), -1):
         if keys[k] in vocab.CONTEXT_LEFT:
             return "in" if keys[k] == "in" else "colour_word"
         if keys[k] not in vocab.CONTEXT_SKIP:
             break
+    return "colour_word" if soft else ""
+
+
+def _head_before(keys: Sequence[str], j: int) -> Cue:
+    """A motif, accent or object noun at ``j`` or just before it past materials ("Veste en jean bleue")."""
+    for k in range(j, max(-1, j - 4), -1):
+        kind = noun_kind(keys[k])
+        if kind in ("motif", "accent", "object"):
+            return kind
+        if keys[k] not in vocab.FILLERS and keys[k] not in _FREE_LEFT and keys[k] not in ("in", "of"):
+            return ""
     return ""
 
 
@@ -249,6 +291,8 @@ def right_cue(tokens: Sequence[Token], keys: Sequence[str], end: int, style: boo
             return ""
         if w in vocab.CONTEXT_RIGHT:
             return "colour_word"
+        if w == vocab.UNDER:
+            return "ground" if skipped == 0 else ""
         kind = noun_kind(w)
         if kind and not style and not _heads_phrase(tokens, keys, j):
             return ""
@@ -287,8 +331,17 @@ def hyphen_idiom(tokens: Sequence[Token], keys: Sequence[str], m: Mention) -> st
     return " ".join(keys[m.start:k + 1])
 
 
-def negation_of(reading: Reading, keys: Sequence[str], tokens: Sequence[Token], start: int) -> str:
-    """The negation cue's text when one governs the group starting at ``start`` ("no", "anything but")."""
+def negation_of(reading: Reading, keys: Sequence[str], tokens: Sequence[Token], start: int, end: int = -1) -> str:
+    """The negation cue's text when one governs the group from ``start`` to ``end``: "no", "anything but"
+    before it, or one written after it ("赤なし", "빨간색 없이")."""
+    j = end
+    for _ in range(3):
+        if j in reading.post_negations:
+            a, b = reading.post_negations[j]
+            return " ".join(t.text for t in tokens[a:b])
+        if j < 0 or j >= len(keys) or keys[j] not in vocab.POST_NEGATION_SKIP:
+            break
+        j += 1
     j = start
     for _ in range(3):
         if j in reading.negations:
@@ -300,12 +353,15 @@ def negation_of(reading: Reading, keys: Sequence[str], tokens: Sequence[Token], 
     return ""
 
 
-def annotate(tokens: Sequence[Token], reading: Reading, style: bool) -> list[Group]:
-    """Groups with their left/right cues and negations."""
+def annotate(tokens: Sequence[Token], reading: Reading, style: bool, post: bool = False) -> list[Group]:
+    """Groups with their left/right cues and negations. ``post``: adjectives follow their noun in this
+    field's language, so a noun after a group heads the next phrase, not this one ("fond noir, pois dorés")."""
     keys = [t.key if t.kind == "word" else t.text for t in tokens]
     groups = group_mentions(tokens, reading.mentions)
     for g in groups:
-        g.left = left_cue(keys, g.start)
+        g.left = left_cue(keys, g.start, post)
         g.right = right_cue(tokens, keys, g.end, style)
-        g.negation = negation_of(reading, keys, tokens, g.start)
+        if post and g.right not in ("colour_word", "ground_prep"):
+            g.right = ""
+        g.negation = negation_of(reading, keys, tokens, g.start, g.end)
     return groups

@@ -12,6 +12,7 @@ from service.understanding import roles
 from service.understanding.grammar import Group, Mention, annotate, find_mentions, hyphen_idiom
 from service.understanding.lexicon import Lexicon, default_lexicon
 from service.understanding.literals import parse_hex_colour
+from service.understanding.localise import Localiser, default_localiser
 from service.understanding.palette import resolve_palette
 from service.understanding.schema import Colour, ColourUnderstanding, Ignored, Origin, Source
 from service.understanding.science import hex_to_lab, lab_to_hex
@@ -41,10 +42,12 @@ class _Field:
 
 
 class ColourParser:
-    """Reads colours from ad text. One instance can be shared between threads (it holds no state)."""
+    """Reads colours from ad text, in English and in the languages of ``data/i18n`` (see ``localise``). One
+    instance can be shared between threads (it holds no state)."""
 
     def __init__(self, lexicon: Lexicon | None = None, limits: Limits = Limits()) -> None:
         self.lex = lexicon or default_lexicon()
+        self.localiser = default_localiser() if lexicon is None else Localiser(self.lex)
         self.limits = limits
 
     def parse(self, style: str = "", *, title: str = "", description: str = "", category: str = "",
@@ -97,6 +100,7 @@ class ColourParser:
             f.warnings.append(f'{source}: "{_quote(written)}" is not a colour ({error}); ignored')
         if len(bad) > self.limits.max_bad:
             f.warnings.append(f"{source}: {len(bad) - self.limits.max_bad} more unreadable colours ignored")
+        tokens, post = self.localiser.localise(text, tokens)
         reading = find_mentions(tokens, self.lex, self.limits.max_mentions)
         if reading.overflow:
             f.warnings.append(f"{source}: {len(reading.mentions) + reading.overflow} colour mentions; only the "
@@ -105,7 +109,7 @@ class ColourParser:
             f.ignored.append(Ignored(_span_text(text, tokens, a, b), source, "idiom, not a colour"))
         style = source == "style"
         grounds: set[int] = set()
-        for g in annotate(tokens, reading, style):
+        for g in annotate(tokens, reading, style, post):
             role = roles.role_of(g, g.clause in grounds, style)
             for m in g.mentions:
                 self._mention(f, tokens, g, m, role)

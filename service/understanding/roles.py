@@ -2,7 +2,8 @@
 
 Context (a mention must have it to count; see the README section for the table):
 
-* literals (``#hex``, ``rgb()``) always count;
+* literals (``#hex``, ``rgb()``) and words written as colours in other languages (金色, goldfarben, 빨간색)
+  always count; a one-character Chinese/Japanese colour (红, 赤) needs a role or object noun or a cue;
 * in the style, colour words and CSS4/XKCD names count bare; CSS4/XKCD words that are first of all things
   ("sky", "sand") need a role cue or a colour word; other color-name-list names ("Summer") need a colour
   word ("colour: summer", "summer-coloured");
@@ -26,7 +27,9 @@ BASE_CONFIDENCE = {"hex": 1.0, "rgb": 1.0, "brand": 1.0, "css4": 0.95, "xkcd": 0
 
 
 def klass_of(m: Mention) -> str:
-    return "literal" if m.literal is not None or m.name is None else m.name.entry.klass
+    if m.literal is not None or m.name is None:
+        return "literal"
+    return "colour" if m.colour_word else m.name.entry.klass
 
 
 def modified(m: Mention) -> bool:
@@ -37,7 +40,12 @@ def acceptance(m: Mention, g: Group, style: bool) -> str:
     """'' when the mention counts, else the reason it does not."""
     klass = klass_of(m)
     cues = {g.left, g.right}
-    if klass == "literal" or (style and klass in ("colour", "ambiguous")):
+    if klass == "literal" or m.marked:
+        return ""
+    if m.weak:  # 红, 赤: a one-character colour, read only next to a noun or cue
+        weak_ok = bool(cues & (ROLE_CUES | STRONG | {"object"})) or modified(m) or bool(g.negation)
+        return "" if weak_ok else "a one-character colour needs a role or object noun next to it (\"红色\", \"红裙\")"
+    if style and klass in ("colour", "ambiguous"):
         return ""
     if klass == "cnl":
         return "" if "colour_word" in cues else "a color-name-list name needs a colour word (\"colour: X\")"

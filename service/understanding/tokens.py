@@ -16,7 +16,8 @@ from service.understanding.literals import Literal, looks_like_hex, parse_hex, p
 
 TokenKind = TypingLiteral["word", "colour", "bad", "punct"]
 RGB_LOOKAHEAD = 64  # the longest rgb(...) argument list read; bounds the scan
-_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "})
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ",
+                       **{chr(c): None for c in range(0x064B, 0x0660)}, "\u0670": None})  # Arabic vowel marks dropped
 _AMP = {"&": "and", "+": "and"}
 
 
@@ -29,11 +30,18 @@ class Token:
     joined: bool = False  # directly preceded by a hyphen between words
     literal: Literal | None = None  # kind "colour"/"bad": the parsed literal
     origin: str = ""  # kind "colour"/"bad": "hex" or "rgb"
+    # Set by service/understanding/localise.py for words of the other languages:
+    canon: str = ""  # the English key the word stands for ("blue" for "blaue", "~under" for "に")
+    idiom: bool = False  # an expression that gives no colour (蓝牙, vin rouge)
+    weak: bool = False  # a one-character Chinese/Japanese colour (红, 赤): needs a noun or cue next to it
+    marked: bool = False  # written as a colour (金色, goldfarben, 빨간색): colour context by itself
+    colour: bool = False  # a colour word in its language even where the English name is ambiguous (doré)
+    item: int = 0  # which foreign word or expression it comes from (tokens of "海军蓝" share one); 0: English
 
     @property
     def key(self) -> str:
-        """The case-folded text used for look-ups."""
-        return self.text.casefold()
+        """The case-folded text used for look-ups (the English key for a localised word)."""
+        return self.canon or self.text.casefold()
 
 
 def normalise(text: str) -> str:

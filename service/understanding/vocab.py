@@ -40,6 +40,14 @@ rose lavender lilac orchid thistle tulip daffodil poppy sunflower violet heather
 money dirt poop puke vomit baby army key""") - COLOUR_WORDS - _words("""gold silver rose lavender lilac sage
 mint olive violet peach plum orange cream charcoal""")
 
+# Keys that only the other languages' tables give (service/understanding/i18n.py); no English word has them.
+UNDER = "~under"  # after a ground (黒地に金, 바탕에, 黑色上的金色): the colour before it is the ground
+TOPIC = "~is"  # a topic or case particle: 背景は黒, 별은 금색, 背景是黑色
+COLOUR_NOUN = "~colour"  # 色, 颜色, لون, couleur, Farbe: "background in the colour X", "X in colour"
+POST_NEGATION = "~without"  # a negation after its colour: 赤なし, 빨간색 없이, Gelb vermeiden
+IDIOM = "~idiom"  # one token for a whole expression that gives no colour (蓝牙, vin rouge)
+MATERIAL = "~material"  # a material or cut between a colour and its noun (真皮, جلدية, en cuir): a filler
+
 # Tone modifiers (learned offsets in data/modifiers.json) are looked up there; these are only intensifiers.
 INTENSIFIERS = _words("very really super extra quite rather slightly")
 
@@ -68,7 +76,7 @@ mat candle planter pot pan tray stool bench desk shelf cabinet dresser headband 
 FILLERS = _words("""leather suede velvet cotton silk satin linen wool woollen knit knitted denim canvas ceramic glass
 metal wooden wood bamboo matte matt glossy gloss metallic shiny plain solid classic slim fit oversized cropped long
 short midi maxi mini floral striped printed faux vegan organic waterproof mens men's womens women's kids unisex
-ankle high low chunky soft rounded large small big little stainless""")
+ankle high low chunky soft rounded large small big little stainless""") | {MATERIAL}
 
 # Words that may follow an object noun that heads its phrase ("red dress for women", "red dress, size M");
 # any other word means the noun is a modifier of something else ("Blue Apron meal kit", "Red Hat Linux").
@@ -82,22 +90,26 @@ washed dyed hued ish y""")
 DETERMINERS = _words("a an the some solid plain flat simple pure any")
 GROUND_PREPOSITIONS = _phrases("on, over, against, atop, upon, onto, on top of, across, set against")
 # Between a ground noun and its colour: "background in navy", "background: navy", "backdrop of deep green".
-GROUND_LINKS = _words("in of is be should must colour color colored coloured : = - a an the solid plain flat")
-MOTIF_LINKS = _words("in of :")
+GROUND_LINKS = _words("in of is be should must colour color colored coloured : = - a an the solid plain flat") | {
+    TOPIC, COLOUR_NOUN}
+MOTIF_LINKS = _words("in of :") | {TOPIC}
 COORDINATORS = _words("and or nor , / plus n with")  # "with" only inside a colour list, see grammar
 CLAUSE_BREAKS = frozenset({";", ".", "!", "?", "|", "\n", "(", ")", "[", "]", ">", "<"})
 
 # Explicit colour context. Left: "in salmon", "colour: coral"; right: "coral-coloured", "coral tones".
-CONTEXT_LEFT = _words("in colour color colours colors colourway colorway shade shades hue hues tone tones finish")
+CONTEXT_LEFT = _words("in colour color colours colors colourway colorway shade shades hue hues tone tones finish") | {
+    COLOUR_NOUN}
 CONTEXT_RIGHT = _words("""colour color coloured colored colours colors tone toned tones hue hues shade shades tint
-tinted""")
+tinted""") | {COLOUR_NOUN}
 CONTEXT_SKIP = _words(": of a an the matte matt glossy gloss metallic deep")
 
 NEGATIONS = _phrases("""no, not, without, avoid, avoiding, except, excluding, never, nothing, minus, sans, non,
 anything but, everything but, anything except, free of, no more, do not use, don't use, dont use, not in, ban""")
 # Words a negation may skip before its colour: "without any blue", "avoid using yellow".
 NEGATION_SKIP = _words("""any more the a too use using of shades shade tones tone hint hints trace traces kind kinds
-type types colour color colours colors much lot lots overly heavy""")
+type types colour color colours colors much lot lots overly heavy""") | {COLOUR_NOUN, TOPIC}
+# Between a colour and a negation that follows it: "赤はなし" (red: none).
+POST_NEGATION_SKIP = frozenset({TOPIC, COLOUR_NOUN, "the"})
 
 # Phrases made of colour names that are not colours of an ad; matched first, everywhere (style included).
 # Rule for events and idioms: "Black Friday sale style" gives no black; art direction must name the colour.
