@@ -227,9 +227,7 @@ def test_the_request_language():
 
 
 @pytest.mark.parametrize("text", ["a" * 5000, "红" * 5000, "Lederjacke " * 500, "가방은 " * 1000])
-def test_long_inputs_stay_fast(text):
-    import time
-    t = time.perf_counter()
-    detect(text)
-    request_language(text[:200], description=text)
-    assert time.perf_counter() - t < 2.0
+def test_long_inputs_are_read(text):
+    # (how long they take is measured outside the tests: a test never asserts a wall-clock budget)
+    assert detect(text).language
+    assert request_language(text[:200], description=text).language
