@@ -137,6 +137,8 @@ class Tally:
         out["distractor_precision"] = round(self.clean / self.distractors, 3) if self.distractors else None
         out["title_colour_present"] = round(self.present / self.titled, 3) if self.titled else None
         out["theme_agreement_with_english"] = round(self.agree / self.judged, 3) if self.judged else None
+        out["theme_prompts_judged"] = self.judged
+        out["title_prompts"] = self.titled
         return out
 
 
