@@ -94,7 +94,7 @@ class Offline:
 
     def visuals(self, n: int) -> list[np.ndarray]:
         c = self.models.encode([workload.title(i, "vis") for i in range(min(n, 8))])
-        return self.models.generate([(c[i % len(c)], 7 + i) for i in range(n)])
+        return self.models.generate([(c[i % len(c)], 7 + i, None) for i in range(n)])
 
     # -- stage floors -----------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ class Offline:
             rows.append(row("encode", "any", b, time_reps(self.models.encode, budget, fresh_titles)))
             _tick(progress)
             c = self.models.encode([workload.title(i, "gen") for i in range(b)])
-            gen_items = [(c[i], 100 + i) for i in range(b)]
+            gen_items = [(c[i], 100 + i, None) for i in range(b)]
             rows.append(row("generate", "any", b,
                             time_reps(functools.partial(self.models.generate, gen_items), budget)))
             _tick(progress)
@@ -189,7 +189,7 @@ class Offline:
         for b in batches:
             c = torch.from_numpy(np.stack(c_all[:b]))  # (B, D)
             seeds = list(range(b))
-            served_gen = [(c_all[i], i) for i in range(b)]
+            served_gen = [(c_all[i], i, None) for i in range(b)]
             visuals_np = self.models.generate(served_gen)  # scenes
             size = plain.critic.config.img_size
             visuals = torch.from_numpy(np.stack([render_scene(v, size, size) for v in visuals_np]))  # (B, S, S, 3)
