@@ -11,7 +11,8 @@ from service.schemas import CreativeRequest
 from service.understanding.language import SUPPORTED, Detection, detect, locale_language, request_language
 from service.understanding.parser import ColourParser
 from service.understanding.schema import ColourUnderstanding
-from service.understanding.terms import Reading, read
+from service.understanding.localise import default_localiser
+from service.understanding.terms import Reading, lexicon, read
 
 # In every response's and job manifest's ``understood``: bump when the same words are read
 # differently. (The embedding cache is keyed by the text actually embedded — the caller's own, or
@@ -74,7 +75,9 @@ def understand(req: CreativeRequest) -> Understood:
         for text in texts:
             lang = _detect(text, language.language if language.supported else locale_language(locale))
             if lang.language in SUPPORTED and lang.language != "en":
-                readings[text] = _read(text, lang.language)
+                reading = _read(text, lang.language)
+                if usable(lang, reading):
+                    readings[text] = reading
         if not language.supported:
             warnings.append(f"language '{language.language}' is not one adloom reads (it reads "
                             f"{', '.join(SUPPORTED)}): its words and colour names were not understood, so the "
@@ -85,6 +88,26 @@ def understand(req: CreativeRequest) -> Understood:
     return Understood.of(colours, language=language, readings=readings, warnings=tuple(warnings))
 
 
+def usable(lang: Detection, reading: Reading) -> bool:
+    """Whether a text's English reading may stand in for it. Script-detected text (CJK, Arabic) is
+    noise to the English encoder as written, so any reading is better; a Latin-script text needs
+    half its words read when a detector named its language, and every word when only the locale
+    did (an English product name in a German shop, "Zephyr Secret Product", stays as written)."""
+    if not reading.terms:  # nothing in it the glossary knows (a brand, a code): keep the text
+        return False
+    if lang.by == "script":
+        return True
+    if lang.by == "detector":
+        return len(reading.terms) >= len(reading.unknown)
+    return not reading.unknown
+
+
 def warm_up() -> None:
-    """Load the language detector's model now, not in the first request (about half a second)."""
-    detect("warm up", "en")
+    """Load now, not in a request, what reading words loads once per process: the language
+    detector's model, the glossary of every language, the colour names and the tables of the other
+    languages (about a second and ~80 MB; a server is ready only after it)."""
+    detect("Leichte Sommerkleider für den Strand")  # Latin script with no hint: the detector's model loads
+    for lang in SUPPORTED:
+        lexicon(lang)
+    default_localiser()
+    _PARSER.parse("navy blue background", title="红色连衣裙 vestido rojo")

@@ -90,3 +90,9 @@ async def test_generated_copy_speaks_the_locale(client, locale, interest, word):
                     copy={"generate": True}, variants=4)
     texts = " ".join(e["text"] for c in j["creatives"] for e in c["layers"]["elements"] if e.get("text"))
     assert interest not in texts or interest == word  # the interest is never left in the other language
+
+
+async def test_an_english_product_name_in_a_german_shop_stays_as_written(client):
+    j = await _post(client, product={"title": "Zephyr Secret Product 93b5", "price": 20},
+                    audience={"locale": "de-DE", "interests": ["rare medical condition"]})
+    assert j["understood"]["terms"] == []  # nothing replaced by a partial reading
