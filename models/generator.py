@@ -6,8 +6,9 @@ renders crisply at any size (rasterizers in models/scene), so the generator neve
 LayerNorm (per sample) keeps an item independent of its batch-mates, which the micro-batcher
 relies on (and models/invariance.py makes the Linear layers row-wise on CPU).
 
-    raw = MLP([c, z, palette])               (B, rows * params); palette: the colours a caller
-                                             named (models/scene/palette.py), zeros when none
+    h = MLP([c, z])                          (B, hidden)
+    raw = head(h) + [named] adapter([h, palette])   (B, rows * params); palette: the colours a caller
+                                             named (models/scene/palette.py); no adapter when none
     scene = decode(raw)                      (B, rows, params), every field in its valid range
                                              (models/scene/decode.py)
 """
@@ -26,12 +27,22 @@ class SceneGenerator(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = cfg = config
-        dims = [cfg.text_dim + cfg.z_dim + cfg.palette_dim] + [cfg.hidden] * cfg.depth
+        dims = [cfg.text_dim + cfg.z_dim] + [cfg.hidden] * cfg.depth
         blocks = []
         for a, b in zip(dims[:-1], dims[1:]):
             blocks += [nn.Linear(a, b), nn.LayerNorm(b), nn.GELU()]
         self.trunk = nn.Sequential(*blocks)
         self.head = nn.Linear(cfg.hidden, cfg.rows * cfg.params)
+        # The palette adapter: what the named colours change, given what the text and the noise made
+        # (the trunk's features). It only acts when a colour is named (a gate on the palette), so with
+        # none named the generator is exactly its palette-less self: same diversity, same themes.
+        self.palette_adapter: nn.Sequential | None = None
+        if cfg.palette_dim:
+            last = nn.Linear(cfg.hidden, cfg.rows * cfg.params)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+            self.palette_adapter = nn.Sequential(nn.Linear(cfg.hidden + cfg.palette_dim, cfg.hidden),
+                                                 nn.LayerNorm(cfg.hidden), nn.GELU(), last)
 
     def forward(self, c: torch.Tensor, z: torch.Tensor, palette: torch.Tensor | None = None) -> torch.Tensor:
         """c (B, text_dim), z (B, z_dim), palette (B, palette_dim) or None (no colour named)
@@ -41,14 +52,13 @@ class SceneGenerator(nn.Module):
             raise ValueError(f"c must be (B, {cfg.text_dim}), got {tuple(c.shape)}")
         if z.shape != (c.shape[0], cfg.z_dim):
             raise ValueError(f"z must be ({c.shape[0]}, {cfg.z_dim}), got {tuple(z.shape)}")
-        parts = [c, z]
-        if cfg.palette_dim:
-            if palette is None:
-                palette = c.new_zeros(c.shape[0], cfg.palette_dim)
+        h = self.trunk(torch.cat([c, z], dim=1))  # (B, hidden)
+        raw = self.head(h)  # (B, rows * params)
+        if self.palette_adapter is not None and palette is not None:
             if palette.shape != (c.shape[0], cfg.palette_dim):
                 raise ValueError(f"palette must be ({c.shape[0]}, {cfg.palette_dim}), got {tuple(palette.shape)}")
-            parts.append(palette)
-        raw = self.head(self.trunk(torch.cat(parts, dim=1)))  # (B, rows * params)
+            named = (palette.abs().sum(1, keepdim=True) > 0).to(raw.dtype)  # (B, 1): any colour named
+            raw = raw + named * self.palette_adapter(torch.cat([h, palette], dim=1))
         return decode(raw.view(-1, cfg.rows, cfg.params))
 
     @staticmethod

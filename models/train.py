@@ -172,12 +172,16 @@ class Trainer:
         old = bundle.generator.config.to_dict()
         if {**old, "palette_dim": self.cfg.palette_dim} != self.cfg.to_dict():
             raise ValueError(f"--init {prefix}: its architecture differs from this run's config")
-        weights = widen_palette_input(bundle.generator.state_dict(), old["palette_dim"], self.cfg)
-        self.G.load_state_dict(weights)
-        self.G_ema.load_state_dict(weights)
+        weights = bundle.generator.state_dict()
+        adds_adapter = not old["palette_dim"] and self.cfg.palette_dim
+        self.G.load_state_dict(weights, strict=not adds_adapter)
+        self.G_ema.load_state_dict(weights, strict=not adds_adapter)
         self.D.load_state_dict(bundle.critic.state_dict())
         self.G.requires_grad_(True)
         self.D.requires_grad_(True)
+        if adds_adapter:  # a palette adapter on a trained generator: only the adapter learns
+            self.G.trunk.requires_grad_(False)
+            self.G.head.requires_grad_(False)
         self.step = int(bundle.manifest.get("steps", 0))
 
     def load_state(self, s: dict) -> None:
@@ -232,16 +236,6 @@ class Trainer:
         self.opt_d.step()
         self.d_step += 1
         return {"nce": nce.item(), "d_adv": adv.item()}
-
-
-def widen_palette_input(weights: dict, old_dim: int, cfg: ModelConfig) -> dict:
-    """A generator's weights for a wider palette input: the new input columns start at zero, so the
-    widened model starts out exactly as the old one and learns what the palette means."""
-    extra = cfg.palette_dim - old_dim
-    if extra <= 0:
-        return weights
-    w = weights["trunk.0.weight"]  # (hidden, text_dim + z_dim + old palette_dim)
-    return {**weights, "trunk.0.weight": torch.cat([w, w.new_zeros(w.shape[0], extra)], 1)}
 
 
 def render_batch(scenes: np.ndarray, size: int) -> torch.Tensor:
