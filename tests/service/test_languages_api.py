@@ -96,3 +96,10 @@ async def test_an_english_product_name_in_a_german_shop_stays_as_written(client)
     j = await _post(client, product={"title": "Zephyr Secret Product 93b5", "price": 20},
                     audience={"locale": "de-DE", "interests": ["rare medical condition"]})
     assert j["understood"]["terms"] == []  # nothing replaced by a partial reading
+
+
+async def test_an_explicit_english_locale_reads_plain_ascii_as_english_and_others_are_detected(client):
+    en = await _post(client, product={"title": "Bolso amarillo de piel", "price": 20}, audience={"locale": "en-US"})
+    assert en["understood"]["language"] == "en"  # the caller said English: the locale decides
+    es = await _post(client, product={"title": "Bolso amarillo de piel", "price": 20}, audience={"locale": "es-ES"})
+    assert es["understood"]["language"] == "es" and "bag" in es["understood"]["terms"]
