@@ -155,14 +155,18 @@ def _set_ground(s: np.ndarray, ground: np.ndarray) -> None:
 
 
 def _separate_from_ground(s: np.ndarray, order: list[int], ground: np.ndarray) -> None:
+    if not order:
+        return
     g = to_lab(ground)
-    for i in order:
-        rgb = s[1 + i, SF.COLOR].astype(np.float64)
-        if float(delta_e(rgb, ground)) >= MIN_LAYER_CONTRAST_DE:
-            continue
-        lab = to_lab(rgb)
-        lab[0] = g[0] + 25 if g[0] < 55 else g[0] - 25  # lighter on a dark ground, darker on a light one
-        s[1 + i, SF.COLOR] = to_rgb(lab)
+    rows = [1 + i for i in order]
+    labs = to_lab(s[rows][:, SF.COLOR].astype(np.float64))  # (n, 3): one conversion for every layer
+    close = np.asarray(skcolor.deltaE_ciede2000(labs, np.broadcast_to(g, labs.shape))) < MIN_LAYER_CONTRAST_DE
+    if not close.any():
+        return
+    labs[close, 0] = g[0] + 25 if g[0] < 55 else g[0] - 25  # lighter on a dark ground, darker on a light one
+    moved = to_rgb(labs[close])
+    for row, rgb in zip(np.array(rows)[close], moved):
+        s[row, SF.COLOR] = rgb
 
 
 def _avoid(s: np.ndarray, excluded: list[np.ndarray], *, named_ground: bool, named_layers: bool) -> None:
