@@ -149,7 +149,14 @@ def apply_palette(scene: np.ndarray, ground: Rgb | None = None, motifs: Sequence
 def _set_ground(s: np.ndarray, ground: np.ndarray) -> None:
     stops = np.stack([s[0, SF.C0], s[0, SF.C1], s[0, SF.C2]]).astype(np.float64)
     lab = to_lab(stops)
-    moved = to_rgb(to_lab(ground) + GROUND_SPREAD * (lab - lab.mean(0)))
+    target = to_lab(ground)
+    for spread in (GROUND_SPREAD, GROUND_SPREAD / 2, GROUND_SPREAD / 4, 0.0):
+        # the gentlest gradient whose stops all lie inside sRGB: a clipped stop would pull the
+        # ground's mean off the named colour
+        want = target + spread * (lab - lab.mean(0))
+        moved = to_rgb(want)
+        if np.abs(to_lab(moved) - want).max() < 1.0:
+            break
     s[0, SF.C0], s[0, SF.C1], s[0, SF.C2] = moved[0], moved[1], moved[2]
     s[0, SF.VIGNETTE] = min(float(s[0, SF.VIGNETTE]), VIGNETTE_WITH_GROUND)
 
