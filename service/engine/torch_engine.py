@@ -53,6 +53,10 @@ class TorchEngine:
     # The critic's convolutions are most of the score stage (2.9 ms an item on one core in float32,
     # 1.2 ms in bf16 on AMX); its scores only rank, and differ from float32 by < 0.01.
     score_bf16: bool = False
+    # torch intra-op threads for this engine's batches. Pinned at every batch, not only at load:
+    # torch's setting is process-wide, and on some CPUs (an AMX Xeon here) a GEMM at 1 and at 2
+    # threads rounds differently, so another engine or library changing it would change the bytes.
+    threads: int = 0
 
     @classmethod
     def load(cls, settings: Settings) -> "TorchEngine":
@@ -86,7 +90,7 @@ class TorchEngine:
         bf16 = critic_bf16(settings.critic_bf16, device)
         if bf16:
             log.info("critic in bfloat16", extra={"event": "critic_bf16"})
-        return cls(encoder, bundle, device, bf16)
+        return cls(encoder, bundle, device, bf16, settings.threads)
 
     @property
     def ids(self) -> dict[str, str]:
@@ -99,13 +103,19 @@ class TorchEngine:
 
     # The batch functions below run in a worker thread, one batch at a time per stage.
 
+    def _pin_threads(self) -> None:
+        if self.threads and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+
     def encode(self, texts: list[str]) -> list[Embedding]:
         """list of texts -> unit float32 vectors (D,)."""
+        self._pin_threads()
         return list(self.encoder.encode(list(texts)).numpy())
 
     def generate(self, items: list[GenerateItem]) -> list[Visual]:
         """(c (D,), seed, named palette or None) items -> scenes, float32 (ROWS, P), each generated
         for its palette and then put on it (one correction of its parameters)."""
+        self._pin_threads()
         n = len(items)
         items = _pad_single(items)
         c = torch.from_numpy(np.stack([ci for ci, _, _ in items]))  # (B, D)
@@ -121,6 +131,7 @@ class TorchEngine:
     def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
         """(scene (ROWS, P), c (D,)) pairs -> (realism 0..1, alignment cosine): the critic sees
         each scene rendered at its own size (64x64, skia)."""
+        self._pin_threads()
         n = len(items)
         items = _pad_single(items)
         size = self.bundle.critic.config.img_size
