@@ -208,7 +208,6 @@ class JsonFeed:
 
     def __init__(self, chunks: AsyncIterator[bytes], buffer_bytes: int, defaults: dict | None = None):
         """``defaults``: already read (a file's first pass); a ``defaults`` key is then skipped."""
-        self._ijson = ijson
         self._reader = _Reader(chunks)
         self._events = ijson.parse_async(self._reader, use_float=True).__aiter__()
         self.buffer_bytes = buffer_bytes
@@ -226,7 +225,7 @@ class JsonFeed:
             return await self._events.__anext__()
         except StopAsyncIteration:
             raise FeedError("the JSON body ended early") from None
-        except self._ijson.JSONError as e:
+        except ijson.JSONError as e:
             raise self._error(e) from None
 
     def _error(self, e: Exception) -> FeedError:
@@ -240,7 +239,7 @@ class JsonFeed:
         if event not in ("start_map", "start_array"):
             return value
         start, depth = self._reader.consumed, 1
-        builder = self._ijson.ObjectBuilder()
+        builder = ijson.ObjectBuilder()
         builder.event(event, value)
         while depth:
             _, event, value = await self._next()
@@ -298,7 +297,7 @@ class JsonFeed:
             await self._events.__anext__()
         except StopAsyncIteration:
             pass
-        except self._ijson.JSONError as e:
+        except ijson.JSONError as e:
             raise self._error(e) from None
         else:
             raise FeedError("not JSON: data after the document")

@@ -21,8 +21,9 @@ from service.config import Settings
 from service.creatives import CreativeService
 from service.jobs.output import Output, assemble_manifest
 from service.jobs.rows import render_when_free
-from service.jobs.store import TERMINAL, Item, JobStore
+from service.jobs.store import Item, JobStore
 from service.jobs.webhook import send_webhook
+from service.vocabulary import TERMINAL_STATUSES
 
 log = logging.getLogger("adloom.jobs")
 
@@ -112,7 +113,7 @@ class JobRunner:
     async def _run(self, creatives: CreativeService, item: Item) -> None:
         try:
             meta = await self.store.get(item.job)
-            if meta is None or meta["status"] in TERMINAL:  # cancelled (or expired): drop the row
+            if meta is None or meta["status"] in TERMINAL_STATUSES:  # cancelled (or expired): drop the row
                 await self.store.ack(item)
                 return
             defaults = await self._job_defaults(item.job, meta)

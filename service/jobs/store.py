@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Protocol
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
-from service.vocabulary import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
+from service.vocabulary import ACTIVE_STATUSES, JobStatus
 
 if TYPE_CHECKING:
     from service.config import Settings
 
-TERMINAL = TERMINAL_STATUSES  # the name the runner imports
 
 
 @dataclass

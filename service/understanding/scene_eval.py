@@ -38,10 +38,10 @@ from service.config import load_settings
 from service.engine import TorchEngine
 from service.engine.conditioning import conditioning_texts, mix_conditioning
 from service.schemas import CreativeRequest
-from service.understanding.evaluate import PROMPTS
+from service.understanding.evaluate import load_prompts
+from service.understanding.evaluate_i18n import PROMPTS_I18N
 from service.understanding.request import Understood, understand
 
-PROMPTS_I18N = PROMPTS.with_name("prompts_i18n.jsonl")
 LOCALES = {"en": "en-US", "zh": "zh-CN", "ja": "ja-JP", "ko": "ko-KR", "de": "de-DE", "fr": "fr-FR",
            "es": "es-ES", "it": "it-IT", "pt": "pt-BR", "ar": "ar-SA"}
 W, H = 300, 250
@@ -177,9 +177,9 @@ def evaluate(checkpoint: str | None = None, limit: int | None = None) -> dict:
     settings = load_settings(**({"checkpoint": checkpoint} if checkpoint else {}))
     scenes = Scenes(TorchEngine.load(settings))
     judge, _ = load_judge()
-    english = [json.loads(line) for line in PROMPTS.read_text().splitlines() if line.strip()][:limit]
+    english = load_prompts()[:limit]
     by_id = {row["id"]: row for row in english}
-    translated = [json.loads(line) for line in PROMPTS_I18N.read_text().splitlines() if line.strip()]
+    translated = load_prompts(PROMPTS_I18N)
     t0 = time.time()
     tallies: dict[str, Tally] = {}
     english_theme: dict[str, str] = {}

@@ -5,14 +5,8 @@ import pytest
 
 from service.creatives import CreativeService
 from service.feedback import Feedback
-from service.schemas import CreativeRequest
 from service.seeds import SEED_SPAN, random_seed, stable_seed
-
-
-def req(title="Linen summer dress", **extra) -> CreativeRequest:
-    body = {"product": {"title": title, "price": 39.9, "currency": "USD"}, "sizes": ["300x250"], "seed": 7}
-    body.update(extra)
-    return CreativeRequest.model_validate(body)
+from tests.service.test_pipeline import req
 
 
 @pytest.fixture
