@@ -351,7 +351,8 @@ class CreativePipeline:
         creatives = []
         for (size, v), (r, _, _) in zip(jobs, rendered):
             realism, cosine = critic[v]
-            r.scores = creative_scores(realism, cosine, r.layout_scores)
+            r.scores = creative_scores(realism, cosine, r.layout_scores,
+                                       scene_share=1.0 - float(r.checks.get("product_share") or 0.0))
             creatives.append(r)
             CREATIVES.labels(size).inc()
         timings["total"] = _ms(time.perf_counter() - t0)

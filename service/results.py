@@ -18,17 +18,24 @@ import numpy as np
 OVERALL_WEIGHTS = {"alignment": 0.3, "realism": 0.15, "legibility": 0.25, "composition": 0.3}
 
 
-def overall_score(s: dict[str, float]) -> float:
-    return round(sum(w * s[k] for k, w in OVERALL_WEIGHTS.items()), 4)
+def overall_score(s: dict[str, float], scene_share: float = 1.0) -> float:
+    """The weighted mean; ``scene_share``: the share of the canvas where the generated scene shows.
+    The critic has seen scenes only, so realism counts for that share of its weight (a product
+    photo covering half the canvas halves it) and the other scores share the rest in proportion."""
+    k = min(1.0, max(0.0, scene_share))
+    weights = dict(OVERALL_WEIGHTS, realism=OVERALL_WEIGHTS["realism"] * k)
+    total = sum(weights.values())
+    return round(sum(w * s[name] for name, w in weights.items()) / total, 4)
 
 
-def creative_scores(realism: float, cosine: float, layout_scores: dict) -> dict[str, float]:
-    """The critic's (realism, alignment cosine) and the compositor's scores -> the response's scores."""
+def creative_scores(realism: float, cosine: float, layout_scores: dict, scene_share: float = 1.0) -> dict[str, float]:
+    """The critic's (realism, alignment cosine) and the compositor's scores -> the response's scores
+    (``scene_share``: see ``overall_score``)."""
     scores = {"alignment": round(min(1.0, max(0.0, (cosine + 1) / 2)), 4),
               "realism": round(realism, 4),
               "legibility": round(float(layout_scores.get("legibility", 0.0)), 4),
               "composition": round(float(layout_scores.get("composition", 0.0)), 4)}
-    return {"overall": overall_score(scores), **scores}
+    return {"overall": overall_score(scores, scene_share), **scores}
 
 
 def checks_of(c: dict) -> dict:
@@ -36,7 +43,8 @@ def checks_of(c: dict) -> dict:
     ratio = c.get("min_contrast_ratio")
     # None (not measured) stays None: a missing measurement is reported as missing, never as 21:1.
     return {"min_contrast_ratio": round(float(ratio), 2) if ratio is not None and math.isfinite(ratio) else None,
-            "text_truncated": bool(c.get("text_truncated", False)), "overlaps": int(c.get("overlaps", 0))}
+            "text_truncated": bool(c.get("text_truncated", False)), "overlaps": int(c.get("overlaps", 0)),
+            "product_share": c.get("product_share"), "product_note": c.get("product_note")}
 
 
 @dataclass

@@ -220,6 +220,12 @@ class Checks(BaseModel):
                          "(the legibility score is then 0).")
     text_truncated: bool = Field(..., description="Some copy had to be shortened to fit.")
     overlaps: int = Field(..., description="Number of overlapping element pairs.")
+    product_share: float | None = Field(
+        None, description="Share of the canvas the product image's box covers; null without a product image.")
+    product_note: str | None = Field(
+        None, description="Why the product is drawn smaller than its floor (25 % of the canvas, 60 % of a thin "
+                          "banner's height) at this size: a small image is never enlarged more than 2.2x, and a "
+                          "product's shape may not fit; null when it reaches the floor or there is no product.")
 
 
 class Element(BaseModel):

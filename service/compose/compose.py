@@ -32,6 +32,8 @@ from .elements import ComposedCreative, finish
 from .families import make_plan, mirror_plan
 from .fitting import fit_plan, floating_product_rect
 from .fonts import FONT_FAMILIES, check_family, cmap, font_stack
+from .hero import product_rect as product_rect_of
+from .hero import product_note, rank, reachable_floor
 from .ink import add_underlays, draw_text, glyphs, paint_fills_and_pick_colors
 from .linebreak import hyphen_lang, hyphenator
 from .paint import paint_decor, palette_source, photo_colours, place_logo
@@ -62,50 +64,71 @@ def compose_creative(
     palette = build_palette(palette_source(visual), content.brand_colors, dark=(variant // 6) % 2 == 0,
                             photo=photo_colours(content.product_image))
     measure = functools.partial(measure_role, copy)
-    photo = content.product_image is not None
+    asset = prepare_product(content.product_image) if content.product_image is not None else None
     aspect = aspect_class(w, h)
-    plan = plan_fn(aspect, w, h, variant, measure, photo=photo, long_headline=long_headline(copy, w, h, aspect))
+    long = long_headline(copy, w, h, aspect)
+    fits: list = []
+    if asset is not None:  # the product leads: families ranked by how well it fits them (hero.py)
+        order, subject, shape, fits = rank(aspect, w, h, measure, asset, long)
+        plan = plan_fn(aspect, w, h, variant, measure, photo=True, long_headline=long, order=order, subject=subject,
+                       product_aspect=shape)
+    else:
+        plan = plan_fn(aspect, w, h, variant, measure, photo=False, long_headline=long)
     rtl = right_to_left(content, copy)
-    if rtl:
+    if rtl and plan.family == "photo":  # the copy keeps the side the photo's object leaves free
+        for st in plan.stacks:
+            st.halign = "right"
+    elif rtl:
         plan = mirror_plan(plan, w)
 
-    fits = fit_plan(plan, copy)
-    placed = [p for f in fits for p in f.placed]
+    stack_fits = fit_plan(plan, copy)
+    placed = [p for f in stack_fits for p in f.placed]
     # The scene's keep-out: one box per stack (the union of its copy), so the calm ground under the
     # copy is one piece (and one veil to paint, not one per line of text).
-    keep = [u for u in (union([p.box for p in f.placed if p.lines or p.role == "logo"]) for f in fits) if u]
-    if content.product_image is not None and plan.product is not None:
+    keep = [u for u in (union([p.box for p in f.placed if p.lines or p.role == "logo"]) for f in stack_fits) if u]
+    if asset is not None and plan.product is not None and plan.family != "photo":
         keep.append(plan.product)
     canvas = Image.new("RGB", (w, h), palette.panel)
+    product_rect, bleed = product_rect_of(plan, asset) if asset is not None else (None, False)
+    placement = None
+    shadow = mix(palette.panel_dark, (0, 0, 0), 0.6)
     for d in plan.decor:
         paint_decor(canvas, d, visual, palette, keep if keep_out else [])
+        if d.kind == "visual" and plan.family == "photo" and asset is not None and product_rect is not None:
+            placement = place_product(canvas, asset, int_rect(product_rect), bleed=True)  # under the scrim
     visual_only = canvas.copy()  # what the occlusion metric measures saliency on
     underlays = [pixel_box(d.rect) for d in plan.decor if d.kind != "visual"]
     decor = [{"type": "scene" if d.kind == "visual" else d.kind, "text": None, "box": pixel_box(d.rect),
               "font": None, "size_px": None, "color": None if d.kind == "visual" else to_hex(getattr(palette, d.color))}
              for d in plan.decor]
-    product_box = None
-    if content.product_image is not None and plan.product is not None:
-        asset = prepare_product(content.product_image)
-        rect = floating_product_rect(plan, placed) if plan.float_product else plan.product
-        product_box = place_product(canvas, asset, int_rect(rect),
-                                    shadow_color=mix(palette.panel_dark, (0, 0, 0), 0.6),
-                                    glow_color=palette.panel_light, shade_color=palette.panel_dark,
-                                    frame=(palette.panel_light, palette.accent, -1 if rtl else 1),
-                                    fill=int_rect(plan.decor[0].rect) if plan.family == "split" else None)
+    if asset is not None and product_rect is not None and placement is None:
+        rect = floating_product_rect(plan, placed) if plan.float_product else product_rect
+        placement = place_product(canvas, asset, int_rect(rect), shadow_color=shadow, bleed=bleed,
+                                  glow_color=palette.panel_light, shade_color=palette.panel_dark)
+    product_box = list(placement.box) if placement is not None else None
     for p in placed:
         if p.role == "logo" and logo is not None:
             place_logo(canvas, logo, p.box, palette)
     glyph_map = {id(p): glyphs(p) for p in placed if p.role in TEXT_ROLES and p.lines}
     known: dict = {}
-    added = add_underlays(canvas, plan, fits, palette, glyph_map, known) if underlay else []
+    added = add_underlays(canvas, plan, stack_fits, palette, glyph_map, known) if underlay else []
     underlays += added
     decor += [{"type": "underlay", "text": None, "box": b, "font": None, "size_px": None, "color": None}
               for b in added]
     colors = paint_fills_and_pick_colors(canvas, placed, palette, glyph_map, known)
     background = canvas.copy()
     draw_text(canvas, placed, colors)
-    out = finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays, decor)
+    out = finish(canvas, background, placed, colors, product_box, stack_fits, plan, visual_only, underlays, decor,
+                 product_bleeds=bleed and asset is not None and asset.kind == "card",
+                 product_floor=reachable_floor(asset, w, h, aspect, plan.pad) if asset is not None else None)
+    out.checks["product_share"] = None
+    out.checks["product_note"] = None
+    if asset is not None:
+        bw, bh = (product_box[2], product_box[3]) if product_box else (0, 0)
+        out.checks["product_share"] = round(bw * bh / (w * h), 4)
+        out.checks["product_note"] = product_note(asset, placement, w, h, plan.pad)
+        out.design["product_fit"] = [{"family": f.family, "share": f.share, "covered": f.covered, "fit": f.fit}
+                                     for f in fits]
     out.keep_out = [[r.x / w, r.y / h, r.right / w, r.bottom / h] for r in keep]
     return out
 

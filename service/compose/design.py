@@ -41,7 +41,11 @@ Each metric is reported raw (``design`` in the response) and as a 0..1 goodness 
 legibility = 0.4 * contrast + 0.2 * unreadability + 0.2 * weak_contrast + 0.2 * text_size, with
 contrast = (min contrast ratio - 1) / (7 - 1) clipped (AA 4.5:1 -> 0.58, AAA 7:1 -> 1).
 composition = 0.2 occlusion + 0.15 alignment + 0.15 overlap + 0.15 spacing + 0.1 utilisation
-+ 0.1 balance + 0.1 hierarchy + 0.05 underlay, times 0.7 when copy was cut off.
++ 0.1 balance + 0.1 hierarchy + 0.05 underlay, times 0.7 when copy was cut off. With a product
+image it takes 0.25 of its weight for the product (``product``: min(1, share / floor) x whole^2,
+where floor is hero.py's and whole is the share of the product's box on the canvas); with a logo
+0.15 for it (``logo``: the share of its pixels at >= 3:1 against what is behind them, 0.5 -> 0,
+0.95 or more -> 1).
 """
 from __future__ import annotations
 
@@ -150,9 +154,15 @@ def _clip01(v: float) -> float:
     return float(min(1.0, max(0.0, v)))
 
 
+PRODUCT_WEIGHT, LOGO_WEIGHT = 0.25, 0.15  # composition's share for the product and the logo, when present
+
+
 def measure(elements: list[dict], visual: Image.Image, background: np.ndarray, underlays: list[list[int]],
-            min_contrast: float | None, truncated: bool, banner: bool) -> tuple[dict, dict]:
-    """-> (raw metrics for the response's ``design``, {"legibility", "composition"} scores)."""
+            min_contrast: float | None, truncated: bool, banner: bool,
+            product: tuple[float, float, list[int]] | None = None, logo_contrast: float | None = None) -> tuple[dict, dict]:
+    """-> (raw metrics for the response's ``design``, {"legibility", "composition"} scores).
+    ``product``: (floor, the share of its box inside the canvas, its box) when a product image is shown;
+    ``logo_contrast``: the share of the logo's pixels at >= 3:1 against what is behind them."""
     H, W = background.shape[:2]
     boxes = [e["box"] for e in elements if e["box"][2] > 0 and e["box"][3] > 0]
     text = [e for e in elements if e["type"] in TEXT and e["box"][2] > 0 and e["box"][3] > 0]
@@ -209,7 +219,22 @@ def measure(elements: list[dict], visual: Image.Image, background: np.ndarray, u
     contrast = 0.0 if min_contrast is None or not math.isfinite(min_contrast) else _clip01((min_contrast - 1) / 6)
     legibility = (0.4 * contrast + 0.2 * good["unreadability"] + 0.2 * good["weak_contrast"]
                   + 0.2 * good["text_size"])
-    composition = sum(w * good[k] for k, w in COMPOSITION_WEIGHTS.items()) * (0.7 if truncated else 1.0)
+    composition = sum(w * good[k] for k, w in COMPOSITION_WEIGHTS.items())
+    extra: list[tuple[float, float]] = []  # (weight, goodness) of the product and the logo
+    if product is not None:
+        floor, whole, box = product
+        share = _area(box) / (W * H) * whole
+        share_h = box[3] / H
+        raw["product_share"] = round(share, 4)
+        raw["product_whole"] = round(whole, 4)
+        good["product"] = min(1.0, (share_h if banner else share) / max(floor, 1e-6)) * whole ** 2
+        extra.append((PRODUCT_WEIGHT, good["product"]))
+    if logo_contrast is not None:
+        raw["logo_contrast"] = round(logo_contrast, 4)
+        good["logo"] = _clip01((logo_contrast - 0.5) / 0.45)  # 95 % of its pixels at 3:1 -> 1; half -> 0
+        extra.append((LOGO_WEIGHT, good["logo"]))
+    rest = 1.0 - sum(w for w, _ in extra)
+    composition = (rest * composition + sum(w * g for w, g in extra)) * (0.7 if truncated else 1.0)
     return raw, {"legibility": round(legibility, 4), "composition": round(composition, 4)}
 
 

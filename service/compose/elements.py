@@ -47,7 +47,8 @@ def _face_name(p: Placed) -> str | None:
 
 
 def finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays,
-            decor) -> ComposedCreative:
+           decor, product_bleeds: bool = False, product_floor: float | None = None,
+           logo_contrast: float | None = None) -> ComposedCreative:
     elements: list[dict] = []
     if product_box is not None and product_box[2] > 0:
         elements.append({"type": "product", "text": None, "box": product_box, "font": None, "size_px": None,
@@ -69,16 +70,22 @@ def finish(canvas, background, placed, colors, product_box, fits, plan, visual_o
     elements.sort(key=lambda e: _ORDER.get(e["type"], 99))
     w, h = canvas.size
     # a product photo that fills the visual area (a split's photo) bleeds to the edge like the scene
-    bleed = [list(product_box)] if product_box is not None and any(
-        d["type"] == "scene" and list(d["box"]) == list(product_box) for d in decor) else []
+    # (``product_bleeds``: it was placed in such an area, edge to edge or contained whole within it)
+    bleed = [list(product_box)] if product_box is not None and (product_bleeds or any(
+        d["type"] == "scene" and list(d["box"]) == list(product_box) for d in decor)) else []
     overlaps = count_overlaps([e["box"] for e in elements], w, h, bleed)
     truncated = any(f.truncated for f in fits)
     min_contrast = min_contrast_ratio(contrasts)  # None when no text was measured: unknown, never 21:1
     # ... and is measured as the visual layer it is, not as an element placed on the scene
     # (utilisation, balance, occlusion are about what sits on the visual)
     measured = [e for e in elements if not (bleed and e["type"] == "product")]
+    product = None
+    if product_floor is not None and product_box is not None:
+        bx, by, bw, bh = product_box
+        inside = max(0, min(bx + bw, w) - max(bx, 0)) * max(0, min(by + bh, h) - max(by, 0))
+        product = (product_floor, inside / max(1, bw * bh), list(product_box))
     design, scores = measure_design(measured, visual_only, np.asarray(background), underlays, min_contrast,
-                                    truncated, plan.aspect == "banner")
+                                    truncated, plan.aspect == "banner", product=product, logo_contrast=logo_contrast)
     return ComposedCreative(
         image=canvas,
         background=background,

@@ -58,9 +58,15 @@ def _below_brand(w: int, h: int, p: int, brand_h: float, top_share: float) -> Re
     return Rect(p, top_y, w - 2 * p, max(1.0, h - p - top_y))
 
 
-def _split_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
+SPLIT_SHARE_MAX = 0.60  # a product's shape may widen (or heighten) its split part up to this share
+
+
+def _split_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+                  product_aspect: float | None = None) -> Plan:
     p, type_px = _pad(w, h), TYPE_RATIO_LARGE * min(w, h)
     share = (SPLIT_SHARE_PHOTO if photo else SPLIT_SHARE) if w / h < WIDE_ASPECT else SPLIT_SHARE_WIDE
+    if product_aspect:  # the part takes the product's shape, within bounds
+        share = _clamp(product_aspect * h / w, share, SPLIT_SHARE_MAX)
     if measure("headline", type_px) > SPLIT_LONG_HEADLINE * (w * (1 - share) - 2 * p):
         share -= SPLIT_WIDEN  # a long headline gets a wider copy column rather than a smaller size
     mw = round(w * share)
@@ -108,9 +114,13 @@ def _hero_landscape(w: int, h: int, mirror: bool, measure: Measure, photo: bool 
                 product=product, stacks=[Stack(text, ALL_ROLES, halign="left")], pad=p)
 
 
-def _split_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
+def _split_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+                    product_aspect: float | None = None) -> Plan:
     p = _pad(w, h)
-    mh = round(h * SPLIT_SHARE_PORTRAIT)
+    share = SPLIT_SHARE_PORTRAIT
+    if product_aspect:
+        share = _clamp(w / (product_aspect * h), share, SPLIT_SHARE_MAX)
+    mh = round(h * share)
     media = Rect(0, h - mh if mirror else 0, w, mh)
     panel = Rect(0, 0 if mirror else mh, w, h - mh)
     stack = Stack(panel.inset(p), ALL_ROLES, halign="center", valign="middle", max_headline_lines=4,
@@ -186,9 +196,12 @@ def _banner_type(w: int, h: int) -> float:
     return min(BANNER_TYPE_H * h, BANNER_TYPE_W * w)
 
 
-def _split_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
+def _split_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
+                  product_aspect: float | None = None) -> Plan:
     py, gap = _banner_pads(w, h)
     mw = round(min(h * 1.5, w * 0.28))
+    if product_aspect:  # a wide product widens its part (the copy keeps the rest)
+        mw = round(min(max(mw, product_aspect * (h - 2 * py) + 2 * py), w * 0.36))
     media = Rect(w - mw if mirror else 0, 0, mw, h)
     panel = Rect(0 if mirror else mw, 0, w - mw, h)
     stacks, _, _ = _banner_cells(w, h, measure, panel.x + gap, panel.right - gap, True)
@@ -318,7 +331,84 @@ def _open_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = F
                 product=product, stacks=stacks, pad=py, float_product=photo)
 
 
+# The full-bleed photo: a product photo with its own background covers the canvas, cropped around
+# its salient object (product.object_window), and the copy takes the calmer side (the band the
+# object leaves free) over a gradient scrim of the palette's dark panel colour.
+PHOTO_COLUMN_MIN, PHOTO_COLUMN_MAX = 0.42, 0.56  # the copy column's share of the width (square, landscape)
+PHOTO_BAND_MIN, PHOTO_BAND_MAX = 0.36, 0.50      # the copy band's share of the height (portrait)
+PHOTO_SCRIM_REACH = 0.22                         # the scrim runs this share of the canvas past the copy
+
+
+def _photo(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
+           subject: tuple[float, float, float, float] | None = None, aspect: str | None = None) -> Plan:
+    """The photo covers the canvas; ``subject`` is its object's box on the canvas (x0, y0, x1, y1),
+    and the copy goes in the wider band beside it (the other one when mirrored)."""
+    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
+    sx0, sy0, sx1, sy1 = subject or (w * 0.5, h * 0.5, w * 0.5, h * 0.5)
+    if aspect == "portrait":
+        top_band, bottom_band = sy0, h - sy1
+        at_top = top_band > bottom_band
+        if mirror and min(top_band, bottom_band) >= PHOTO_BAND_MIN * h:  # mirrored only where the other band is free
+            at_top = not at_top
+        band = _clamp((top_band if at_top else bottom_band) / h, PHOTO_BAND_MIN, PHOTO_BAND_MAX) * h
+        rect = Rect(p, p, w - 2 * p, band - 2 * p) if at_top else Rect(p, h - band + p, w - 2 * p, band - 2 * p)
+        reach = band + PHOTO_SCRIM_REACH * h
+        scrim = Decor("scrim", Rect(0, 0 if at_top else h - reach, w, reach), color="panel_dark",
+                      opacity=SCRIM_OPACITY, side="top" if at_top else "bottom")
+        stack = Stack(rect, ALL_ROLES, halign="center", valign="top" if at_top else "bottom",
+                      max_headline_lines=3, max_subline_lines=2)
+        type_px = TYPE_RATIO * w
+    else:
+        left_band, right_band = sx0, w - sx1
+        at_left = left_band >= right_band
+        if mirror and min(left_band, right_band) >= PHOTO_COLUMN_MIN * w:
+            at_left = not at_left
+        col = _clamp((left_band if at_left else right_band) / w, PHOTO_COLUMN_MIN, PHOTO_COLUMN_MAX) * w
+        rect = Rect(p, p, col - 1.5 * p, h - 2 * p) if at_left else Rect(w - col + 0.5 * p, p, col - 1.5 * p, h - 2 * p)
+        reach = min(float(w), col + PHOTO_SCRIM_REACH * w)
+        scrim = Decor("scrim", Rect(0 if at_left else w - reach, 0, reach, h), color="panel_dark",
+                      opacity=SCRIM_OPACITY, side="left" if at_left else "right")
+        stack = Stack(rect, ALL_ROLES, halign="left" if at_left else "right", valign="middle", max_headline_lines=4)
+        type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
+    return Plan(name="photo", aspect="", type_px=type_px, decor=[_full_visual(w, h), scrim],
+                product=Rect(0, 0, w, h), stacks=[stack], pad=p)
+
+
+# The stage: the product (a cut-out on the scene, or a photo kept whole) as large as its own shape
+# allows, beside the copy column or above the copy band, whichever gives it more area.
+STAGE_COPY_MIN_W, STAGE_COPY_MIN_H = 0.40, 0.34  # the copy keeps at least this share of the width / height
+
+
+def _stage(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
+           product_aspect: float | None = None, aspect: str | None = None) -> Plan:
+    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
+    a = product_aspect or 1.0
+
+    def fit(bw: float, bh: float) -> tuple[float, float]:
+        k = min(bw / a, bh)
+        return a * k, k
+
+    side = fit(w * (1 - STAGE_COPY_MIN_W) - 1.5 * p, h - 2 * p)
+    band = fit(w - 2 * p, h * (1 - STAGE_COPY_MIN_H) - 1.5 * p)
+    type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
+    if side[0] * side[1] >= band[0] * band[1]:
+        pw = side[0]
+        cw = w - pw - 3 * p
+        product = Rect(p if mirror else w - p - pw, p, pw, h - 2 * p)
+        col = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
+        stack = Stack(col, ALL_ROLES, halign="left", valign="middle", max_headline_lines=4)
+    else:
+        ph = band[1]
+        product = Rect(p, h - p - ph if mirror else p, w - 2 * p, ph)
+        ch = h - ph - 3 * p
+        col = Rect(p, p if mirror else h - p - ch, w - 2 * p, ch)
+        stack = Stack(col, ALL_ROLES, halign="center", valign="middle", max_headline_lines=3, max_subline_lines=2)
+    return Plan(name="stage", aspect="", type_px=type_px, decor=[_full_visual(w, h)], product=product,
+                stacks=[stack], pad=p)
+
+
 LayoutFn = Callable[..., Plan]
+SHAPED: frozenset[LayoutFn] = frozenset({_stage, _split_square, _split_portrait, _split_banner})  # take the product's shape
 LAYOUTS: dict[str, tuple[tuple[str, LayoutFn], ...]] = {
     "square": (("open", _open), ("editorial", _editorial), ("spotlight", _spotlight), ("split", _split_square),
                ("hero", _hero_square), ("card", _card_side)),
@@ -330,6 +420,7 @@ LAYOUTS: dict[str, tuple[tuple[str, LayoutFn], ...]] = {
     "banner": (("open", _open_banner), ("split", _split_banner), ("hero", _hero_banner), ("card", _card_banner)),
 }
 FULL_BLEED = frozenset({"open", "editorial", "spotlight"})
+PHOTO_ASPECTS = frozenset({"square", "landscape", "portrait"})  # where the full-bleed photo family exists
 
 # Which families a request sees first (variant 0, 1, 2, ...), by its content. Without a photo the
 # scene is the picture: full-bleed families first. A product photo needs room of its own: the
@@ -337,7 +428,7 @@ FULL_BLEED = frozenset({"open", "editorial", "spotlight"})
 # headline (over two column widths at full size) moves the narrow-topped spotlight last.
 PREFERENCE = {
     "scene": ("open", "editorial", "spotlight", "card", "hero", "split", "poster"),
-    "photo": ("split", "editorial", "open", "card", "hero", "spotlight", "poster"),
+    "photo": ("photo", "stage", "split", "editorial", "open", "card", "hero", "spotlight", "poster"),
 }
 LONG_HEADLINE_COLUMNS = 2.0
 
@@ -367,13 +458,18 @@ def is_story(w: int, h: int) -> bool:
     return STORY_ASPECT <= h / w <= STORY_MAX_ASPECT and w >= STORY_MIN_WIDTH
 
 
-def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, photo: bool) -> Plan:
+def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, photo: bool,
+                subject: tuple[float, float, float, float] | None = None, product_aspect: float | None = None) -> Plan:
     """A story is laid out as the portrait canvas its safe band is (1080x1267 of 1080x1920): copy,
     CTA and product are planned there and moved down by the top zone; the scene and any panel or
     scrim that reaches the band's edge run on to the canvas edge, under the platform's UI."""
     lo, hi = round(h * STORY_SAFE_TOP), round(h * (1 - STORY_SAFE_BOTTOM))
     band = hi - lo
-    kw = {"aspect": "portrait"} if fn in (_open, _editorial, _spotlight) else {}  # the band is ~square
+    kw: dict = {"aspect": "portrait"} if fn in (_open, _editorial, _spotlight, _photo, _stage) else {}  # ~square band
+    if fn is _photo and subject is not None:
+        kw["subject"] = (subject[0], subject[1] - lo, subject[2], subject[3] - lo)
+    if fn in SHAPED:
+        kw["product_aspect"] = product_aspect
     plan = fn(w, band, mirror, measure, photo=photo, **kw)
 
     def down(r: Rect) -> Rect:
@@ -389,7 +485,7 @@ def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, ph
     for st in plan.stacks:
         st.rect = down(st.rect)
     if plan.product is not None:
-        plan.product = down(plan.product)
+        plan.product = Rect(0, 0, w, h) if fn is _photo else down(plan.product)  # the photo runs on, like the scene
     plan.type_px *= STORY_TYPE_SCALE
     plan.min_headline_px = STORY_HEADLINE_MIN_PX * w / 1080
     return plan
@@ -415,15 +511,37 @@ def mirror_plan(plan: Plan, width: int) -> Plan:
     return plan
 
 
+def family_fn(aspect: str, name: str) -> LayoutFn:
+    """The layout function of a family in an aspect class (KeyError when it has none there)."""
+    if name == "photo" and aspect in PHOTO_ASPECTS:
+        return _photo
+    if name == "stage" and aspect in PHOTO_ASPECTS:
+        return _stage
+    return dict(LAYOUTS[aspect])[name]
+
+
 def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measure, photo: bool = False,
-              long_headline: bool = False) -> Plan:
+              long_headline: bool = False, order: list[tuple[str, bool]] | None = None,
+              subject: tuple[float, float, float, float] | None = None,
+              product_aspect: float | None = None) -> Plan:
     """The plan for a variant: the content's family order (``families_for``), variant mod its
-    length; the next round of variants mirrors them. Stories keep their copy in the safe band."""
-    families = families_for(aspect, photo, long_headline)
-    name, fn = families[variant % len(families)]
-    mirror = (variant // len(families)) % 2 == 1
+    length, the next round of variants mirrors them; or, with a product image, ``order``: the
+    (family, mirrored) sequence its fit ranked (hero.py), variant mod its length. Stories keep their copy in the safe band. ``subject``: the photo's object on the
+    canvas, for the full-bleed ``photo`` family; ``product_aspect``: the product's w/h, for the
+    ``stage`` family."""
+    if order:  # hero.rank's sequence: (family, mirrored) per variant, cycled
+        name, mirror = order[variant % len(order)]
+        fn = family_fn(aspect, name)
+    else:
+        families = families_for(aspect, photo, long_headline)
+        name, fn = families[variant % len(families)]
+        mirror = (variant // len(families)) % 2 == 1
     if is_story(width, height):
-        plan = _story_plan(fn, width, height, mirror, measure, photo)
+        plan = _story_plan(fn, width, height, mirror, measure, photo, subject, product_aspect)
+    elif fn is _photo:
+        plan = _photo(width, height, mirror, measure, photo=photo, subject=subject)
+    elif fn in SHAPED:
+        plan = fn(width, height, mirror, measure, photo=photo, product_aspect=product_aspect)
     else:
         plan = fn(width, height, mirror, measure, photo=photo)
     plan.name = f"{aspect}/{name}" + ("-mirrored" if mirror else "")

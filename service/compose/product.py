@@ -5,11 +5,15 @@ A product photo becomes one of three assets:
 - ``cutout``: a plain, near-uniform background (the typical white packshot) -> removed by a
   flood fill from the border with a colour tolerance, with a feathered edge and the background
   colour "unmixed" from edge pixels so no white halo is left;
-- ``card``: anything busier (a lifestyle photo) -> where a layout gives it a visual area of its
-  own (the split families) it fills that area edge to edge, cropped to the window that holds its
-  salient content (``cover_crop``); where no such crop keeps the product whole, or elsewhere, it
-  is a card framed in the palette's colours (``_framed_card``).
-The work happens once per image object (cached weakly), at most ``WORK_SIDE`` pixels per side.
+- ``card``: anything busier (a lifestyle photo) -> it fills the rectangle the layout gives it
+  (a split's whole visual area, the full canvas of the ``photo`` family, a product area with
+  rounded corners elsewhere), cropped to the window of that aspect that keeps its salient object
+  whole with a margin (``object_window``); where no window of that aspect holds the object, the
+  tightest window around the object that does is placed as large as the rectangle allows.
+Nothing is upscaled more than ``MAX_UPSCALE`` times: a small photo is placed at its best size and
+``photo_placement`` says so (the report's ``product_note``).
+The work happens once per image object (cached weakly), at most ``WORK_SIDE`` pixels per side for
+the cut-out (``CARD_SIDE`` for a photo kept whole).
 """
 
 from __future__ import annotations
@@ -17,17 +21,22 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
+from scipy.cluster.vq import kmeans2
+from skimage import color as skcolor
 
 from .design import saliency
 from .palette import contrast_ratio, relative_luminance
 from .plan import VAlign, align_offset
 
 WORK_SIDE = 900
+CARD_SIDE = 2048            # a photo kept with its background keeps this much resolution (full-bleed at 1080+)
+MAX_UPSCALE = 2.2           # never enlarge a photo more than this: beyond it the blur shows
+SUBJECT_MARGIN = 0.08       # a crop keeps this share of the object's long side around it
 BORDER_TOLERANCE = 30       # max per-channel difference still counted as background
 UNIFORM_BORDER_SHARE = 0.80  # share of border pixels that must match the background colour
 HOLE_TOLERANCE = 5          # enclosed regions this close to the background colour are holes...
@@ -40,6 +49,8 @@ class ProductAsset:
     kind: str           # "alpha" | "cutout" | "card"
     sizes: dict = field(default_factory=dict, compare=False, repr=False)  # (w, h) -> resized image
     _saliency: list = field(default_factory=list, compare=False, repr=False)  # [map], computed once
+    source_size: tuple[int, int] = (0, 0)  # the caller's image size (before any working reduction)
+    _subject: list = field(default_factory=list, compare=False, repr=False)  # [subject_box], computed once
 
     def saliency(self) -> np.ndarray:
         """The photo's saliency map (see ``design.saliency``), memoised: every size and variant of
@@ -70,7 +81,13 @@ def prepare_product(img: Image.Image) -> ProductAsset:
 
 
 def _prepare(img: Image.Image) -> ProductAsset:
-    work = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if "A" in img.getbands() else "RGB")
+    asset = _prepare_work(img)
+    return replace(asset, source_size=img.size)
+
+
+def _prepare_work(img: Image.Image) -> ProductAsset:
+    full = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if "A" in img.getbands() else "RGB")
+    work = full
     if max(work.size) > WORK_SIDE:
         scale = WORK_SIDE / max(work.size)
         work = work.resize((max(1, round(work.width * scale)), max(1, round(work.height * scale))),
@@ -83,7 +100,11 @@ def _prepare(img: Image.Image) -> ProductAsset:
     rgb = np.asarray(work, dtype=np.int16)
     alpha = flood_cutout_alpha(rgb)
     if alpha is None:
-        return ProductAsset(work.convert("RGBA"), "card")
+        if max(full.size) > CARD_SIDE:
+            k = CARD_SIDE / max(full.size)
+            full = full.resize((max(1, round(full.width * k)), max(1, round(full.height * k))),
+                               Image.Resampling.LANCZOS)
+        return ProductAsset(full.convert("RGBA"), "card")
     out = _unmix_edges(rgb, alpha)
     return ProductAsset(_crop_to_alpha(out), "cutout")
 
@@ -243,122 +264,159 @@ def _spotlight(canvas: Image.Image, img: Image.Image, x: int, y: int, light, dar
     canvas.paste(color, (x - (gw - w) // 2, y - (gh - h) // 2), glow)
 
 
-def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAlign = "middle", shadow_color=(0, 0, 0),
-                  glow_color=(255, 255, 255), shade_color=(0, 0, 0),
-                  frame: tuple[tuple[int, int, int], tuple[int, int, int], int] | None = None,
-                  fill=None) -> list[int]:
-    """Draw the product contained in rect (x, y, w, h); returns its box [x, y, w, h] (a framed
-    card: the box of the card with its mat and backing block). ``frame`` = (mat colour, backing
-    colour, side the backing steps out to: +1 right, -1 left) frames a card photo. ``fill``: the
-    visual area (x, y, w, h) a card photo covers edge to edge when a crop keeps it whole."""
-    rx, ry, rw, rh = rect
-    if rw < 8 or rh < 8:
-        return [int(rx), int(ry), 0, 0]
-    src = asset.image
-    if asset.kind == "card" and fill is not None and fill[2] >= 8 and fill[3] >= 8:
-        window = cover_crop(src, fill[2], fill[3], asset.saliency)
-        if window is not None:
-            return _fill(canvas, asset, fill, window)
-    if asset.kind == "card" and frame is not None:
-        return _framed_card(canvas, asset, rect, valign, shadow_color, frame)
-    w, h = fit_inside(src.width, src.height, rw, rh)
-    x = int(rx + align_offset("center", rw, w))
-    y = int(ry + align_offset(valign, rh, h))
-    img = resized(asset, w, h)
-    if asset.kind == "card":
-        mask = rounded_mask(w, h, radius=max(3, min(w, h) * 0.06))
-        drop_shadow(canvas, mask, x, y, strength=0.35, blur=max(2, min(w, h) * 0.04), dy=max(1, h * 0.02),
-                    color=shadow_color)
-        canvas.paste(img.convert("RGB"), (x, y), mask)
-    else:
-        a = img.getchannel("A")
-        _spotlight(canvas, img, x, y, glow_color, shade_color)
-        _podium(canvas, a, x, y, shadow_color)
-        drop_shadow(canvas, a, x, y, strength=0.30, blur=max(1.5, min(w, h) * 0.035), dy=max(1, h * 0.025),
-                    color=shadow_color)
-        canvas.paste(img.convert("RGB"), (x, y), a)
-    return [x, y, w, h]
+@dataclass(frozen=True)
+class PhotoPlacement:
+    """Where a product goes in a rectangle: ``box`` (x, y, w, h) on the canvas, ``window`` the part
+    of the asset's image shown there (None: all of it), ``fills`` whether it covers the rectangle,
+    ``note`` why it is smaller than the rectangle ("" when it is not)."""
+    box: tuple[int, int, int, int]
+    window: tuple[int, int, int, int] | None
+    fills: bool
+    note: str = ""
 
 
-# A photo fills a visual area only if the crop keeps this share of the photo and this share of
-# its salient mass (spectral residual, blurred): a centred product in a wide shot may lose its
-# background, never itself.
-FILL_MIN_KEEP, FILL_MIN_SALIENCY = 0.30, 0.80
+SUBJECT_SIDE = 96          # the subject is found on a thumbnail this long
+SUBJECT_LEVEL = 0.18       # pixels this far (of the maximum) from the border's colours are the object
+BORDER_SHARE_MIN = 0.12    # a border colour cluster is background when it holds this share of the border
+SUBJECT_PRIOR = 0.5        # the centre prior: a Gaussian this wide (a share of each side)
 
 
-def cover_crop(img: Image.Image, rw: float, rh: float, saliency_of=None) -> tuple[int, int, int, int] | None:
-    """The window (x, y, w, h) of ``img`` with the aspect ``rw:rh`` that holds most of its
-    saliency, or None when that window would cut too much (see FILL_MIN_*). ``saliency_of``:
-    a function giving ``img``'s saliency map (a memoised one), else it is computed here."""
-    W, H = img.size
+def subject_box(asset: ProductAsset) -> tuple[int, int, int, int]:
+    """The salient object's box (x0, y0, x1, y1) in the asset's image. A cut-out is all object.
+    In a photo the object is what differs from the photo's border: every pixel's CIELAB distance
+    to the nearest of 8 colours clustered from a 3-px border (k-means, fixed seed; clusters holding
+    under BORDER_SHARE_MIN of the border are an object touching the edge and dropped), weighted by a
+    broad centre prior; pixels above SUBJECT_LEVEL of the maximum, in components holding >= 15 %
+    of the strongest one's weight, span the box. Computed once per asset, on a 96-px thumbnail."""
+    W, H = asset.image.size
+    if asset.kind != "card":
+        return 0, 0, W, H
+    if asset._subject:
+        return asset._subject[0]
+    k = SUBJECT_SIDE / max(W, H)
+    small = asset.image.convert("RGB").resize((max(8, round(W * k)), max(8, round(H * k))), Image.Resampling.BILINEAR)
+    lab = skcolor.rgb2lab(np.asarray(small, dtype=np.float64) / 255.0)
+    h, w, _ = lab.shape
+    b = 3
+    border = np.concatenate([lab[:b].reshape(-1, 3), lab[-b:].reshape(-1, 3),
+                             lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)])
+    centres, labels = kmeans2(border, 8, seed=0, minit="++")
+    # a colour on little of the border is an object touching the edge, not the background
+    counts = np.bincount(labels, minlength=len(centres))
+    centres = centres[counts >= BORDER_SHARE_MIN * labels.size]
+    dist = np.sqrt(((lab[:, :, None, :] - centres[None, None]) ** 2).sum(-1)).min(-1)
+    dist = ndimage.gaussian_filter(dist, 1.0)
+    yy, xx = np.mgrid[0:h, 0:w]
+    weight = dist * np.exp(-(((xx - (w - 1) / 2) / w) ** 2 + ((yy - (h - 1) / 2) / h) ** 2) / (2 * SUBJECT_PRIOR ** 2))
+    box = (0, 0, W, H)
+    if weight.max() > 0:
+        labels, n = ndimage.label(weight > SUBJECT_LEVEL * weight.max())
+        mass = ndimage.sum_labels(weight, labels, index=np.arange(1, n + 1))
+        ys, xs = np.nonzero(np.isin(labels, np.flatnonzero(mass >= 0.15 * mass.max()) + 1))
+        if xs.size:
+            box = (int(xs.min() / k), int(ys.min() / k), min(W, int(np.ceil((xs.max() + 1) / k))),
+                   min(H, int(np.ceil((ys.max() + 1) / k))))
+    asset._subject.append(box)
+    return box
+
+
+def subject_with_margin(asset: ProductAsset) -> tuple[int, int, int, int]:
+    W, H = asset.image.size
+    x0, y0, x1, y1 = subject_box(asset)
+    m = round(max(SUBJECT_MARGIN * max(x1 - x0, y1 - y0), 0.02 * max(W, H)))
+    return max(0, x0 - m), max(0, y0 - m), min(W, x1 + m), min(H, y1 + m)
+
+
+def _slide(lo: int, hi: int, size: int, limit: int) -> int:
+    """Start of a window ``size`` long in [0, limit] holding [lo, hi], centred on it where it can be."""
+    start = round((lo + hi - size) / 2)
+    start = min(max(start, hi - size), lo)
+    return int(min(max(start, 0), limit - size))
+
+
+def object_window(asset: ProductAsset, rw: float, rh: float) -> tuple[int, int, int, int] | None:
+    """The largest window (x, y, w, h) of the asset's image with the aspect rw:rh that holds its
+    salient object whole with a margin, centred on it; None when no window of that aspect does."""
+    W, H = asset.image.size
     target = rw / max(rh, 1e-6)
     cw, ch = (min(W, round(H * target)), H) if W / H > target else (W, min(H, round(W / target)))
-    if cw * ch < FILL_MIN_KEEP * W * H:
+    x0, y0, x1, y1 = subject_with_margin(asset)
+    if x1 - x0 > cw + 1 or y1 - y0 > ch + 1:
         return None
-    if (cw, ch) == (W, H):
-        return 0, 0, W, H
-    if saliency_of is None:
-        sal = saliency(img.convert("RGB"))  # (sh, sw), the long side SALIENCY_SIDE px
-    else:
-        sal = saliency_of()
-    along_x = cw < W
-    mass = sal.sum(0) if along_x else sal.sum(1)
-    n = mass.size
-    win = max(1, min(n, round(n * (cw / W if along_x else ch / H))))
-    cum = np.concatenate([[0.0], np.cumsum(mass)])
-    sums = cum[win:] - cum[:-win]
-    top = np.flatnonzero(sums >= sums.max() * 0.99)  # windows that hold (about) all of it:
-    best = int(top[len(top) // 2])  # the middle one, so the product is not pushed to an edge
-    total = float(cum[-1])
-    if total > 0 and sums[best] / total < FILL_MIN_SALIENCY:
-        return None
-    if along_x:
-        return min(W - cw, round(best * W / n)), 0, cw, ch
-    return 0, min(H - ch, round(best * H / n)), cw, ch
+    return _slide(x0, x1, cw, W), _slide(y0, y1, ch, H), cw, ch
 
 
-def _fill(canvas: Image.Image, asset: ProductAsset, rect, window) -> list[int]:
+def _tight_window(asset: ProductAsset, rw: float, rh: float) -> tuple[int, int, int, int]:
+    """The window around the object (with its margin) stretched toward the aspect rw:rh as far as
+    the image allows: what is shown when no window of that aspect holds the object."""
+    W, H = asset.image.size
+    x0, y0, x1, y1 = subject_with_margin(asset)
+    sw, sh = x1 - x0, y1 - y0
+    target = rw / max(rh, 1e-6)
+    if sw / max(sh, 1) > target:  # the object is wider than the rectangle: grow the window's height
+        ch = min(H, max(sh, round(sw / target)))
+        return x0, _slide(y0, y1, ch, H), sw, ch
+    cw = min(W, max(sw, round(sh * target)))
+    return _slide(x0, x1, cw, W), y0, cw, sh
+
+
+def photo_placement(asset: ProductAsset, rect, valign: VAlign = "middle") -> PhotoPlacement:
+    """Where ``asset`` goes in ``rect`` (x, y, w, h): a photo fills it through ``object_window``
+    when one exists, else its ``_tight_window`` is contained in it; a cut-out is contained. No
+    image is enlarged more than MAX_UPSCALE times (a small photo stays smaller, with a note)."""
     rx, ry, rw, rh = (int(v) for v in rect)
-    x, y, w, h = window
-    canvas.paste(asset.image.resize((rw, rh), Image.Resampling.LANCZOS, box=(x, y, x + w, y + h)).convert("RGB"),
-                 (rx, ry))
-    return [rx, ry, rw, rh]
+    W, H = asset.image.size
+    window = None
+    if asset.kind == "card":
+        window = object_window(asset, rw, rh)
+        if window is not None and rw / window[2] <= MAX_UPSCALE:
+            return PhotoPlacement((rx, ry, rw, rh), window, True)
+        if window is None:
+            window = _tight_window(asset, rw, rh)
+        W, H = window[2], window[3]
+    w, h = fit_inside(W, H, rw, rh)
+    note = ""
+    if w > MAX_UPSCALE * W:
+        w, h = max(1, int(W * MAX_UPSCALE)), max(1, int(H * MAX_UPSCALE))
+        sw, sh = asset.source_size if asset.source_size != (0, 0) else asset.image.size
+        note = (f"the product image is {sw}x{sh} px: filling its {rw}x{rh} px area would enlarge it more than "
+                f"{MAX_UPSCALE:g}x, so it is placed at {w}x{h} px")
+    x = int(rx + align_offset("center", rw, w))
+    y = int(ry + align_offset(valign, rh, h))
+    return PhotoPlacement((x, y, w, h), window, False, note)
 
 
-FRAME_MAT, FRAME_OFFSET = 0.035, 0.075  # of the framed card's short side: mat width, backing block's step
-
-
-def _frame_widths(short_side: int) -> tuple[int, int]:
-    """(mat width, backing block's step) in px for a card whose short side is ``short_side``."""
-    return max(2, round(short_side * FRAME_MAT)), max(3, round(short_side * FRAME_OFFSET))
-
-
-def _framed_card(canvas: Image.Image, asset: ProductAsset, rect, valign: VAlign, shadow_color, frame) -> list[int]:
-    """A photo with its own background, set like a print in a designed ad: a mat in the palette's
-    light colour around it and a block of the accent colour stepped out behind it, so the card
-    belongs to the scene's colours instead of floating on it. The whole group fits ``rect``."""
-    mat_color, backing_color, side = frame
+def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAlign = "middle", shadow_color=(0, 0, 0),
+                  glow_color=(255, 255, 255), shade_color=(0, 0, 0), bleed: bool = False) -> PhotoPlacement:
+    """Draw the product in rect (x, y, w, h) as ``photo_placement`` places it; returns that
+    placement. ``bleed``: the rectangle is a visual area running to the canvas edges (a split's,
+    the full-bleed photo's), so a photo filling it has square corners and no shadow."""
     rx, ry, rw, rh = rect
-    src = asset.image
-    # mat and step for the card as large as the rect allows, then the card shrunk to leave room
-    # for them: they only shrink with the card, so the whole group fits the rect
-    w, h = fit_inside(src.width, src.height, rw, rh)
-    pad, off = _frame_widths(min(w, h))
-    w, h = fit_inside(src.width, src.height, max(1, rw - 2 * pad - off), max(1, rh - 2 * pad - off))
-    s = min(w, h)
-    pad, off = _frame_widths(s)
-    gw, gh = w + 2 * pad + off, h + 2 * pad + off
-    gx = int(rx + align_offset("center", rw, gw))
-    gy = int(ry + align_offset(valign, rh, gh))
-    mx = gx + (0 if side > 0 else off)  # the mat's corner; the backing steps out to ``side`` and down
-    bx = mx + side * off
-    radius = max(3, s * 0.05)
-    mat = rounded_mask(w + 2 * pad, h + 2 * pad, radius=radius + pad)
-    drop_shadow(canvas, mat, mx, gy, strength=0.3, blur=max(2, s * 0.035), dy=max(1, s * 0.02), color=shadow_color)
-    canvas.paste(backing_color, (bx, gy + off), mat)
-    canvas.paste(mat_color, (mx, gy), mat)
-    canvas.paste(resized(asset, w, h).convert("RGB"), (mx + pad, gy + pad), rounded_mask(w, h, radius=radius))
-    return [gx, gy, gw, gh]
+    if rw < 8 or rh < 8:
+        return PhotoPlacement((int(rx), int(ry), 0, 0), None, False)
+    pl = photo_placement(asset, rect, valign)
+    x, y, w, h = pl.box
+    if asset.kind == "card":
+        wx, wy, ww, wh = pl.window or (0, 0, *asset.image.size)
+        src = asset.image
+        method = Image.Resampling.LANCZOS if w < ww else Image.Resampling.BICUBIC
+        img = src.resize((w, h), method, box=(wx, wy, wx + ww, wy + wh)).convert("RGB")
+        if bleed and pl.fills:
+            canvas.paste(img, (x, y))
+            return pl
+        mask = rounded_mask(w, h, radius=max(3, min(w, h) * 0.04))
+        drop_shadow(canvas, mask, x, y, strength=0.35, blur=max(2, min(w, h) * 0.03), dy=max(1, h * 0.015),
+                    color=shadow_color)
+        canvas.paste(img, (x, y), mask)
+        return pl
+    img = resized(asset, w, h)
+    a = img.getchannel("A")
+    _spotlight(canvas, img, x, y, glow_color, shade_color)
+    _podium(canvas, a, x, y, shadow_color)
+    drop_shadow(canvas, a, x, y, strength=0.30, blur=max(1.5, min(w, h) * 0.035), dy=max(1, h * 0.025),
+                color=shadow_color)
+    canvas.paste(img.convert("RGB"), (x, y), a)
+    return pl
 
 
 PODIUM_WIDTH, PODIUM_HEIGHT, PODIUM_STRENGTH = 0.92, 0.09, 0.42
