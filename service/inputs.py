@@ -1,7 +1,9 @@
 """The request's edges: the caller's images (base64 in JSON) decoded, bounded and named.
 
 Every failure is one ``ImageInputError`` carrying its field, its status (400 or 413) and why; the
-app turns it into the error body. Decoding runs in the compose pool (it is CPU work).
+app turns it into the error body. Decoding runs in the compose pool (it is CPU work). An SVG (a
+logo's usual format) is refused with a 400 naming the field (``brand.logo: SVG images are not
+accepted; ...``): images.decode_image says why it is not rendered.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import binascii
 
 from PIL import Image
 
-from service.compose.images import ImageInputError, decode_image
+from service.compose.images import SVG_REFUSED, ImageInputError, decode_image
 from service.config import Settings
 from service.schemas import CreativeRequest
 
@@ -32,7 +34,9 @@ def decode_field(field: str, value: str | None, s: Settings) -> Image.Image | No
     if not value:
         return None
     if value.startswith("data:"):
-        _, _, value = value.partition(",")
+        media, _, value = value.partition(",")
+        if media[5:].lower().startswith("image/svg"):  # a data: URL's SVG need not even be base64
+            raise ImageInputError(400, SVG_REFUSED, field)
     # Cheap size check on the base64 text before decoding it.
     if len(value) * 3 // 4 > s.max_image_bytes + 3:
         raise ImageInputError(413, f"image is over the {s.max_image_bytes}-byte limit", field)

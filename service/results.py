@@ -44,7 +44,8 @@ def checks_of(c: dict) -> dict:
     # None (not measured) stays None: a missing measurement is reported as missing, never as 21:1.
     return {"min_contrast_ratio": round(float(ratio), 2) if ratio is not None and math.isfinite(ratio) else None,
             "text_truncated": bool(c.get("text_truncated", False)), "overlaps": int(c.get("overlaps", 0)),
-            "product_share": c.get("product_share"), "product_note": c.get("product_note")}
+            "product_share": c.get("product_share"), "product_note": c.get("product_note"),
+            "logo_note": c.get("logo_note")}
 
 
 @dataclass

@@ -96,7 +96,9 @@ class Brand(_Strict):
     name: str | None = Field(default=None, max_length=100, description="Brand name, shown when there is no logo.",
                              examples=["Acme"])
     logo: str | None = Field(default=None, max_length=MAX_IMAGE_CHARS,
-                             description="Brand logo: base64 PNG/JPEG/WebP.")
+                             description="Brand logo: base64 PNG/JPEG/WebP (a transparent PNG reads best; "
+                                         "SVG is refused with a 400 naming brand.logo). Without brand colors "
+                                         "its own dominant colour sets the accent and the CTA.")
     colors: list[str] = Field(default_factory=list, max_length=6,
                               description="Brand colours as #RRGGBB, most important first.",
                               examples=[["#0A2540", "#FFB000"]])
@@ -222,6 +224,9 @@ class Checks(BaseModel):
     overlaps: int = Field(..., description="Number of overlapping element pairs.")
     product_share: float | None = Field(
         None, description="Share of the canvas the product image's box covers; null without a product image.")
+    logo_note: str | None = Field(
+        None, description="Why a logo that was sent is not drawn at this size (a wordmark in a 320x50 banner "
+                          "would leave the headline no room); null when it is drawn or none was sent.")
     product_note: str | None = Field(
         None, description="Why the product is drawn smaller than its floor (25 % of the canvas, 60 % of a thin "
                           "banner's height) at this size: a small image is never enlarged more than 2.2x, and a "

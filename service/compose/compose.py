@@ -36,6 +36,7 @@ from .hero import product_rect as product_rect_of
 from .hero import product_note, rank, reachable_floor
 from .ink import add_underlays, draw_text, glyphs, paint_fills_and_pick_colors
 from .linebreak import hyphen_lang, hyphenator
+from .logo import logo_colours, logo_omission
 from .paint import paint_decor, palette_source, photo_colours, place_logo
 from .palette import build_palette, mix, to_hex
 from .plan import Plan, int_rect, pixel_box, union
@@ -62,7 +63,8 @@ def compose_creative(
     variant = abs(int(variant))
     copy, logo = make_copy(content)
     palette = build_palette(palette_source(visual), content.brand_colors, dark=(variant // 6) % 2 == 0,
-                            photo=photo_colours(content.product_image))
+                            photo=photo_colours(content.product_image),
+                            logo=logo_colours(logo) if logo is not None else None)
     measure = functools.partial(measure_role, copy)
     asset = prepare_product(content.product_image) if content.product_image is not None else None
     aspect = aspect_class(w, h)
@@ -81,7 +83,7 @@ def compose_creative(
     elif rtl:
         plan = mirror_plan(plan, w)
 
-    stack_fits = fit_plan(plan, copy)
+    stack_fits = fit_plan(plan, copy, (w, h), logo=logo)
     placed = [p for f in stack_fits for p in f.placed]
     # The scene's keep-out: one box per stack (the union of its copy), so the calm ground under the
     # copy is one piece (and one veil to paint, not one per line of text).
@@ -106,21 +108,28 @@ def compose_creative(
         placement = place_product(canvas, asset, int_rect(rect), shadow_color=shadow, bleed=bleed,
                                   glow_color=palette.panel_light, shade_color=palette.panel_dark)
     product_box = list(placement.box) if placement is not None else None
-    for p in placed:
-        if p.role == "logo" and logo is not None:
-            place_logo(canvas, logo, p.box, palette)
     glyph_map = {id(p): glyphs(p) for p in placed if p.role in TEXT_ROLES and p.lines}
     known: dict = {}
     added = add_underlays(canvas, plan, stack_fits, palette, glyph_map, known) if underlay else []
     underlays += added
     decor += [{"type": "underlay", "text": None, "box": b, "font": None, "size_px": None, "color": None}
               for b in added]
+    # The logo after the underlays (a card painted for the copy must not cover it), on a plate
+    # chosen for its own pixels where what is behind it would not show it (logo.py).
+    logo_placement = None
+    for p in placed:
+        if p.role == "logo" and logo is not None:
+            logo_placement = place_logo(canvas, logo, p.box, palette)
+            plate = logo_placement.decor() if logo_placement is not None else None
+            if plate is not None:
+                decor.append(plate)  # not an underlay: the underlay score is about text
     colors = paint_fills_and_pick_colors(canvas, placed, palette, glyph_map, known)
     background = canvas.copy()
     draw_text(canvas, placed, colors)
     out = finish(canvas, background, placed, colors, product_box, stack_fits, plan, visual_only, underlays, decor,
                  product_bleeds=bleed and asset is not None and asset.kind == "card",
-                 product_floor=reachable_floor(asset, w, h, aspect, plan.pad) if asset is not None else None)
+                 product_floor=reachable_floor(asset, w, h, aspect, plan.pad) if asset is not None else None,
+                 logo_contrast=logo_placement.share if logo_placement is not None else None)
     out.checks["product_share"] = None
     out.checks["product_note"] = None
     if asset is not None:
@@ -129,6 +138,7 @@ def compose_creative(
         out.checks["product_note"] = product_note(asset, placement, w, h, plan.pad)
         out.design["product_fit"] = [{"family": f.family, "share": f.share, "covered": f.covered, "fit": f.fit}
                                      for f in fits]
+    out.checks["logo_note"] = logo_omission(logo is not None, [p.role for p in placed], w, h, copy.logo_aspect)
     out.keep_out = [[r.x / w, r.y / h, r.right / w, r.bottom / h] for r in keep]
     return out
 

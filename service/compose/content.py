@@ -17,7 +17,8 @@ from .items import Copy, button_size
 from .linebreak import hyphen_lang
 from .locale_text import default_cta
 from .price import discount_percent, format_discount, format_price
-from .product import ProductAsset, prepare_logo
+from .logo import prepare_logo
+from .product import ProductAsset
 from .textsetter import TextSetter, setter
 
 
@@ -88,6 +89,8 @@ def measure_role(copy: Copy, role: str, px: float) -> float:
         if copy.logo_aspect:
             return px * 2.0 * copy.logo_aspect
         return copy.bold.width(copy.brand, px) if copy.brand else 0.0
+    if role == "logo":  # the logo's width at px high (0 without a logo)
+        return px * copy.logo_aspect
     return 0.0
 
 

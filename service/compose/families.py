@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
+from .logo import banner_logo_width
 from .plan import Decor, HAlign, Measure, Plan, Rect, Side, Stack
 from .sizes import aspect_class
 
@@ -171,8 +172,12 @@ def _banner_cells(w: int, h: int, measure: Measure, left: float, right: float,
     py, gap = _banner_pads(w, h)
     b = _banner_type(w, h)
     cta_w = min(measure("cta", b * 0.5), w * BANNER_CTA_SHARE)
-    has_brand = brand and w >= BANNER_BRAND_MIN_W
-    brand_w = min(measure("brand", b * 0.45), w * BANNER_BRAND_SHARE) if has_brand else 0.0
+    logo_aspect = measure("logo", 100.0) / 100.0  # 0 without a logo
+    if logo_aspect:  # sized for the logo's minimum height; None: left out (logo.logo_omission says why)
+        brand_w = (banner_logo_width(w, h, logo_aspect) or 0.0) if brand else 0.0
+    else:
+        has_brand = brand and w >= BANNER_BRAND_MIN_W
+        brand_w = min(measure("brand", b * 0.45), w * BANNER_BRAND_SHARE) if has_brand else 0.0
     stacks = []
     x = left
     if brand_w:

@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass, replace
 
 from .items import (
-    FLOOR_PX, LAST_RESORT_PX, LEADING, Copy, Item, Placed, PriceMode, cta_item, logo_item, price_item, text_item,
-    text_item_from_lines,
+    FLOOR_PX, LAST_RESORT_PX, LEADING, LOGO_MAX_WIDTH, Copy, Item, Placed, PriceMode, cta_item, logo_item,
+    logo_min_height, price_item, text_item, text_item_from_lines,
 )
 from .linebreak import Breaks
+from .logo import logo_ink_share
 from .plan import Plan, Rect, Stack, align_offset
+from .product import ProductAsset
 
 # role: (min as a fraction of the plan's type_px, max fraction, absolute minimum px)
 ROLE_RANGE = {
@@ -51,6 +53,7 @@ class _Cfg:
     floor: bool = False
     breaks: Breaks = "none"      # over-long words: none -> hyphenate (dictionary) -> any (last resort)
     drop: tuple[str, ...] = ()
+    logo_min_h: float | None = None  # the logo is never set lower than this (items.logo_min_height)
 
 
 def _sizes(plan_px: float, t: float, floor: bool, caps: dict[str, float], min_headline: float = 0.0) -> dict[str, int]:
@@ -82,7 +85,11 @@ def _role_item(role: str, stack: Stack, copy: Copy, cfg: _Cfg, px: int, allow_tr
     width = stack.rect.w
     gap = px * GAP_ABOVE.get(role, 0.0)
     if role == "brand" and copy.logo_aspect:
-        return logo_item(copy.logo_aspect, px, width, 0.0)
+        # Alone in its stack (a brand row, a banner's brand cell) the logo may take the stack's whole
+        # width and no more than its height; beside copy at most LOGO_MAX_WIDTH of the width.
+        alone = all(r == "brand" for r in stack.roles)
+        return logo_item(copy.logo_aspect, px, width, 0.0, min_h=cfg.logo_min_h,
+                         max_h=stack.rect.h if alone else None, max_share=1.0 if alone else LOGO_MAX_WIDTH)
     if role == "brand":
         return text_item("brand", copy.bold, copy.brand, px, width, 1, 0.0)
     if role == "headline":
@@ -163,11 +170,14 @@ class Fit:
 
 
 def fit_stack(stack: Stack, copy: Copy, type_px: float, caps: dict[str, float] | None = None,
-              min_headline: float = 0.0) -> Fit:
+              min_headline: float = 0.0, *, logo_min_h: float | None = None) -> Fit:
     """Place the stack's copy in its rect at the largest sizes that fit (module doc for the rules);
-    the headline never below ``min_headline`` px (stories)."""
+    the headline never below ``min_headline`` px (stories), a logo never below ``logo_min_h`` px
+    (it is dropped, like a brand name, when the stack cannot hold it; None: the canvas is not
+    known, the logo is sized as before the least sizes)."""
     caps = caps or {}
     for cfg in _ladder(stack, copy):
+        cfg = replace(cfg, logo_min_h=logo_min_h)
         items = _search(stack, copy, cfg, type_px, caps, min_headline)
         if items is not None:
             placed = _place(stack, items)
@@ -264,13 +274,19 @@ def _place(stack: Stack, items: list[Item]) -> list[Placed]:
 # --------------------------------------------------------------------------- a plan's stacks
 
 
-def fit_plan(plan: Plan, copy: Copy) -> list[Fit]:
-    """Fit the stack holding the headline first; the others are capped to keep the hierarchy."""
+def fit_plan(plan: Plan, copy: Copy, canvas: tuple[int, int] | None = None, *,
+             logo: ProductAsset | None = None) -> list[Fit]:
+    """Fit the stack holding the headline first; the others are capped to keep the hierarchy.
+    ``canvas`` (w, h): the logo is held to its least size there (items.logo_min_height), its ink
+    (``logo``, the prepared asset: a tile's margin does not count) when it is given."""
     order = sorted(range(len(plan.stacks)), key=lambda i: "headline" not in plan.stacks[i].roles)
     fits: dict[int, Fit] = {}
     caps: dict[str, float] = {}
+    logo_min_h = None
+    if canvas is not None and copy.logo_aspect:
+        logo_min_h = logo_min_height(copy.logo_aspect, *canvas) / logo_ink_share(logo)
     for i in order:
-        fit = fit_stack(plan.stacks[i], copy, plan.type_px, caps, plan.min_headline_px)
+        fit = fit_stack(plan.stacks[i], copy, plan.type_px, caps, plan.min_headline_px, logo_min_h=logo_min_h)
         fits[i] = fit
         head = next((p for p in fit.placed if p.role == "headline"), None)
         if head is not None and not caps:

@@ -2,7 +2,13 @@
 
 ``decode_image`` reads only the header before deciding: a 30000x30000 PNG is refused from its
 declared size, never inflated. Everything that comes back is RGB or RGBA, 8 bits per channel,
-upright (EXIF orientation applied), first frame only.
+upright (EXIF orientation applied), first frame only: CMYK JPEGs become RGB, 16-bit PNGs (grey,
+grey + alpha, RGB, RGBA) 8-bit scaled (not clipped), palette PNGs with transparency RGBA.
+
+SVG is refused (400, "<field>: SVG images are not accepted; ..."), not rendered: a vector file can
+reference other files and URLs (images, fonts, stylesheets) and declares any size or none, so
+rendering it safely needs a renderer with external references switched off and a bounded canvas,
+which the service does not ship; a logo is sent as a PNG with transparency instead.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ def decode_image(
         raise ImageInputError(413, f"image is {len(data)} bytes; the limit is {max_bytes} bytes")
     if not data:
         raise ImageInputError(400, "image is empty")
+    if looks_like_svg(data):
+        raise ImageInputError(400, SVG_REFUSED)
     img = _open_header(data, max_pixels)
     fmt = ACCEPTED_FORMATS.get(img.format or "")
     if fmt is None:
@@ -77,6 +85,27 @@ def decode_image(
         raise ImageInputError(400, f"{fmt} image data is corrupt or truncated") from exc
     img = _apply_orientation(img)
     return _to_rgb_or_rgba(img)
+
+
+SVG_REFUSED = ("SVG images are not accepted (a vector file can reference other files and has no fixed "
+               "size); send a PNG, JPEG or WebP (a logo: a PNG with transparency, e.g. exported 1000 px wide)")
+
+
+def looks_like_svg(data: bytes) -> bool:
+    """An SVG document (plain or gzipped), by its first bytes: XML with an <svg> root."""
+    if data[:2] == b"\x1f\x8b":  # .svgz: gzip; nothing else the service accepts is gzipped
+        import gzip
+        import zlib
+
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+                data = f.read(1024)
+        except (OSError, EOFError, zlib.error):
+            return False
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<svg"):
+        return True
+    return head.startswith((b"<?xml", b"<!doctype svg", b"<!--")) and b"<svg" in head
 
 
 def _open_header(data: bytes, max_pixels: int) -> Image.Image:

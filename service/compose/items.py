@@ -11,6 +11,7 @@ from typing import Callable, Literal
 
 from .linebreak import Breaks, is_cjk
 from .plan import HAlign, Rect, align_offset
+from .sizes import aspect_class
 from .textsetter import TextSetter
 
 # How much of the price row is kept: all in one row, original price and badge on a second row,
@@ -19,8 +20,19 @@ PriceMode = Literal["row", "stack", "nobadge", "noorig"]
 
 FLOOR_PX = {"headline": 10, "price": 10, "subline": 9, "cta": 9, "brand": 8}  # no role is set smaller
 LEADING = {"headline": 1.12, "subline": 1.25, "cta": 1.1, "brand": 1.1}
-LOGO_HEIGHT = 2.0         # a logo is this many brand px tall ...
-LOGO_MAX_WIDTH = 0.7      # ... and at most this share of the stack wide
+LOGO_HEIGHT = 2.0         # a square logo is this many brand px tall (other shapes: the same area) ...
+LOGO_MAX_WIDTH = 0.7      # ... and at most this share of a stack it shares with copy wide
+# The least size of a logo, whatever the type came to (logo_min_height): LOGO_MIN_SHARE of the
+# canvas's short side tall. A wordmark (wider than WORDMARK_ASPECT) is sized by its width: its least
+# width grows with the square root of its aspect from that of a WORDMARK_ASPECT logo at the least
+# height (a 5:1 wordmark 1.41x as wide, 0.71x as tall), so a long name is not drawn as tall as a
+# mark and half the canvas wide; never under WORDMARK_MIN_PX tall. Banners: LOGO_BANNER_MIN_PX high
+# from SMALL_BANNER_H px tall, LOGO_SMALL_BANNER_MIN_PX below (a 320x50 leaves a logo out rather
+# than draw it smaller: logo.banner_logo_width).
+LOGO_MIN_SHARE = 0.07
+WORDMARK_ASPECT = 2.5
+WORDMARK_MIN_PX = 14
+LOGO_BANNER_MIN_PX, LOGO_SMALL_BANNER_MIN_PX, SMALL_BANNER_H = 24, 18, 90
 BUTTON_PAD_X, BUTTON_PAD_Y = 1.0, 0.225  # CTA button padding on each side, in label px
 BADGE_PAD_X, BADGE_PAD_Y = 0.45, 0.05    # discount badge padding on each side, in badge px
 BADGE_CENTRE = 0.72       # the badge is centred this share of its ascent above the price baseline
@@ -255,15 +267,45 @@ def cta_item(copy: Copy, px: int, width: float, gap: float, allow_truncate: bool
     return Item("cta", bh, bw, gap, place)
 
 
-def logo_item(aspect: float, px: int, width: float, gap: float) -> Item:
-    h = px * LOGO_HEIGHT
+def logo_min_height(aspect: float, width: int, height: int, banner: bool | None = None) -> float:
+    """The least height of a logo of this aspect (w / h) on a width x height canvas (the rules
+    at LOGO_MIN_SHARE); ``banner`` defaults to the canvas's aspect class."""
+    if banner is None:
+        banner = aspect_class(width, height) == "banner"
+    if banner:
+        return float(LOGO_BANNER_MIN_PX if height >= SMALL_BANNER_H else LOGO_SMALL_BANNER_MIN_PX)
+    least = LOGO_MIN_SHARE * min(width, height)
+    if aspect > WORDMARK_ASPECT:
+        return max(least * (WORDMARK_ASPECT / aspect) ** 0.5, WORDMARK_MIN_PX)
+    return least
+
+
+def logo_size(aspect: float, px: float, max_w: float, *, min_h: float = 0.0,
+              max_h: float | None = None, by_area: bool = True) -> tuple[float, float]:
+    """(w, h) of a logo set beside brand type of ``px``: a square logo LOGO_HEIGHT px tall and any
+    other shape the same area (a wide wordmark is sized by its width, not stretched to a mark's
+    height; ``by_area=False``: every shape LOGO_HEIGHT px tall, the sizing before the least sizes),
+    at least ``min_h`` tall, at most ``max_w`` wide and ``max_h`` tall (the limits win)."""
+    aspect = max(aspect, 1e-3)
+    side = px * LOGO_HEIGHT
+    h = max(side / aspect ** 0.5 if by_area else side, min_h)
+    if max_h is not None:
+        h = min(h, max_h)
     w = h * aspect
-    if w > width * LOGO_MAX_WIDTH:
-        w = width * LOGO_MAX_WIDTH
+    if w > max_w:
+        w = max_w
         h = w / aspect
+    return w, h
+
+
+def logo_item(aspect: float, px: int, width: float, gap: float, *, min_h: float | None = None,
+              max_h: float | None = None, max_share: float = LOGO_MAX_WIDTH) -> Item:
+    """The logo as an item: ``logo_size`` at most ``max_share`` of the stack's ``width`` wide, at
+    least ``min_h`` tall (items.logo_min_height for the canvas; None: the canvas is not known, and
+    the logo is sized as before the least sizes, every shape LOGO_HEIGHT brand px tall)."""
+    w, h = logo_size(aspect, px, width * max_share, min_h=min_h or 0.0, max_h=max_h, by_area=min_h is not None)
 
     def place(x, y, avail, align):
         return [Placed("logo", None, Rect(x + align_offset(align, avail, w), y, w, h))]
 
     return Item("logo", h, w, gap, place)
-

@@ -1,6 +1,6 @@
 """Painting the canvas: the visual (a scene rendered at the creative's size with the copy's
-keep-out, or a plain image scaled to cover), the plan's panels and scrims, and the logo; and the
-pictures the palette is drawn from.
+keep-out, or a plain image scaled to cover), the plan's panels and scrims, and the logo (with its
+backing: logo.py); and the pictures the palette is drawn from.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from models.scene import format as scene_format
 from models.scene.raster_skia import render_image as render_scene_image
 from models.scene.raster_skia import THUMBNAIL_SIDE, thumbnail
 
-from .palette import WHITE, Palette, contrast_ratio
+from .logo import LogoPlacement
+from .logo import place_logo as _place_logo
+from .palette import Palette
 from .plan import Decor, Rect, int_rect
-from .product import ProductAsset, drop_shadow, resized, rounded_mask
+from .product import ProductAsset, drop_shadow, rounded_mask
 
 
 def is_scene(visual) -> bool:
@@ -140,21 +142,8 @@ def _scrim_mask(w: int, h: int, side: str, opacity: float) -> Image.Image:
     return Image.fromarray(a.astype(np.uint8), "L")
 
 
-def place_logo(canvas: Image.Image, logo: ProductAsset, box: Rect, palette: Palette) -> None:
-    """Logo in its box; on a plate when its ink would vanish into what is behind it."""
-    x, y, w, h = int_rect(box)
-    if w < 2 or h < 2:
-        return
-    img = resized(logo, w, h)
-    alpha = np.asarray(img.getchannel("A"), dtype=np.float64) / 255.0
-    ink = (np.asarray(img.convert("RGB"), dtype=np.float64) * alpha[..., None]).sum((0, 1)) / max(alpha.sum(), 1e-6)
-    under = np.asarray(canvas.crop((x, y, x + w, y + h)), dtype=np.float64).reshape(-1, 3).mean(0)
-    if logo.kind != "card" and contrast_ratio(ink, under) < 2.0:
-        plate = WHITE if contrast_ratio(ink, WHITE) >= contrast_ratio(ink, palette.panel_dark) else palette.panel_dark
-        pad = max(2, int(h * 0.22))
-        canvas.paste(plate, (x - pad, y - pad, x + w + pad, y + h + pad),
-                     rounded_mask(w + 2 * pad, h + 2 * pad, pad * 1.2))
-    if logo.kind == "card":
-        canvas.paste(img.convert("RGB"), (x, y), rounded_mask(w, h, min(w, h) * 0.12))
-    else:
-        canvas.paste(img.convert("RGB"), (x, y), img.getchannel("A"))
+def place_logo(canvas: Image.Image, logo: ProductAsset, box: Rect, palette: Palette) -> LogoPlacement | None:
+    """The logo in its box with the backing that keeps it seen (logo.place_logo: nothing, a plate in
+    the colour that puts >= 95 % of its pixels at >= 3:1, or its own tile); what was done, or None
+    for a box too small to draw in."""
+    return _place_logo(canvas, logo, box, palette)

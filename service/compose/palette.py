@@ -1,13 +1,15 @@
 """Colour: WCAG luminance/contrast, hex parsing, and the palette a creative is painted with.
 
-The palette comes from the brand kit when there is one (brand colours win) and from the
-generated visual otherwise, so panels and buttons pick up the visual's own hues.
+The palette comes from the brand kit when there is one (brand colours win), else from the logo's
+own saturated colour when a logo has one (logo.logo_colours), and from the generated visual
+otherwise, so panels and buttons pick up the brand's hue or the visual's own.
 """
 
 from __future__ import annotations
 
 import colorsys
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -137,12 +139,37 @@ def _saturation(rgb: RGB) -> float:
     return 0.0 if mx == 0 else (mx - mn) / mx
 
 
+CTA_TEXT = 4.5  # a button colour taken from a logo must carry its label at this contrast (white or dark ink)
+
+
+def logo_accent(color: RGB, ink_dark: RGB) -> RGB:
+    """A logo's colour as a button fill: itself when white or the dark ink reads on it at CTA_TEXT,
+    else its least-changed shade that carries one of them."""
+    if max(contrast_ratio(color, WHITE), contrast_ratio(color, ink_dark)) >= CTA_TEXT:
+        return color
+    shades = [c for c in (shade_for_contrast(color, WHITE, CTA_TEXT), shade_for_contrast(color, ink_dark, CTA_TEXT))
+              if c is not None]
+    return min(shades, key=lambda c: sum(abs(a - b) for a, b in zip(c, color)), default=color)
+
+
+def _logo_vivid(logo: Iterable[RGB] | None) -> tuple[RGB, ...]:
+    """The logo's saturated colours, dominant first: ``logo`` is a logo.LogoColours (its ``vivid``)
+    or colours most important first, of which the saturated, neither near-black nor near-white, count."""
+    if logo is None:
+        return ()
+    return tuple(cast(RGB, tuple(int(v) for v in c[:3])) for c in logo
+                 if _saturation(cast(RGB, tuple(c[:3]))) > 0.25 and max(c[:3]) > 45 and min(c[:3]) < 235)
+
+
 def build_palette(visual: Image.Image, brand_colors: list[str] | None = None, dark: bool = True,
-                  photo: Image.Image | None = None) -> Palette:
+                  photo: Image.Image | None = None, *, logo: Iterable[RGB] | None = None) -> Palette:
     """Palette for one creative; ``dark`` picks a deep (True) or light (False) panel without a brand.
 
     With a product photo (and no brand colours) the key hue is the photo's own most saturated
-    colour, when it has one: panels, button and headline then answer the product, not the scene."""
+    colour, when it has one: panels, button and headline then answer the product, not the scene.
+    ``logo``: the logo's colours (logo.logo_colours); without brand colours its dominant saturated
+    colour is the brand hue: the panels are tinted with it and the button (accent) is that colour,
+    shaded only where no label colour would read on it (precedence: brand colours > logo > scene)."""
     brand = tuple(c for c in (parse_hex(s) for s in (brand_colors or [])) if c is not None)
     colors = dominant_colors(visual)
     key = max(colors, key=lambda cc: cc[0] * (0.15 + _saturation(cc[1])))[1]
@@ -150,7 +177,8 @@ def build_palette(visual: Image.Image, brand_colors: list[str] | None = None, da
         vivid = [cc for cc in dominant_colors(photo) if _saturation(cc[1]) > 0.35 and 40 < max(cc[1]) < 250]
         if vivid:
             key = max(vivid, key=lambda cc: cc[0] * _saturation(cc[1]))[1]
-    hue_src = brand[0] if brand else key
+    from_logo = _logo_vivid(logo)[:1] if not brand else ()
+    hue_src = brand[0] if brand else from_logo[0] if from_logo else key
     h, _, s = to_hls(hue_src)
     chroma = s if _saturation(hue_src) > 0.08 else 0.0
     panel_dark = hls_color(h, 0.15, min(chroma, 0.55))
@@ -165,7 +193,9 @@ def build_palette(visual: Image.Image, brand_colors: list[str] | None = None, da
         sale = brand[2] if len(brand) > 2 else SALE_RED
     else:
         panel = panel_dark if dark else panel_light
-        if chroma < 0.08:
+        if from_logo:
+            accent = logo_accent(from_logo[0], ink_dark)
+        elif chroma < 0.08:
             accent = DEFAULT_ACCENT
         else:
             accent = hls_color(h, 0.5, max(0.7, s))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import warnings
 import weakref
 from dataclasses import dataclass, field, replace
 
@@ -300,7 +301,9 @@ def subject_box(asset: ProductAsset) -> tuple[int, int, int, int]:
     b = 3
     border = np.concatenate([lab[:b].reshape(-1, 3), lab[-b:].reshape(-1, 3),
                              lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)])
-    centres, labels = kmeans2(border, 8, seed=0, minit="++")
+    with warnings.catch_warnings():  # a plain border gives empty clusters: fewer colours, not a fault
+        warnings.simplefilter("ignore", UserWarning)
+        centres, labels = kmeans2(border, 8, seed=0, minit="++")
     # a colour on little of the border is an object touching the edge, not the background
     counts = np.bincount(labels, minlength=len(centres))
     centres = centres[counts >= BORDER_SHARE_MIN * labels.size]

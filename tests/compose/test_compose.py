@@ -27,7 +27,8 @@ def test_every_named_size_has_exact_dimensions_and_a_clean_report(name, visual, 
     out = compose_creative(visual, content, w, h)
     assert out.image.size == (w, h) and out.image.mode == "RGB"
     assert out.background.size == (w, h) and out.background.mode == "RGB"
-    assert set(out.checks) == {"min_contrast_ratio", "text_truncated", "overlaps", "product_share", "product_note"}
+    assert set(out.checks) == {"min_contrast_ratio", "text_truncated", "overlaps", "product_share", "product_note",
+        "logo_note"}
     assert set(out.scores) == {"legibility", "composition"}
     assert all(0.0 <= v <= 1.0 for v in out.scores.values())
     assert out.checks["overlaps"] == 0 and out.checks["min_contrast_ratio"] >= 4.5

@@ -79,7 +79,8 @@ async def test_creative_json_matches_the_contract(client, body):
         assert img.format == "PNG" and img.size == (c["width"], c["height"])
         assert set(c["scores"]) == {"overall", "alignment", "realism", "legibility", "composition"}
         assert 0 <= c["design"]["occlusion"] <= 1 and 0 <= c["design"]["hierarchy"] <= 1
-        assert set(c["checks"]) == {"min_contrast_ratio", "text_truncated", "overlaps"}
+        assert set(c["checks"]) == {"min_contrast_ratio", "text_truncated", "overlaps", "product_share", "product_note",
+                                 "logo_note"}
         assert "layers" not in c
     assert set(j["timings_ms"]) >= {"queue", "encode", "generate", "compose", "score", "total"}
     assert j["cache"] == {"hits": 0, "misses": 3}

@@ -96,7 +96,8 @@ async def test_one_creative_per_size_and_variant_in_request_order(pipeline):
     assert img.format == "PNG" and img.size == (300, 250)
     assert set(c.scores) == {"overall", "alignment", "realism", "legibility", "composition"}
     assert all(0 <= v <= 1 for v in c.scores.values())
-    assert set(c.checks) == {"min_contrast_ratio", "text_truncated", "overlaps"}
+    assert set(c.checks) == {"min_contrast_ratio", "text_truncated", "overlaps", "product_share", "product_note",
+                                 "logo_note"}
     assert set(r.timings_ms) >= {"queue", "encode", "generate", "compose", "score", "image_encode", "total"}
 
 
