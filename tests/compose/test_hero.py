@@ -189,3 +189,39 @@ def test_scores_rank_a_filling_whole_product_above_a_small_or_cut_one():
     pos, neg = np.asarray(good)[:, None], np.asarray(bad)[None]
     auc = float((pos > neg).mean() + 0.5 * (pos == neg).mean())
     assert auc >= 0.9, auc
+
+
+def test_scores_rank_a_seen_logo_above_one_drawn_bare_where_it_vanishes(monkeypatch):
+    """``overall`` sees the logo: the compositor's creatives (logo on the plate it needs) beat the
+    same creatives with the logo drawn bare, however little of it shows."""
+    import service.compose.compose as compose_module
+    from service.compose.logo import LogoPlacement, logo_contrast_share
+    from service.compose.product import resized
+    from tests.compose.logo_material import logos, scene
+
+    def bare(canvas, logo, box, palette):
+        x, y, w, h = (round(v) for v in (box.x, box.y, box.w, box.h))
+        img = resized(logo, w, h).convert("RGBA")
+        share = logo_contrast_share(canvas, img, (x, y, w, h))
+        canvas.paste(img.convert("RGB"), (x, y), img.getchannel("A"))
+        return LogoPlacement((x, y, w, h), "none", None, None, share, share, img, canvas.crop((x, y, x + w, y + h)))
+
+    marks = logos()
+    cases = [("grey_wordmark", "orange_bokeh"), ("gold_mark", "olive_gold"), ("white_wordmark", "snow_white"),
+             ("dark_wordmark", "navy_techgrid"), ("gold_wordmark", "gold_marble"), ("light_mark", "snow_white")]
+    cases = [(m, s) for m, s in cases if m in marks]
+    assert len(cases) >= 4, sorted(marks)
+    good, bad = [], []
+    for i, (m, s) in enumerate(cases):
+        content = CreativeContent(headline="Made to last", price=89.0, currency="EUR", logo=marks[m])
+        for w, h in ((300, 250), (1080, 1080), (1200, 628), (728, 90)):
+            good.append(_overall(compose_creative(scene(s), content, w, h, i % 2)))
+    with monkeypatch.context() as mp:
+        mp.setattr(compose_module, "place_logo", bare)
+        for i, (m, s) in enumerate(cases):
+            content = CreativeContent(headline="Made to last", price=89.0, currency="EUR", logo=marks[m])
+            for w, h in ((300, 250), (1080, 1080), (1200, 628), (728, 90)):
+                bad.append(_overall(compose_creative(scene(s), content, w, h, i % 2)))
+    seen = [(g, b) for g, b in zip(good, bad) if g != b]  # where the bare logo was already seen, nothing changes
+    assert len(seen) >= len(good) // 3, (good, bad)
+    assert all(g > b for g, b in seen), seen
