@@ -135,7 +135,7 @@ def compose_creative(
     if asset is not None:
         bw, bh = (product_box[2], product_box[3]) if product_box else (0, 0)
         out.checks["product_share"] = round(bw * bh / (w * h), 4)
-        out.checks["product_note"] = product_note(asset, placement, w, h, plan.pad)
+        out.checks["product_note"] = product_note(asset, placement, w, h, plan.pad, fits)
         out.design["product_fit"] = [{"family": f.family, "share": f.share, "covered": f.covered, "fit": f.fit}
                                      for f in fits]
     out.checks["logo_note"] = logo_omission(logo is not None, [p.role for p in placed], w, h, copy.logo_aspect)

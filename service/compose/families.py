@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Callable
 
 from .logo import banner_logo_width
-from .plan import Decor, HAlign, Measure, Plan, Rect, Side, Stack
+from .plan import Decor, HAlign, Measure, Plan, Rect, Side, Stack, VAlign
 from .sizes import aspect_class
 
 ALL_ROLES = ("brand", "headline", "subline", "price", "cta")
@@ -124,10 +124,13 @@ def _split_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool 
     mh = round(h * share)
     media = Rect(0, h - mh if mirror else 0, w, mh)
     panel = Rect(0, 0 if mirror else mh, w, h - mh)
-    stack = Stack(panel.inset(p), ALL_ROLES, halign="center", valign="middle", max_headline_lines=4,
-                  max_subline_lines=3)
+    if product_aspect:  # the product took more of the height: the logo keeps a row of its own
+        stacks = _brand_row(panel.inset(p), w, h, p, "center", max_headline_lines=4, max_subline_lines=3)
+    else:
+        stacks = [Stack(panel.inset(p), ALL_ROLES, halign="center", valign="middle", max_headline_lines=4,
+                        max_subline_lines=3)]
     return Plan(name="split", aspect="", type_px=TYPE_RATIO * w, decor=[Decor("visual", media), Decor("panel", panel)],
-                product=media.inset(p), stacks=[stack], pad=p)
+                product=media.inset(p), stacks=stacks, pad=p)
 
 
 def _hero_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
@@ -360,8 +363,8 @@ def _photo(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
         reach = band + PHOTO_SCRIM_REACH * h
         scrim = Decor("scrim", Rect(0, 0 if at_top else h - reach, w, reach), color="panel_dark",
                       opacity=SCRIM_OPACITY, side="top" if at_top else "bottom")
-        stack = Stack(rect, ALL_ROLES, halign="center", valign="top" if at_top else "bottom",
-                      max_headline_lines=3, max_subline_lines=2)
+        stacks = _brand_row(rect, w, h, p, "center", "top" if at_top else "bottom",
+                            max_headline_lines=3, max_subline_lines=2)
         type_px = TYPE_RATIO * w
     else:
         left_band, right_band = sx0, w - sx1
@@ -373,15 +376,19 @@ def _photo(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
         reach = min(float(w), col + PHOTO_SCRIM_REACH * w)
         scrim = Decor("scrim", Rect(0 if at_left else w - reach, 0, reach, h), color="panel_dark",
                       opacity=SCRIM_OPACITY, side="left" if at_left else "right")
-        stack = Stack(rect, ALL_ROLES, halign="left" if at_left else "right", valign="middle", max_headline_lines=4)
+        stacks = _brand_row(rect, w, h, p, "left" if at_left else "right", max_headline_lines=4)
         type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
     return Plan(name="photo", aspect="", type_px=type_px, decor=[_full_visual(w, h), scrim],
-                product=Rect(0, 0, w, h), stacks=[stack], pad=p)
+                product=Rect(0, 0, w, h), stacks=stacks, pad=p)
 
 
 # The stage: the product (a cut-out on the scene, or a photo kept whole) as large as its own shape
 # allows, beside the copy column or above the copy band, whichever gives it more area.
 STAGE_COPY_MIN_W, STAGE_COPY_MIN_H = 0.40, 0.34  # the copy keeps at least this share of the width / height
+STAGE_BAND_LINES = 5.2  # the copy band's height in type_px (plus the logo row), at least ...
+STAGE_COPY_MAX_H = 0.45  # ... up to this share of the height on small canvases (big ones set the copy smaller)
+PRODUCT_FLOOR = 0.25    # the share of the canvas a product should cover (hero.py's SHARE_FLOOR)
+STAGE_SIDE_BIAS = 1.25  # the band layout must show the product this much larger to be taken over the column
 
 
 def _stage(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
@@ -393,23 +400,41 @@ def _stage(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
         k = min(bw / a, bh)
         return a * k, k
 
-    side = fit(w * (1 - STAGE_COPY_MIN_W) - 1.5 * p, h - 2 * p)
-    band = fit(w - 2 * p, h * (1 - STAGE_COPY_MIN_H) - 1.5 * p)
     type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
-    if side[0] * side[1] >= band[0] * band[1]:
+    # a copy band holds the logo, two headline lines, price and button: about 5.2 type_px + the logo row
+    most = STAGE_COPY_MAX_H if min(w, h) < BIG_CANVAS else STAGE_COPY_MIN_H + 0.02
+    copy_h = max(h * STAGE_COPY_MIN_H, min(STAGE_BAND_LINES * type_px + _brand_h(w, h) + p, h * most))
+    side = fit(w * (1 - STAGE_COPY_MIN_W) - 1.5 * p, h - 2 * p)
+    band = fit(w - 2 * p, h - copy_h - 1.5 * p)
+    side_a, band_a = side[0] * side[1], band[0] * band[1]
+    # a column sets copy better than a low band: the band only where it shows the product much
+    # larger, or where only it reaches the floor
+    if side_a * STAGE_SIDE_BIAS >= band_a and not (side_a < PRODUCT_FLOOR * w * h <= band_a):
         pw = side[0]
         cw = w - pw - 3 * p
         product = Rect(p if mirror else w - p - pw, p, pw, h - 2 * p)
         col = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
-        stack = Stack(col, ALL_ROLES, halign="left", valign="middle", max_headline_lines=4)
+        stacks = _brand_row(col, w, h, p, "left", max_headline_lines=4)
     else:
         ph = band[1]
         product = Rect(p, h - p - ph if mirror else p, w - 2 * p, ph)
         ch = h - ph - 3 * p
         col = Rect(p, p if mirror else h - p - ch, w - 2 * p, ch)
-        stack = Stack(col, ALL_ROLES, halign="center", valign="middle", max_headline_lines=3, max_subline_lines=2)
+        stacks = _brand_row(col, w, h, p, "center", max_headline_lines=3, max_subline_lines=2)
     return Plan(name="stage", aspect="", type_px=type_px, decor=[_full_visual(w, h)], product=product,
-                stacks=[stack], pad=p)
+                stacks=stacks, pad=p)
+
+
+def _brand_row(col: Rect, w: int, h: int, p: int, halign: HAlign, valign: VAlign = "middle",
+               **lines: int) -> list[Stack]:
+    """A copy column with the brand (logo) in a row of its own at the top, so the copy never takes
+    the logo's room; the copy below it."""
+    bh = min(_brand_h(w, h), col.h * 0.3)
+    brand = Stack(Rect(col.x, col.y, col.w, bh), ("brand",), halign=halign, valign="top")
+    top = col.y + bh + p * 0.5
+    copy = Stack(Rect(col.x, top, col.w, max(1.0, col.bottom - top)), COPY_ROLES, halign=halign, valign=valign,
+                 **lines)
+    return [brand, copy]
 
 
 LayoutFn = Callable[..., Plan]

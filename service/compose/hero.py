@@ -27,14 +27,15 @@ no two of them are the same creative. Each family's fit goes into the design rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .families import PHOTO_ASPECTS, families_for, make_plan
+from .families import PHOTO_ASPECTS, PRODUCT_FLOOR, families_for, make_plan
 from .plan import Measure, Plan, Rect, int_rect
 from .sizes import aspect_class
 from .product import PhotoPlacement, ProductAsset, object_window, photo_placement, subject_box, subject_with_margin
 
-SHARE_FLOOR = 0.25          # the product covers at least this share of the canvas ...
+SHARE_FLOOR = PRODUCT_FLOOR  # the product covers at least this share of the canvas ...
 BANNER_HEIGHT_FLOOR = 0.60  # ... or, in thin banners, this share of its height
 COVER_MAX = 0.05            # copy may lie over at most this share of the photo's object
 STAGE_GAIN = 1.15           # the stage is offered only where it shows the product this much larger
@@ -160,9 +161,11 @@ def product_aspect(asset: ProductAsset) -> float:
     return (x1 - x0) / max(1, y1 - y0)
 
 
-def product_note(asset: ProductAsset, placement: PhotoPlacement | None, w: int, h: int, pad: int) -> str | None:
+def product_note(asset: ProductAsset, placement: PhotoPlacement | None, w: int, h: int, pad: int,
+                 fits: Sequence[Fit] = ()) -> str | None:
     """Why the product is smaller than the floor at this size (the report's ``product_note``), or
-    None when it is not: the upscaling cap, the product's shape on this canvas, or the layout."""
+    None when it is not: the upscaling cap, the product's shape on this canvas, or the layout.
+    ``fits``: every family's fit (the most any layout shows it at is quoted)."""
     if placement is None:
         return "the layout has no product area"
     banner = aspect_class(w, h) == "banner"
@@ -176,7 +179,7 @@ def product_note(asset: ProductAsset, placement: PhotoPlacement | None, w: int, 
     what = "of the height" if banner else "of the canvas"
     reachable = reachable_floor(asset, w, h, aspect_class(w, h), pad)
     if reachable < floor:
-        most = reachable / REACH
+        most = max([reachable / REACH, share, *(f.share for f in fits)])
         return (f"the product's shape ({product_aspect(asset):.2f}:1) reaches about {most:.0%} {what} of "
                 f"{w}x{h} without cutting it (the floor is {floor:.0%}); it is shown at {share:.0%}")
     return (f"this layout shows the product at {share:.0%} {what}; the variants before it show it at "

@@ -37,7 +37,7 @@ from .plan import VAlign, align_offset
 WORK_SIDE = 900
 CARD_SIDE = 2048            # a photo kept with its background keeps this much resolution (full-bleed at 1080+)
 MAX_UPSCALE = 2.2           # never enlarge a photo more than this: beyond it the blur shows
-SUBJECT_MARGIN = 0.08       # a crop keeps this share of the object's long side around it
+SUBJECT_MARGIN = 0.04       # a crop keeps this share of the object's long side around it
 BORDER_TOLERANCE = 30       # max per-channel difference still counted as background
 UNIFORM_BORDER_SHARE = 0.80  # share of border pixels that must match the background colour
 HOLE_TOLERANCE = 5          # enclosed regions this close to the background colour are holes...
@@ -278,15 +278,15 @@ class PhotoPlacement:
 
 SUBJECT_SIDE = 96          # the subject is found on a thumbnail this long
 SUBJECT_LEVEL = 0.18       # pixels this far (of the maximum) from the border's colours are the object
-BORDER_SHARE_MIN = 0.12    # a border colour cluster is background when it holds this share of the border
+BORDER_SIDE_SHARE = 0.05   # a border colour cluster is background when it covers this share of two sides
 SUBJECT_PRIOR = 0.5        # the centre prior: a Gaussian this wide (a share of each side)
 
 
 def subject_box(asset: ProductAsset) -> tuple[int, int, int, int]:
     """The salient object's box (x0, y0, x1, y1) in the asset's image. A cut-out is all object.
     In a photo the object is what differs from the photo's border: every pixel's CIELAB distance
-    to the nearest of 8 colours clustered from a 3-px border (k-means, fixed seed; clusters holding
-    under BORDER_SHARE_MIN of the border are an object touching the edge and dropped), weighted by a
+    to the nearest of 8 colours clustered from a 3-px border (k-means, fixed seed; a cluster found
+    on one side only is an object touching that edge and dropped), weighted by a
     broad centre prior; pixels above SUBJECT_LEVEL of the maximum, in components holding >= 15 %
     of the strongest one's weight, span the box. Computed once per asset, on a 96-px thumbnail."""
     W, H = asset.image.size
@@ -304,9 +304,16 @@ def subject_box(asset: ProductAsset) -> tuple[int, int, int, int]:
     with warnings.catch_warnings():  # a plain border gives empty clusters: fewer colours, not a fault
         warnings.simplefilter("ignore", UserWarning)
         centres, labels = kmeans2(border, 8, seed=0, minit="++")
-    # a colour on little of the border is an object touching the edge, not the background
-    counts = np.bincount(labels, minlength=len(centres))
-    centres = centres[counts >= BORDER_SHARE_MIN * labels.size]
+    # a colour on one side of the border only is an object touching that edge, not the background:
+    # a background colour shows on two sides at least (or holds a large share of the whole border)
+    sides = np.repeat(np.arange(4), [b * w, b * w, b * h, b * h])
+    k_n = len(centres)
+    on_side = np.zeros((k_n, 4))
+    np.add.at(on_side, (labels, sides), 1.0)
+    on_side /= np.array([b * w, b * w, b * h, b * h])
+    keep = ((on_side >= BORDER_SIDE_SHARE).sum(1) >= 2) | (np.bincount(labels, minlength=k_n) >= 0.25 * labels.size)
+    if keep.any():
+        centres = centres[keep]
     dist = np.sqrt(((lab[:, :, None, :] - centres[None, None]) ** 2).sum(-1)).min(-1)
     dist = ndimage.gaussian_filter(dist, 1.0)
     yy, xx = np.mgrid[0:h, 0:w]
