@@ -42,7 +42,7 @@ _RANK = {"adj": 0, "colour": 1, "material": 2, "noun": 3}  # English order of mo
 _POSTNOMINAL = frozenset({"fr", "es", "it", "pt", "ar"})
 _SEGMENTED = frozenset({"zh", "ja"})
 _ELIDING = frozenset({"fr", "it"})  # d'été, dell'inverno: the apostrophe ends a word
-_FUNCTION_ROLES = ("of", "with", "for", "and", "skip", "stop")
+_FUNCTION_ROLES = ("of", "with", "for", "and", "on", "skip", "stop")
 _BREAKS = frozenset(",;:.!?/|()[]{}<>\"«»“”„·•、，。；：！？（）【】「」『』・…")
 _MAX_COMPOUND, _LINKS = 48, ("s", "es", "n", "en", "e", "er")  # German compounds: longest split, linking elements
 _AR_MARKS = frozenset([chr(c) for c in range(0x064B, 0x0653)] + ["\u0670", "\u0640"])
@@ -301,6 +301,8 @@ def _single(word: str, lex: Lexicon) -> list[_Item]:
     f = fold(word, lex.lang)
     if f in lex.function:
         return [_Item(lex.function[f])]
+    if f == "rgb" or (len(f) in (3, 4, 6, 8) and all(c in "0123456789abcdef" for c in f) and not f.isdigit()):
+        return [_Item("pass", "#" + f if f != "rgb" else f)]  # a colour literal (#fff, rgb(...)): kept as written
     if lex.lang == "ko":
         return _korean_word(f, lex)
     if lex.lang == "ar" and len(f) > 3 and f[0] in _AR_CLITICS:
@@ -396,7 +398,7 @@ def _assemble(items: list[_Item], lang: str) -> str:
             after_of = False
         elif it.kind == "of":
             after_of = bool(head)
-        elif it.kind in ("with", "for", "and", "break", "pass"):
+        elif it.kind in ("with", "for", "and", "on", "break", "pass"):
             flush()
             out.append({"break": ",", "pass": it.text}.get(it.kind, it.kind))
         elif it.kind == "stop":
@@ -404,12 +406,12 @@ def _assemble(items: list[_Item], lang: str) -> str:
     flush()
     text = " ".join(" ".join(w for _, w in x) if isinstance(x, list) else x for x in out).replace(" ,", ",")
     cleaned = []
-    for part in text.split(","):  # no "with"/"for"/"and" left dangling at either end of a part
+    for part in text.split(","):  # no "with"/"for"/"and"/"on" left dangling at either end of a part
         ws = part.split()
         lo, hi = 0, len(ws)
-        while lo < hi and ws[lo] in ("with", "for", "and"):
+        while lo < hi and ws[lo] in ("with", "for", "and", "on"):
             lo += 1
-        while hi > lo and ws[hi - 1] in ("with", "for", "and"):
+        while hi > lo and ws[hi - 1] in ("with", "for", "and", "on"):
             hi -= 1
         cleaned += [" ".join(ws[lo:hi])] if hi > lo else []
     return ", ".join(cleaned)
@@ -436,7 +438,7 @@ def read(text: str, language: str) -> Reading:
 def known(text: str, language: str) -> tuple[int, int]:
     """(words the language's glossary knows, words) in ``text``: evidence for language detection."""
     items, _ = _analyse(text, language)
-    hit = sum(1 for x in items if x.kind in ("term", "of", "with", "for", "and", "skip", "stop"))
+    hit = sum(1 for x in items if x.kind in ("term", *_FUNCTION_ROLES))
     return hit, hit + sum(1 for x in items if x.kind == "unknown")
 
 

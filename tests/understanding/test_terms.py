@@ -88,6 +88,15 @@ def test_arabic_prefixes_and_endings():
     assert read("حقيبة", "ar").terms == read("الحقيبة", "ar").terms == ["bag"]
 
 
+def test_colour_roles_and_literals_read_in_english_order():
+    assert read("ondas amarillas sobre turquesa", "es").english == "yellow waves on turquoise"
+    assert read("vagues émeraude sur ivoire", "fr").english == "emerald waves on ivory"
+    assert read("gelbe Wellen auf Türkis", "de").english == "yellow waves on turquoise"
+    assert read("onde gialle su turchese", "it").english == "yellow waves on turquoise"
+    r = read("rayas #fff sobre negro", "es")
+    assert r.english == "stripes #fff on black" and not r.unknown  # a colour literal is kept, not unknown
+
+
 def test_inflections():
     assert read("Robes rouges", "fr").english == "red dress"
     assert read("Bolsos amarillos", "es").english == "yellow bag"
@@ -98,8 +107,8 @@ def test_inflections():
 
 
 def test_unknown_words_are_never_guessed():
-    r = read("Robe rouge avec poches profondes", "fr")
-    assert r.english == "red dress" and r.unknown == ["poches", "profondes"]
+    r = read("Robe rouge avec poches cousues", "fr")
+    assert r.english == "red dress" and r.unknown == ["poches", "cousues"]
     r = read("超级无敌连衣裙", "zh")
     assert "dress" in r.terms and r.unknown and "dress" == r.english.split()[-1]
     assert read("Kollektion", "de") == Reading("", [], ["Kollektion"])
