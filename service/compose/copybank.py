@@ -115,7 +115,7 @@ class Pattern:
 
 # --------------------------------------------------------------------------- the bank: phrases/<lang>.json
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh-Hans", "zh-Hant", "ar")  # one file each, bank order
+LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh-Hans", "zh-Hant", "ar", "ko")  # one file each, bank order
 PHRASE_DIR = "phrases"  # package data of service.compose
 
 

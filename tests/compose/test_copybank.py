@@ -30,6 +30,7 @@ TYPICAL = {
     "zh-Hans": Slots("美利奴羊毛跑步袜", "运动鞋", 25, "春季", "篮球"),
     "zh-Hant": Slots("美麗諾羊毛跑步襪", "運動鞋", 25, "春季", "籃球"),
     "ar": Slots("جوارب جري من صوف الميرينو", "الأحذية", 25, "الربيع", "كرة السلة"),
+    "ko": Slots("메리노 울 러닝 양말", "운동화", 25, "봄", "농구"),
 }
 
 
@@ -71,7 +72,7 @@ def test_filled_patterns_leave_no_slot_and_are_never_empty(lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_lengths_fit_with_a_typical_title(lang):
     slots = TYPICAL[lang]
-    assert (8 if lang in ("ja", "zh-Hans", "zh-Hant") else 18) <= len(slots.product) <= 26  # CJK titles are shorter
+    assert (8 if lang in ("ja", "zh-Hans", "zh-Hant", "ko") else 18) <= len(slots.product) <= 26  # CJK titles are shorter
     for role, limit in LIMITS.items():
         got = candidates(role, LOCALE.get(lang, lang), slots)
         assert len(got) == len(patterns(role, lang))
@@ -125,8 +126,10 @@ def test_locales_resolve_and_unknown_ones_fall_back_to_english():
     assert candidates("cta", "it-IT", Slots("x"))[0].text == "Acquista ora"
     assert candidates("cta", "pt-BR", Slots("x"))[0].id.startswith("pt.")
     # a language locale_text knows but the bank lacks: English, in words and in season names
-    assert language("ko-KR") == "en" and candidates("cta", "ko-KR", Slots("x"))[0].text == "Shop now"
-    assert season_name("ko-KR", 7) == "Summer"
+    assert language("id-ID") == "en" and candidates("cta", "id-ID", Slots("x"))[0].text == "Shop now"
+    assert season_name("id-ID", 7) == "Summer"
+    assert language("ko-KR") == "ko" and candidates("cta", "ko-KR", Slots("x"))[0].text == "지금 구매하기"
+    assert season_name("ko-KR", 7) == "여름"
     assert language("ar-SA") == "ar" and language("fr-CA") == "fr" and language("ja-JP") == "ja"
 
 
