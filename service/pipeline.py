@@ -33,6 +33,7 @@ import numpy as np
 from service.batching import MicroBatcher
 from service.cache import EmbeddingCache
 from service.compose import parse_size
+from service.compose.brandkit import scene_colours
 from service.compose_pool import ComposePool
 from service.config import Settings
 from service.engine import Engine, TorchEngine
@@ -301,10 +302,14 @@ class CreativePipeline:
         # (No thread hop when there is nothing to decode.)
         images = (await loop.run_in_executor(self.decode_pool, decode_request_images, req, self.settings)
                   if has_images(req) else {"product": None, "logo": None})
+        # the colours the logo and a cut-out product bring to the scene (cut-out and k-means: off the loop)
+        image_colours = (await loop.run_in_executor(self.decode_pool, scene_colours, images["product"],
+                                                    images["logo"], bool(req.brand.colors))
+                         if has_images(req) else [])
 
         t = time.perf_counter()
         queue: list[float] = []  # per stage: seconds this request's items waited for their batch
-        understood = understand(req)  # the colours named, before any embedding
+        understood = understand(req, image_colours)  # the colours named, before any embedding
         c, hits, misses = await self._conditioning(req, understood.english, deadline, queue, ahead)
         self._arrive(ahead, "encode")  # every text was a cache hit: it never submits there
         timings["encode"] = _ms(time.perf_counter() - t)

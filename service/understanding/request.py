@@ -3,21 +3,23 @@ reading of its words (what the English text encoder is given), and its colours (
 palette the scene is put on), as the response's ``understood`` field reports them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Protocol, Sequence, cast
 
 from models.scene.palette import NamedPalette, hex_to_rgb
 from service.schemas import CreativeRequest
 from service.understanding.language import SUPPORTED, Detection, detect, locale_language, request_language
 from service.understanding.parser import ColourParser
-from service.understanding.schema import ColourUnderstanding
+from service.understanding.palette import resolve_palette
+from service.understanding.schema import Colour, ColourUnderstanding, Role, Source
 from service.understanding.localise import default_localiser
 from service.understanding.terms import Reading, lexicon, read
 
 # In every response's and job manifest's ``understood``: bump when the same words are read
 # differently. (The embedding cache is keyed by the text actually embedded — the caller's own, or
 # its English reading — so a new reading is a new key by itself.)
-PARSER_VERSION = "colours-2+terms-1"
+PARSER_VERSION = "colours-2+terms-2+images-1"
 
 _PARSER = ColourParser()
 _detect = lru_cache(maxsize=8192)(detect)  # interests and styles repeat across requests
@@ -63,8 +65,10 @@ class Understood:
                 "warnings": [*self.warnings, *c.warnings], "parser": PARSER_VERSION}
 
 
-def understand(req: CreativeRequest) -> Understood:
-    """Read the request's language, words and colours (a fraction of a millisecond once warm)."""
+def understand(req: CreativeRequest, images: Sequence[ImageColour] = ()) -> Understood:
+    """Read the request's language, words and colours (a fraction of a millisecond once warm).
+    ``images``: the colours the request's images bring to the scene (service/compose/brandkit.py),
+    placed after the style's and the brand's colours and before the product text's."""
     p = req.product
     locale = req.audience.locale
     texts = [t for t in (p.title, p.description, p.category, *req.audience.interests, req.style) if t]
@@ -93,7 +97,36 @@ def understand(req: CreativeRequest) -> Understood:
     colours = _PARSER.parse(req.style or "", title=p.title, description=p.description or "",
                             category=p.category or "", interests=list(req.audience.interests),
                             brand_colours=list(req.brand.colors))
+    if images:
+        colours = with_image_colours(colours, images)
     return Understood.of(colours, language=language, readings=readings, warnings=tuple(warnings))
+
+
+class ImageColour(Protocol):
+    """A colour an image brought (service/compose/brandkit.SceneColour)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def hex(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+
+
+def with_image_colours(colours: ColourUnderstanding, images: Sequence[ImageColour]) -> ColourUnderstanding:
+    """The colours with the images' inserted in precedence order (style > brand > logo > product
+    image > product text) and the palette's slots filled again; images only fill slots the
+    caller's words left free."""
+    extra = [Colour(text=c.text, hex=c.hex, role=cast(Role, c.role), source=cast(Source, c.source), confidence=1.0,
+                    origin="image") for c in images]
+    head = [c for c in colours.colors if c.source in ("style", "brand")]
+    tail = [c for c in colours.colors if c.source not in ("style", "brand")]
+    ordered = head + extra + tail
+    palette, palette_warnings = resolve_palette(ordered, colours.excluded)
+    warnings = [w for w in colours.warnings if not w.startswith("palette:")] + palette_warnings
+    return replace(colours, colors=ordered, palette=palette, warnings=warnings)
 
 
 def usable(lang: Detection, reading: Reading) -> bool:

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["ground", "motif", "accent"]
-Source = Literal["style", "brand", "title", "description", "category", "interests"]
-# Where a colour's value comes from: a literal, a name list, or the caller's brand colours.
-Origin = Literal["hex", "rgb", "css4", "xkcd", "color-name-list", "brand"]
+# "logo" and "photo": a colour the request's images brought (service/compose/brandkit.py), not its text
+Source = Literal["style", "brand", "title", "description", "category", "interests", "logo", "photo"]
+# Where a colour's value comes from: a literal, a name list, the caller's brand colours, or an image.
+Origin = Literal["hex", "rgb", "css4", "xkcd", "color-name-list", "brand", "image"]
 SOURCES: tuple[Source, ...] = ("style", "brand", "title", "description", "category", "interests")
 MOTIF_SLOTS = 3
 

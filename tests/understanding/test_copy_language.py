@@ -59,10 +59,10 @@ def test_other_languages_into_english_and_back():
     # already in the copy's language: kept as the caller wrote it
     assert localized("Laufschuhe", "de") == "Laufschuhe" and localized("calzature", "it") == "calzature"
     assert localized("jeux vidéo", "fr") == "jeux vidéo"
-    # Korean shops get the English bank: Korean interests come out in English
-    assert copybank.language("ko-KR") == "en" and localized("하이킹", "en") == "hiking"
-    got = texts("ko-KR", Slots("X", interest="하이킹"))
-    assert any("hiking" in t for t in got) and not any(re.search("[가-힣]", t) for t in got)
+    # Korean shops get the Korean bank: an English interest comes out in Korean, no Latin word left
+    assert copybank.language("ko-KR") == "ko" and localized("hiking", "ko") == "하이킹"
+    got = texts("ko-KR", Slots("X", interest="hiking"))
+    assert any("하이킹" in t for t in got) and not any(re.search("[A-Za-z]{2,}", t.replace("X", "")) for t in got)
 
 
 def test_dutch_has_no_glossary_so_other_scripts_and_languages_are_dropped():
@@ -111,10 +111,12 @@ def test_no_pattern_uses_a_value_in_another_script():
         slots = Slots(r["title"], category=r["category"], interest=pick_interest(r["interests"], r["locale"]))
         for t in texts(r["locale"], slots):
             rest = t.replace(r["title"], "")
-            if lang in ("zh-Hans", "zh-Hant", "ja", "ar"):
+            if lang in ("zh-Hans", "zh-Hant", "ja", "ar", "ko"):
                 assert not LATIN_WORD.search(rest), (r, t)
-            if lang not in ("zh-Hans", "zh-Hant", "ja"):
+            if lang not in ("zh-Hans", "zh-Hant", "ja", "ko"):
                 assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", rest), (r, t)
+            if lang == "ko":  # Korean copy: no kana or hanzi
+                assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", rest), (r, t)
             if lang != "ar":
                 assert not re.search(r"[\u0600-\u06ff]", rest), (r, t)
     assert patterns("headline", "de")
