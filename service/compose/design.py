@@ -99,30 +99,64 @@ def _mean_in(m: np.ndarray, boxes: list[list[int]], W: int, H: int) -> float | N
 
 def gradient_energy(rgb: np.ndarray) -> np.ndarray:
     """|∇L| per pixel (central differences) of an (H, W, 3) uint8 image, L = WCAG luminance."""
-    L = luminance_map(rgb)
-    gy, gx = np.gradient(L)
-    return np.hypot(gx, gy)
+    return _energy(luminance_map(rgb))
 
 
-def _unreadability(background: np.ndarray, boxes: list[list[int]]) -> float:
+def _energy(L: np.ndarray) -> np.ndarray:
+    """|∇L| of a luminance map: ``np.hypot(*np.gradient(L)[::-1])`` bit for bit (central
+    differences inside, one-sided at the edges), in place and without its generic indexing."""
+    if min(L.shape) < 3:
+        gy, gx = np.gradient(L)
+        return np.hypot(gx, gy)
+    gy, gx = np.empty_like(L), np.empty_like(L)
+    np.subtract(L[2:], L[:-2], out=gy[1:-1])
+    gy[1:-1] /= 2.0
+    np.subtract(L[1], L[0], out=gy[0])
+    np.subtract(L[-1], L[-2], out=gy[-1])
+    np.subtract(L[:, 2:], L[:, :-2], out=gx[:, 1:-1])
+    gx[:, 1:-1] /= 2.0
+    np.subtract(L[:, 1], L[:, 0], out=gx[:, 0])
+    np.subtract(L[:, -1], L[:, -2], out=gx[:, -1])
+    return np.hypot(gx, gy, out=gx)
+
+
+class _Luminance:
+    """Luminance of crops of one background, each crop computed once: the unreadability and the
+    weak-contrast share read the same text boxes."""
+
+    def __init__(self, background: np.ndarray):
+        self.background = background
+        self._crops: dict[tuple[int, int, int, int], np.ndarray] = {}
+
+    def crop(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        key = (x0, y0, x1, y1)
+        lum = self._crops.get(key)
+        if lum is None:
+            lum = self._crops[key] = luminance_map(self.background[y0:y1, x0:x1])
+        return lum
+
+
+def _unreadability(background: np.ndarray | _Luminance, boxes: list[list[int]]) -> float:
     """Area-weighted mean gradient energy of the background inside the boxes (each box's own crop:
     the full canvas would cost ~50 ms at 1080x1920)."""
-    H, W = background.shape[:2]
+    lum = background if isinstance(background, _Luminance) else _Luminance(background)
+    H, W = lum.background.shape[:2]
     total = weight = 0.0
     for x, y, w, h in boxes:
         x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        g = gradient_energy(background[y0:y1, x0:x1])
+        g = _energy(lum.crop(x0, y0, x1, y1))
         total += float(g.sum())
         weight += g.size
     return total / weight if weight else 0.0
 
 
-def _weak_pixels(background: np.ndarray, text: list[dict]) -> float:
+def _weak_pixels(background: np.ndarray | _Luminance, text: list[dict]) -> float:
     """Share of the background pixels inside the text boxes that are under 3:1 against the text's
     own colour: where a glyph edge crossing them would be hard to see (area-weighted)."""
-    H, W = background.shape[:2]
+    crops = background if isinstance(background, _Luminance) else _Luminance(background)
+    H, W = crops.background.shape[:2]
     weak = total = 0
     for e in text:
         color = e.get("color")
@@ -132,10 +166,14 @@ def _weak_pixels(background: np.ndarray, text: list[dict]) -> float:
         x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
         if x1 <= x0 or y1 <= y0:
             continue
-        lum = luminance_map(background[y0:y1, x0:x1])
+        lum = crops.crop(x0, y0, x1, y1)
         lc = float(luminance_map(np.array([[parse_hex(color)]], np.uint8))[0, 0])
-        ratio = (np.maximum(lum, lc) + 0.05) / (np.minimum(lum, lc) + 0.05)
-        weak += int((ratio < 3.0).sum())
+        ratio = np.maximum(lum, lc)  # (max + 0.05) / (min + 0.05), in place
+        ratio += 0.05
+        low = np.minimum(lum, lc)
+        low += 0.05
+        ratio /= low
+        weak += int(np.count_nonzero(ratio < 3.0))
         total += ratio.size
     return weak / total if total else 0.0
 
@@ -171,8 +209,9 @@ def measure(elements: list[dict], visual: Image.Image, background: np.ndarray, u
     occ = _mean_in(saliency(visual), [e["box"] for e in text] + [e["box"] for e in elements
                                                                  if e["type"] == "product"], W, H) or 0.0
     ground = [e for e in text if e["type"] not in ON_BUTTON]
-    unr = _unreadability(background, [e["box"] for e in ground])
-    weak = _weak_pixels(background, ground)
+    lum = _Luminance(background)
+    unr = _unreadability(lum, [e["box"] for e in ground])
+    weak = _weak_pixels(lum, ground)
 
     und = [max((_inter(u, t["box"]) / max(1.0, _area(t["box"])) for t in text), default=0.0) for u in underlays]
     underlay = float(np.mean(und)) if und else 1.0

@@ -128,12 +128,14 @@ def add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pal
     returns the cards' boxes. ``known`` collects the pixel statistics measured under text that
     no card then covered (the colour picking reuses them)."""
     added = []
+    arr = None  # the canvas as an array, converted again only after a card was painted on it
     for stack, fit in zip(plan.stacks, fits):
         texts = [p for p in fit.placed if p.role in ("headline", "subline", "price", "original_price", "brand")]
         if not texts:
             continue
         glyphs = [glyph_map[id(p)] for p in texts]
-        arr = np.asarray(canvas)
+        if arr is None:
+            arr = np.asarray(canvas)
         if all(_legible(arr, p, g, palette, known) for p, g in zip(texts, glyphs)):
             continue
         boxes = [p.box for p in fit.placed]
@@ -148,7 +150,9 @@ def add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pal
         for opacity in (0.82, 1.0):
             mask = rounded_mask(x1 - x0, y1 - y0, pad * 1.2)
             canvas.paste(color, (x0, y0, x1, y1), mask.point(lambda v: int(v * opacity)))
-            arr = np.asarray(canvas)
+            if not arr.flags.writeable:
+                arr = arr.copy()
+            arr[y0:y1, x0:x1] = np.asarray(canvas.crop((x0, y0, x1, y1)))  # only the card's pixels changed
             if all(_legible(arr, p, g, palette) for p, g in zip(texts, glyphs)):
                 break
     if known is not None:  # what a card now covers was measured before the card
