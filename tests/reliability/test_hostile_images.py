@@ -138,7 +138,7 @@ REFUSED = {
     "wrong magic bytes": (lambda: b"\x89PNX\r\n\x1a\n" + _save(product_photo(), "PNG")[8:], 400,
                           "not a PNG, JPEG or WebP"),
     "text pretending to be an image": (lambda: b"<svg xmlns='http://www.w3.org/2000/svg'/>", 400,
-                                       "not a PNG, JPEG or WebP"),
+                                       "SVG images are not accepted"),
     "BMP (valid, not accepted)": (lambda: _save(product_photo(), "BMP"), 400, "unsupported image format BMP"),
     "30000x30000 declared PNG": (png_bomb, 413, f"limit of {MAX_PIXELS} pixels"),
     "empty": (lambda: b"", 400, "empty"),
