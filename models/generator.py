@@ -4,7 +4,9 @@ An MLP maps (text embedding, noise, named palette) to the whole scene tensor at 
 16 layer slots, each a kind (logits) and its placement, shape, colour, opacity and blur. A scene
 renders crisply at any size (rasterizers in models/scene), so the generator never makes pixels.
 LayerNorm (per sample) keeps an item independent of its batch-mates, which the micro-batcher
-relies on (and models/invariance.py makes the Linear layers row-wise on CPU).
+relies on. Served on CPU, ``itemwise`` computes every item on its own (models/invariance.py says
+why), layer by layer: each layer runs over all the items while its weights are in cache, with
+exactly the ops and shapes of one item alone, so the bytes are those of ``make_itemwise``.
 
     h = MLP([c, z])                          (B, hidden)
     raw = head(h) + [named] adapter([h, palette])   (B, rows * params); palette: the colours a caller
@@ -24,6 +26,13 @@ from models.scene.decode import decode
 
 
 class SceneGenerator(nn.Module):
+    # Compute each item of a batch on its own (rows of shape (1, ...)), so an item is byte-identical
+    # to itself alone whatever its batch-mates (the service sets it on CPU; models/invariance.py).
+    # Layer-major: one layer over every item, then the next, so a layer's weights are read from
+    # memory once a batch rather than once an item (the item loop of ``make_itemwise`` re-read all
+    # ~11 MB of them per item: 2x slower at 20 items), with the very same per-item ops.
+    itemwise: bool = False
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = cfg = config
@@ -52,14 +61,37 @@ class SceneGenerator(nn.Module):
             raise ValueError(f"c must be (B, {cfg.text_dim}), got {tuple(c.shape)}")
         if z.shape != (c.shape[0], cfg.z_dim):
             raise ValueError(f"z must be ({c.shape[0]}, {cfg.z_dim}), got {tuple(z.shape)}")
-        h = self.trunk(torch.cat([c, z], dim=1))  # (B, hidden)
-        raw = self.head(h)  # (B, rows * params)
         if self.palette_adapter is not None and palette is not None:
             if palette.shape != (c.shape[0], cfg.palette_dim):
                 raise ValueError(f"palette must be ({c.shape[0]}, {cfg.palette_dim}), got {tuple(palette.shape)}")
+        else:
+            palette = None
+        if self.itemwise and c.shape[0] > 1:
+            return self._forward_itemwise(c, z, palette)
+        h = self.trunk(torch.cat([c, z], dim=1))  # (B, hidden)
+        raw = self.head(h)  # (B, rows * params)
+        if self.palette_adapter is not None and palette is not None:
             named = (palette.abs().sum(1, keepdim=True) > 0).to(raw.dtype)  # (B, 1): any colour named
             raw = raw + named * self.palette_adapter(torch.cat([h, palette], dim=1))
         return decode(raw.view(-1, cfg.rows, cfg.params))
+
+    def _forward_itemwise(self, c: torch.Tensor, z: torch.Tensor, palette: torch.Tensor | None) -> torch.Tensor:
+        """``forward`` of each item alone ((1, ...) rows), one layer over every item at a time. An
+        item with no colour named skips the adapter: gated off, it adds exactly zero."""
+        cfg = self.config
+        n = c.shape[0]
+        xs = [torch.cat([c[i:i + 1], z[i:i + 1]], dim=1) for i in range(n)]
+        for layer in self.trunk:
+            xs = [layer(x) for x in xs]  # (1, hidden) each
+        raws = [self.head(h) for h in xs]  # (1, rows * params) each
+        if self.palette_adapter is not None and palette is not None:
+            named = [i for i, any_named in enumerate((palette.abs().sum(1) > 0).tolist()) if any_named]
+            ys = [torch.cat([xs[i], palette[i:i + 1]], dim=1) for i in named]
+            for layer in self.palette_adapter:
+                ys = [layer(y) for y in ys]
+            for i, y in zip(named, ys):
+                raws[i] = raws[i] + y  # the gate is 1 here, and 1 * y is y
+        return torch.cat([decode(raw.view(-1, cfg.rows, cfg.params)) for raw in raws])
 
     @staticmethod
     def noise(seeds: list[int], z_dim: int) -> torch.Tensor:

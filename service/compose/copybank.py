@@ -115,7 +115,8 @@ class Pattern:
 
 # --------------------------------------------------------------------------- the bank: phrases/<lang>.json
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh-Hans", "zh-Hant", "ar", "ko")  # one file each, bank order
+# one file each, in bank order
+LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh-Hans", "zh-Hant", "ar", "ko")
 PHRASE_DIR = "phrases"  # package data of service.compose
 
 

@@ -197,7 +197,8 @@ PRODUCT_WEIGHT, LOGO_WEIGHT = 0.25, 0.15  # composition's share for the product 
 
 def measure(elements: list[dict], visual: Image.Image, background: np.ndarray, underlays: list[list[int]],
             min_contrast: float | None, truncated: bool, banner: bool,
-            product: tuple[float, float, list[int]] | None = None, logo_contrast: float | None = None) -> tuple[dict, dict]:
+            product: tuple[float, float, list[int]] | None = None,
+            logo_contrast: float | None = None) -> tuple[dict, dict]:
     """-> (raw metrics for the response's ``design``, {"legibility", "composition"} scores).
     ``product``: (floor, the share of its box inside the canvas, its box) when a product image is shown;
     ``logo_contrast``: the share of the logo's pixels at >= 3:1 against what is behind them."""

@@ -438,7 +438,8 @@ def _brand_row(col: Rect, w: int, h: int, p: int, halign: HAlign, valign: VAlign
 
 
 LayoutFn = Callable[..., Plan]
-SHAPED: frozenset[LayoutFn] = frozenset({_stage, _split_square, _split_portrait, _split_banner})  # take the product's shape
+# the families that take the product's shape
+SHAPED: frozenset[LayoutFn] = frozenset({_stage, _split_square, _split_portrait, _split_banner})
 LAYOUTS: dict[str, tuple[tuple[str, LayoutFn], ...]] = {
     "square": (("open", _open), ("editorial", _editorial), ("spotlight", _spotlight), ("split", _split_square),
                ("hero", _hero_square), ("card", _card_side)),
@@ -556,7 +557,8 @@ def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measu
               product_aspect: float | None = None) -> Plan:
     """The plan for a variant: the content's family order (``families_for``), variant mod its
     length, the next round of variants mirrors them; or, with a product image, ``order``: the
-    (family, mirrored) sequence its fit ranked (hero.py), variant mod its length. Stories keep their copy in the safe band. ``subject``: the photo's object on the
+    (family, mirrored) sequence its fit ranked (hero.py), variant mod its length. Stories keep
+    their copy in the safe band. ``subject``: the photo's object on the
     canvas, for the full-bleed ``photo`` family; ``product_aspect``: the product's w/h, for the
     ``stage`` family."""
     if order:  # hero.rank's sequence: (family, mirrored) per variant, cycled

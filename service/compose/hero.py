@@ -15,9 +15,10 @@ The fit of a family for this image at this size is
   A crop never cuts the object (``object_window`` keeps it whole or the photo is contained), so
   "kept whole" needs no term of its own.
 
-A family *fits* when its share reaches the floor and copy covers at most COVER_MAX of the object. The ``stage`` (the product as large as its shape
-allows beside the copy) is offered only where it shows the product STAGE_GAIN times larger than
-the best fitting family of the aspect class. Variants take the fitting families in the photo preference order
+A family *fits* when its share reaches the floor and copy covers at most COVER_MAX of the object.
+The ``stage`` (the product as large as its shape allows beside the copy) is offered only where it
+shows the product STAGE_GAIN times larger than the best fitting family of the aspect class. Variants
+take the fitting families in the photo preference order
 (``families.PREFERENCE["photo"]``: the full-bleed photo first, then the stage and the split), then
 the same families mirrored, and only after those the families that do not fit, best first: the
 first 2k variants of a product with k fitting families all show it at its floor or better, and

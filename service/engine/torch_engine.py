@@ -14,15 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from models.invariance import make_batch_invariant, make_itemwise, pad_single as _pad_single
+from models.invariance import make_batch_invariant, pad_single as _pad_single
 from models.registry import Bundle, CheckpointError, load_checkpoint
 from models.scene.raster_skia import thumbnail
 from models.text_encoder import TextEncoder, resolve_device
 from service.config import Settings
-from models.scene.palette import PALETTE_DIM
+from models.scene.palette import PALETTE_DIM, apply_palettes
 from service.engine.protocol import Embedding, GenerateItem, Score, Visual
 
 log = logging.getLogger("adloom.engine")
+
+_NO_PALETTE = np.zeros(PALETTE_DIM, np.float32)
 
 
 def cpu_has_native_bf16() -> bool:
@@ -81,7 +83,8 @@ class TorchEngine:
             raise CheckpointError(f"checkpoint expects {bundle.generator.config.text_dim}-d text "
                                   f"embeddings; the encoder gives {encoder.dim}-d")
         if device.type == "cpu":
-            make_itemwise(bundle.generator)
+            # each item computed alone (as models.invariance.make_itemwise), layer by layer
+            bundle.generator.itemwise = True
             make_batch_invariant(bundle.critic)
         log.info("models loaded", extra={"event": "models_loaded", "text_encoder": encoder.id,
                                          "generator": bundle.id, "device": str(device),
@@ -119,11 +122,12 @@ class TorchEngine:
         n = len(items)
         items = _pad_single(items)
         c = torch.from_numpy(np.stack([ci for ci, _, _ in items]))  # (B, D)
-        palette = torch.from_numpy(np.stack([p.vector if p is not None else np.zeros(PALETTE_DIM, np.float32)
-                                             for _, _, p in items]))  # (B, PALETTE_DIM)
+        # no colour named in the whole batch: no palette input (the adapter is gated off for them)
+        palette = (torch.from_numpy(np.stack([p.vector if p is not None else _NO_PALETTE for _, _, p in items]))
+                   if any(p is not None for _, _, p in items) else None)  # (B, PALETTE_DIM)
         with torch.inference_mode():
             scenes = self.bundle.generator.generate(c, [s for _, s, _ in items], palette)  # (B, ROWS, P)
-        out = [p.apply(scene) if p is not None else scene for scene, (_, _, p) in zip(scenes[:n], items)]
+        out = apply_palettes(list(scenes[:n]), [p for _, _, p in items[:n]])
         for scene in out:  # once here: the score stage and the compose workers (shipped) reuse it
             thumbnail(scene, self.bundle.critic.config.img_size)
         return out

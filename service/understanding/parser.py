@@ -6,6 +6,7 @@ Never raises on odd input: unreadable colours and everything dropped are reporte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from service.understanding import roles
@@ -41,14 +42,31 @@ class _Field:
     warnings: list[str]
 
 
+@dataclass(frozen=True)
+class _Read:
+    """One field as read (a ``_Field`` made immutable, so that one reading can be shared)."""
+
+    source: Source
+    colours: tuple[Colour, ...]
+    excluded: tuple[Colour, ...]
+    ignored: tuple[Ignored, ...]
+    warnings: tuple[str, ...]
+
+
 class ColourParser:
     """Reads colours from ad text, in English and in the languages of ``data/i18n`` (see ``localise``). One
-    instance can be shared between threads (it holds no state)."""
+    instance can be shared between threads (it holds nothing but a thread-safe cache of its readings)."""
+
+    # Fields read, by (source, text): with the lexicon and limits fixed at construction, a field's
+    # reading is a pure function of its source and text, and styles, interests and categories repeat
+    # across requests (reading one costs ~0.1 ms; 0.37 -> 0.15 ms a bench request with the cache).
+    READ_CACHE = 4096
 
     def __init__(self, lexicon: Lexicon | None = None, limits: Limits = Limits()) -> None:
         self.lex = lexicon or default_lexicon()
         self.localiser = default_localiser() if lexicon is None else Localiser(self.lex)
         self.limits = limits
+        self._read_cached = lru_cache(maxsize=self.READ_CACHE)(self._read_frozen)
 
     def parse(self, style: str = "", *, title: str = "", description: str = "", category: str = "",
               interests: Sequence[str] = (), brand_colours: Sequence[str] = ()) -> ColourUnderstanding:
@@ -59,7 +77,7 @@ class ColourParser:
         texts: list[tuple[Source, str]] = [("style", _text(style)), ("title", _text(title)),
                                            ("description", _text(description)), ("category", _text(category))]
         texts += [("interests", _text(s)) for s in interests[:self.limits.max_interests]]
-        fields = [self._read(src, text) for src, text in texts if text]
+        fields = [self._read_cached(src, text) for src, text in texts if text]
         brand = self._brand(brand_colours, warnings)
         style_fields = [f for f in fields if f.source == "style"]
         product = [f for f in fields if f.source != "style"]
@@ -87,6 +105,10 @@ class ColourParser:
         if len(hexes) > self.limits.max_brand:
             warnings.append(f"brand: {len(hexes)} colours given; only the first {self.limits.max_brand} read")
         return out
+
+    def _read_frozen(self, source: Source, raw: str) -> _Read:
+        f = self._read(source, raw)
+        return _Read(f.source, tuple(f.colours), tuple(f.excluded), tuple(f.ignored), tuple(f.warnings))
 
     def _read(self, source: Source, raw: str) -> _Field:
         text = normalise(raw)

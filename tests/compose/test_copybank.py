@@ -72,7 +72,8 @@ def test_filled_patterns_leave_no_slot_and_are_never_empty(lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_lengths_fit_with_a_typical_title(lang):
     slots = TYPICAL[lang]
-    assert (8 if lang in ("ja", "zh-Hans", "zh-Hant", "ko") else 18) <= len(slots.product) <= 26  # CJK titles are shorter
+    shortest = 8 if lang in ("ja", "zh-Hans", "zh-Hant", "ko") else 18  # CJK titles are shorter
+    assert shortest <= len(slots.product) <= 26
     for role, limit in LIMITS.items():
         got = candidates(role, LOCALE.get(lang, lang), slots)
         assert len(got) == len(patterns(role, lang))

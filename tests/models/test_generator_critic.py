@@ -8,6 +8,7 @@ from models.generator import SceneGenerator
 from models.invariance import make_itemwise, pad_single
 from models.registry import load_checkpoint
 from models.scene import format as SF
+from models.scene.palette import PALETTE_DIM, palette_vector
 from models.scene.raster_torch import render
 from models.text_encoder import TextEncoder
 
@@ -75,15 +76,33 @@ def _served_generator(prepare):
     return g
 
 
+def _itemwise(g: SceneGenerator) -> None:
+    g.itemwise = True  # as the service runs it on CPU (service/engine/torch_engine.py)
+
+
 PROMPTS = [f"{a} {b}" for a in ("linen dress", "desk lamp, home", "summer sale, beach", "navy blue bokeh lights",
                                   "festive confetti in crimson red", "minimal luxury watch")
            for b in ("", "bold diagonal stripes", "cozy warm autumn", "lemon yellow")]
 
 
-def _batch_mates_change_an_item(g) -> list:
+def _palettes(n: int) -> torch.Tensor:
+    """(n, PALETTE_DIM): a named ground, ground and motifs, motifs alone, and none, in turn."""
+    rng = np.random.default_rng(3)
+    kinds = [lambda: palette_vector(rng.random(3)), lambda: palette_vector(rng.random(3), [rng.random(3)] * 2),
+             lambda: palette_vector(None, [rng.random(3)]), lambda: np.zeros(PALETTE_DIM, np.float32)]
+    return torch.from_numpy(np.stack([kinds[i % len(kinds)]() for i in range(n)]))
+
+
+def _batch_mates_change_an_item(g, palettes: bool = False) -> list:
     """(threads, batch size, item) where an item differs from itself computed alone."""
     c = TextEncoder().encode(PROMPTS)  # real prompts: random vectors rarely hit the rounding edges
     seeds = list(range(100, 124))
+    pal = _palettes(24) if palettes else None
+
+    def one(i: int) -> np.ndarray:
+        p = torch.stack(pad_single([pal[i]])) if pal is not None else None
+        return g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]), p)[0]
+
     threads, differs = torch.get_num_threads(), []
     try:
         for t in (1, 2):
@@ -91,17 +110,41 @@ def _batch_mates_change_an_item(g) -> list:
             # (ADLOOM_TORCH_THREADS). Across settings the GEMMs themselves may round differently
             # (seen on an AMX Xeon VM: 1 vs 2 threads), which is not what this test is about.
             torch.set_num_threads(t)
-            alone = [g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]))[0] for i in range(24)]
+            alone = [one(i) for i in range(24)]
             for n in (3, 5, 8, 24):
-                batch = g.generate(c[:n], seeds[:n])
+                batch = g.generate(c[:n], seeds[:n], pal[:n] if pal is not None else None)
                 differs += [(t, n, i) for i in range(n) if not np.array_equal(alone[i], batch[i])]
     finally:
         torch.set_num_threads(threads)
     return differs
 
 
-def test_shipped_generator_as_served_is_batch_invariant():
-    """As the service and the evaluation run it on CPU (models/invariance.py), every item of a
-    batch of 3 to 24, at one or two threads, is byte-identical to the same item computed alone.
-    (With only the Linear layers row-wise, 2 of these 80 items differed by an ulp on a Xeon VM.)"""
-    assert _batch_mates_change_an_item(_served_generator(make_itemwise)) == []
+@pytest.mark.parametrize("prepare", [_itemwise, make_itemwise], ids=["served", "make_itemwise"])
+def test_shipped_generator_as_served_is_batch_invariant(prepare):
+    """As the service (``itemwise``) and the evaluation (``make_itemwise``) run it on CPU
+    (models/invariance.py), every item of a batch of 3 to 24, at one or two threads, is
+    byte-identical to the same item computed alone. (With only the Linear layers row-wise, 2 of
+    these 80 items differed by an ulp on a Xeon VM.)"""
+    assert _batch_mates_change_an_item(_served_generator(prepare)) == []
+
+
+def test_shipped_generator_as_served_is_batch_invariant_with_palettes():
+    """The same with colours named for some items and not for their batch-mates."""
+    assert _batch_mates_change_an_item(_served_generator(_itemwise), palettes=True) == []
+
+
+def test_served_generator_is_make_itemwise_byte_for_byte():
+    """The served generator (layer by layer over the items) computes exactly what
+    ``make_itemwise``'s loop of whole items does, palettes named or not; an item with no colour
+    named skips the adapter and gets exactly what the gated adapter gave it, and what the
+    generator gives with no palette input at all."""
+    served, looped = _served_generator(_itemwise), _served_generator(make_itemwise)
+    c = TextEncoder().encode(PROMPTS)
+    seeds = list(range(200, 224))
+    pal = _palettes(24)
+    a, b = served.generate(c, seeds, pal), looped.generate(c, seeds, pal)
+    assert a.tobytes() == b.tobytes()
+    unnamed = [i for i in range(24) if not pal[i].any()]
+    assert unnamed
+    assert a[unnamed].tobytes() == served.generate(c, seeds, None)[unnamed].tobytes()
+    assert a[unnamed].tobytes() == looped.generate(c, seeds, torch.zeros_like(pal))[unnamed].tobytes()
