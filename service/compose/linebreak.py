@@ -1,13 +1,21 @@
-"""Line breaking: where text may break (words for Latin, characters for CJK with kinsoku),
-dictionary hyphenation (Pyphen), and the greedy wrap ``TextSetter.wrap`` runs with its measure.
+"""Line breaking: where text may break (words for Latin; phrases for Chinese and Japanese, found by
+BudouX's models, with kinsoku), dictionary hyphenation (Pyphen), and the greedy wrap
+``TextSetter.wrap`` runs with its measure.
+
+Chinese and Japanese write no spaces, and a break between any two characters splits words
+(连衣|裙, ワン|ピース). BudouX (Google, Apache-2.0, pure Python, its small models in the wheel)
+gives the phrases a line may break between; a phrase wider than the line still breaks by
+character (``wrap``'s ``breaks``). Japanese is read by the Japanese model when the text holds kana,
+other Han text by the simplified-Chinese one (it also segments traditional text, less well).
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
-from typing import Callable, Literal
+from typing import Callable, Container, Literal
 
+import budoux
 import pyphen
 
 from .fonts import INVISIBLE_KEEP
@@ -38,15 +46,40 @@ _NO_BREAK_AFTER = set("（「『【〔〈《“‘([")
 
 
 def segments(text: str) -> list[str]:
-    """Unbreakable pieces with their trailing spaces: words for Latin, characters for CJK."""
+    """Unbreakable pieces with their trailing spaces: words for Latin, phrases for CJK."""
     return list(_segments(text))
 
 
+@functools.lru_cache(maxsize=2)
+def _phrase_parser(japanese: bool) -> budoux.Parser:
+    return budoux.load_default_japanese_parser() if japanese else budoux.load_default_simplified_chinese_parser()
+
+
+def _is_kana(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff"
+
+
+def phrase_starts(text: str) -> frozenset[int]:
+    """Where a Chinese or Japanese phrase begins in ``text`` (offsets; BudouX): the only places
+    between two CJK characters where a line may break. Empty for text without CJK."""
+    if not any(is_cjk(ch) for ch in text):
+        return frozenset()
+    phrases = _phrase_parser(any(_is_kana(ch) for ch in text)).parse(text)
+    starts, pos = set(), 0
+    for phrase in phrases:
+        starts.add(pos)
+        pos += len(phrase)
+    return frozenset(starts)
+
+
 @functools.lru_cache(maxsize=4096)
-def _segments(text: str) -> tuple[str, ...]:
+def _segments(text: str, phrases: bool = True) -> tuple[str, ...]:
+    """``phrases``: CJK breaks only between BudouX phrases; else between any two characters that
+    kinsoku and katakana runs allow (how an over-long phrase is split)."""
     segs: list[str] = []
     cur = ""
-    for ch in text:
+    starts: Container[int] = phrase_starts(text) if phrases else range(len(text) + 1)
+    for at, ch in enumerate(text):
         if ch == " ":
             cur += ch
             continue
@@ -54,7 +87,8 @@ def _segments(text: str) -> tuple[str, ...]:
             prev = cur[-1]
             brk = (
                 prev == " "
-                or ((is_cjk(ch) or is_cjk(prev)) and ch not in _NO_BREAK_BEFORE and prev not in _NO_BREAK_AFTER
+                or ((is_cjk(ch) or is_cjk(prev)) and at in starts
+                    and ch not in _NO_BREAK_BEFORE and prev not in _NO_BREAK_AFTER
                     and not (_is_katakana(ch) and _is_katakana(prev)))  # katakana loanwords stay whole
                 or (prev in "-/" and len(cur) > 3 and ch.isalnum())
             )
@@ -135,13 +169,17 @@ def wrap(text: str, max_w: float, measure: Measure, breaks: Breaks, lang: str) -
         # A single piece wider than the line.
         if breaks == "none":
             return None
-        if breaks == "hyphenate" and not is_cjk(seg[0]):  # CJK may break anywhere: fall through
+        if breaks == "hyphenate":
             split = None if i in split_once else _hyphen_split(seg, lang, measure, max_w)
             if split is None:
                 return None
             lines.append(split[0])
             pieces[i] = split[1]
             split_once.add(i)
+            continue
+        if is_cjk(seg[0]) and len(finer := _segments(seg, phrases=False)) > 1:
+            pieces[i:i + 1] = finer  # a CJK phrase wider than the line (the last resort,
+            # as a word split between letters): between its characters, kinsoku and katakana runs kept
             continue
         chars = split_chars(seg)
         if len(chars) <= 1:

@@ -8,6 +8,7 @@ from service.compose.fonts import (
     FONT_FAMILIES, Face, FontFinder, FontNotFoundError, clean_text, cmap, cjk_region, font, font_stack, is_rtl,
     primary_face, renderable, runs, ttc_regions,
 )
+from service.compose.linebreak import segments
 from service.compose.textsetter import setter
 
 CJK_TITLE = "一件时尚的红色连衣裙"
@@ -70,6 +71,32 @@ def test_cjk_wraps_per_character_with_kinsoku():
     assert not any(l.startswith("。") for l in lines)
     assert st.wrap("軽量ランニングシューズ", 20, 230) == ["軽量ランニングシューズ"]
     assert st.wrap("軽量ランニングシューズ", 20, 190)[0] == "軽量"  # katakana word kept whole
+
+
+@pytest.mark.parametrize("text,words", [
+    ("一件时尚的红色连衣裙，夏季限时特惠", ["时尚", "红色", "连衣裙"]),
+    ("赤いワンピースで夏を楽しもう", ["ワンピース", "楽しもう"]),
+    ("ネイビーブルーのジャケットが新入荷しました", ["ネイビーブルー", "ジャケット", "新入荷"]),
+])
+def test_chinese_and_japanese_break_between_phrases_not_inside_words(text, words):
+    st = setter("sans", "bold")
+    widest = max(st.width(p, 20) for p in segments(text))
+    assert widest < st.width(text, 20) / 2  # phrases, not the whole text or single characters
+    for k in (1.0, 1.3, 1.7, 2.2):  # several column widths: none may cut a word in two
+        lines = st.wrap(text, 20, widest * k, breaks="none")
+        assert lines is not None and len(lines) > 1 and "".join(lines) == text
+        assert all(st.width(l, 20) <= widest * k for l in lines)
+        for word in words:
+            assert any(word in line for line in lines), (k, lines)
+
+
+def test_a_cjk_phrase_wider_than_the_line_splits_only_as_the_last_resort():
+    st = setter("sans", "bold")
+    phrase = "连衣裙"
+    narrow = st.width(phrase, 20) * 0.7
+    assert st.wrap(phrase, 20, narrow, breaks="none") is None
+    assert st.wrap(phrase, 20, narrow, breaks="hyphenate") is None  # a smaller size is tried first
+    assert "".join(st.wrap(phrase, 20, narrow, breaks="any")) == phrase
 
 
 def test_overlong_words_hyphenate_by_dictionary_or_fail():
