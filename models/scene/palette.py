@@ -115,7 +115,8 @@ def apply_palette(scene: np.ndarray, ground: Rgb | None = None, motifs: Sequence
     - motifs: the used layers, most prominent first, take the motif colours in turn (opaque,
       ``MOTIF_MIN_ALPHA``, at most ``MOTIF_MAX_SOFT`` soft); with more motif colours than
       layers and no ground named, the last motif colour becomes the ground (two-colour stripes on
-      one stripes layer); with no motif, an accent colours the most prominent layer;
+      one stripes layer); an accent colours the most prominent layer when no motif is named, else
+      the least prominent layer the motifs leave over (named colours at full strength);
     - with a ground and no motif, a layer too close to the ground steps away from it in lightness;
     - a stop or layer within ``EXCLUDED_DE`` of an excluded colour turns its hue by 180 degrees.
     """
@@ -152,21 +153,29 @@ def _moved(scene: np.ndarray, ground: Rgb | None, motifs: Sequence[Rgb], accent:
         # on navy) is left out, unless nothing else is left
         visible = [m for m in colours if float(delta_e(m, np.asarray(ground, np.float64))) >= MIN_LAYER_CONTRAST_DE]
         colours = visible or colours
-    if not colours and accent is not None and order:
-        s[1 + order[0], SF.COLOR] = np.asarray(accent, np.float32)
-        order = order[1:]
+    if accent is not None and order and (not colours or len(order) > len(colours)):
+        # the accent takes the most prominent layer when no motif is named, else the least
+        # prominent one the motifs leave over ("navy and white stripes, salmon accents")
+        slot = order[0] if not colours else order[-1]
+        _paint_named(s, slot, np.asarray(accent, np.float64))
+        order = [i for i in order if i != slot]
     if colours:
         for rank, i in enumerate(order):
-            s[1 + i, SF.COLOR] = colours[rank % len(colours)]
-            # a colour the caller named is painted at (nearly) full strength, not as a faint tint
-            s[1 + i, SF.ALPHA] = max(float(s[1 + i, SF.ALPHA]), MOTIF_MIN_ALPHA)
-            s[1 + i, SF.SOFT] = min(float(s[1 + i, SF.SOFT]), MOTIF_MAX_SOFT)
+            _paint_named(s, i, colours[rank % len(colours)])
     elif ground is not None:
         _separate_from_ground(s, order, np.asarray(ground, np.float64))
     if excluded:
         _avoid(s, [np.asarray(e, np.float64) for e in excluded], named_ground=ground is not None,
                named_layers=bool(colours))
     return s
+
+
+def _paint_named(s: np.ndarray, layer: int, rgb: np.ndarray) -> None:
+    """Layer slot ``layer`` in a colour the caller named: at (nearly) full strength, not as a faint
+    tint blurred into the ground."""
+    s[1 + layer, SF.COLOR] = rgb
+    s[1 + layer, SF.ALPHA] = max(float(s[1 + layer, SF.ALPHA]), MOTIF_MIN_ALPHA)
+    s[1 + layer, SF.SOFT] = min(float(s[1 + layer, SF.SOFT]), MOTIF_MAX_SOFT)
 
 
 def _set_ground(s: np.ndarray, ground: np.ndarray) -> None:

@@ -68,3 +68,30 @@ def test_a_named_motif_is_painted_opaque_on_its_colour():
     assert out[1, SF.ALPHA] == 1.0 and out[1, SF.SOFT] <= 0.35
     px = render(out, 300, 250).astype(np.float64) / 255
     assert float(delta_e(px[125, 150], np.array(gold))) < 1.0
+
+
+def _discs(sizes: list[float]) -> np.ndarray:
+    scene = SF.empty_scene()
+    for row, size in enumerate(sizes, start=1):
+        scene[row, :SF.N_KINDS] = 0
+        scene[row, SF.KIND_INDEX["disc"]] = 1
+        scene[row, SF.X], scene[row, SF.Y], scene[row, SF.SIZE] = 0.2 + 0.3 * (row - 1), 0.5, size
+        scene[row, SF.ROT_C], scene[row, SF.ASPECT] = 1.0, 1.0
+        scene[row, SF.COLOR] = (0.5, 0.5, 0.5)
+        scene[row, SF.ALPHA], scene[row, SF.SOFT] = 0.3, 0.8  # a faint, blurred tint
+    return SF.sanitize(scene)
+
+
+def test_an_accent_is_painted_at_full_strength_alone_or_beside_the_motifs():
+    """A colour named as an accent ('salmon accents', a title's 'yellow rain boots') is seen: alone
+    it takes the most prominent layer, beside named motifs the least prominent one they leave."""
+    salmon, navy, white = (250 / 255, 128 / 255, 114 / 255), (0.0, 0.0, 0.5), (1.0, 1.0, 1.0)
+    alone = NamedPalette(accent=salmon).apply(_discs([0.3, 0.2]))
+    assert np.allclose(alone[1, SF.COLOR], salmon) and alone[1, SF.ALPHA] == 1.0 and alone[1, SF.SOFT] <= 0.35
+    beside = NamedPalette(motifs=(navy, white), accent=salmon).apply(_discs([0.3, 0.25, 0.2]))
+    assert np.allclose(beside[3, SF.COLOR], salmon) and beside[3, SF.ALPHA] == 1.0  # the smallest layer
+    assert [tuple(np.round(beside[r, SF.COLOR], 3)) for r in (1, 2)] == [tuple(np.round(navy, 3)),
+                                                                         tuple(np.round(white, 3))]
+    # as many layers as motifs: the motifs keep every layer
+    full = NamedPalette(motifs=(navy, white), accent=salmon).apply(_discs([0.3, 0.25]))
+    assert not any(np.allclose(full[r, SF.COLOR], salmon) for r in (1, 2))
