@@ -13,6 +13,7 @@ which the service does not ship; a logo is sent as a PNG with transparency inste
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 
@@ -83,8 +84,14 @@ def decode_image(
         img.load()
     except Exception as exc:  # truncated or corrupt pixel data: Pillow raises OSError/SyntaxError/...
         raise ImageInputError(400, f"{fmt} image data is corrupt or truncated") from exc
-    img = _apply_orientation(img)
-    return _to_rgb_or_rgba(img)
+    img = _to_rgb_or_rgba(_apply_orientation(img))
+    # what the image is, as a key that travels with it (Pillow pickles ``info``): a compose worker
+    # process receives a new copy of the image with every job, and keys its cut-out cache on this
+    img.info[DIGEST_KEY] = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return img
+
+
+DIGEST_KEY = "adloom.digest"  # Image.info key: a digest of the encoded bytes the image was decoded from
 
 
 SVG_REFUSED = ("SVG images are not accepted (a vector file can reference other files and has no fixed "

@@ -12,7 +12,9 @@ A product photo becomes one of three assets:
   tightest window around the object that does is placed as large as the rectangle allows.
 Nothing is upscaled more than ``MAX_UPSCALE`` times: a small photo is placed at its best size and
 ``photo_placement`` says so (the report's ``product_note``).
-The work happens once per image object (cached weakly), at most ``WORK_SIDE`` pixels per side for
+The work happens once per image in each process (keyed by the digest the decoder stores in the
+image's ``info``, so a compose worker that receives a new copy with every job still finds it; an
+image made in process is keyed by its object, weakly), at most ``WORK_SIDE`` pixels per side for
 the cut-out (``CARD_SIDE`` for a photo kept whole).
 """
 
@@ -22,6 +24,7 @@ import functools
 import threading
 import warnings
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -31,6 +34,7 @@ from scipy.cluster.vq import kmeans2
 from skimage import color as skcolor
 
 from .design import saliency
+from .images import DIGEST_KEY
 from .palette import contrast_ratio, relative_luminance
 from .plan import VAlign, align_offset
 
@@ -67,8 +71,31 @@ _cache: dict[int, tuple[weakref.ref, ProductAsset]] = {}
 _cache_lock = threading.Lock()
 
 
+# (digest of the encoded bytes, size, mode) -> asset, for images the service decoded: a compose
+# worker process gets a new copy of the image with every job, so the id of the object never repeats
+# there, while the same photo comes back for every size and variant of a request (and of a feed)
+_by_digest: OrderedDict[tuple, ProductAsset] = OrderedDict()
+DIGEST_CACHE = 8  # assets kept per process (each holds its image and its resized copies)
+
+
 def prepare_product(img: Image.Image) -> ProductAsset:
-    """Cut the product out of its photo (see module doc); cached per live image object."""
+    """Cut the product out of its photo (see module doc); cached per decoded image (by the digest
+    ``images.decode_image`` puts in its ``info``), else per live image object. The asset memoises
+    its object box, saliency and resized copies, so they too are computed once per image."""
+    digest = img.info.get(DIGEST_KEY)
+    if isinstance(digest, str):
+        dkey = (digest, img.size, img.mode)
+        with _cache_lock:
+            found = _by_digest.get(dkey)
+            if found is not None:
+                _by_digest.move_to_end(dkey)
+                return found
+        asset = _prepare(img)
+        with _cache_lock:
+            _by_digest[dkey] = asset
+            while len(_by_digest) > DIGEST_CACHE:
+                _by_digest.popitem(last=False)
+        return asset
     key = id(img)
     with _cache_lock:
         hit = _cache.get(key)

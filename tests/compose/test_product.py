@@ -200,3 +200,45 @@ def test_a_small_photo_is_not_blown_up_and_the_placement_says_why():
     asset = prepare_product(small)
     pl = photo_placement(asset, (0, 0, 1000, 800))
     assert pl.box[2] <= MAX_UPSCALE * 120 + 1 and "120x90" in pl.note and "enlarge" in pl.note
+
+
+def test_a_decoded_photo_is_cut_out_once_per_process_even_as_a_new_copy_per_job():
+    """A compose worker process receives a new copy of the decoded photo with every job (pickled);
+    the asset (cut-out, object box, resized copies) is found again by the digest the decoder put in
+    the image's info, and the creative is the same byte for byte as one composed from a cold cache."""
+    import pickle
+
+    from models.scene import format as scene_format
+    from service.compose import CreativeContent, compose_creative
+    from service.compose import product as product_mod
+    from service.compose.images import DIGEST_KEY, decode_image
+    from skimage import data as skdata
+
+    buf = io.BytesIO()
+    Image.fromarray(skdata.coffee()).save(buf, "JPEG", quality=90)
+    raw = buf.getvalue()
+    first, again = decode_image(raw, max_bytes=10 ** 7), decode_image(raw, max_bytes=10 ** 7)
+    assert first is not again and first.info[DIGEST_KEY] == again.info[DIGEST_KEY]
+    other = decode_image(_jpeg_bytes(packshot()[0]), max_bytes=10 ** 7)
+    assert other.info[DIGEST_KEY] != first.info[DIGEST_KEY]
+
+    product_mod._by_digest.clear()
+    asset = prepare_product(first)
+    box = subject_box(asset)
+    assert prepare_product(again) is asset and prepare_product(pickle.loads(pickle.dumps(first))) is asset
+    assert prepare_product(other) is not asset and subject_box(prepare_product(again)) == box
+
+    def creative(img):
+        content = CreativeContent(headline="Morning coffee", price=4.5, currency="USD", product_image=img)
+        scene = scene_format.random_scene(np.random.default_rng(3))
+        return compose_creative(scene, content, 1080, 1080).image.tobytes()
+
+    warm = creative(pickle.loads(pickle.dumps(first)))
+    product_mod._by_digest.clear()
+    assert creative(pickle.loads(pickle.dumps(again))) == warm
+
+
+def _jpeg_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
