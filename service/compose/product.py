@@ -270,6 +270,22 @@ def resized(asset: ProductAsset, w: int, h: int) -> Image.Image:
     return img
 
 
+def _window_resized(asset: ProductAsset, window: tuple[int, int, int, int], w: int, h: int) -> Image.Image:
+    """A photo's window at w x h (RGB), memoised on the asset like ``resized``: the variants of a
+    size, and later requests with the same photo, reuse it."""
+    cache = asset.sizes
+    key = (window, w, h)
+    img = cache.get(key)
+    if img is None:
+        wx, wy, ww, wh = window
+        method = Image.Resampling.LANCZOS if w < ww else Image.Resampling.BICUBIC
+        img = asset.image.resize((w, h), method, box=(wx, wy, wx + ww, wy + wh)).convert("RGB")
+        if len(cache) > 32:
+            cache.clear()
+        cache[key] = img
+    return img
+
+
 def _spotlight(canvas: Image.Image, img: Image.Image, x: int, y: int, light, dark) -> None:
     """A soft light (or, for a pale product, a soft shade) behind a cut-out that would otherwise
     melt into a background of its own tone."""
@@ -434,10 +450,7 @@ def place_product(canvas: Image.Image, asset: ProductAsset, rect, *, valign: VAl
     pl = photo_placement(asset, rect, valign)
     x, y, w, h = pl.box
     if asset.kind == "card":
-        wx, wy, ww, wh = pl.window or (0, 0, *asset.image.size)
-        src = asset.image
-        method = Image.Resampling.LANCZOS if w < ww else Image.Resampling.BICUBIC
-        img = src.resize((w, h), method, box=(wx, wy, wx + ww, wy + wh)).convert("RGB")
+        img = _window_resized(asset, pl.window or (0, 0, *asset.image.size), w, h)
         if bleed and pl.fills:
             canvas.paste(img, (x, y))
             return pl
