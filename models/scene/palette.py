@@ -147,6 +147,10 @@ def _moved(scene: np.ndarray, ground: Rgb | None, motifs: Sequence[Rgb], accent:
         # more motif colours than layers and no ground named ("cobalt and white stripes" on one
         # stripes layer): the last motif colour is what lies between the others
         ground, colours = colours[-1], colours[:-1]
+    if ground is not None and order and len(colours) > len(order):
+        # more motif colours than layers on a named ground ("purple and yellow stripes on white"):
+        # each colour left over gets a companion of the most prominent layer
+        order = order + _companions(s, order[0], len(colours) - len(order))
     if ground is not None:
         _set_ground(s, np.asarray(ground, np.float64))
     if ground is not None:  # a motif colour that would vanish into the named ground (a dark brand blue
@@ -168,6 +172,40 @@ def _moved(scene: np.ndarray, ground: Rgb | None, motifs: Sequence[Rgb], accent:
         _avoid(s, [np.asarray(e, np.float64) for e in excluded], named_ground=ground is not None,
                named_layers=bool(colours))
     return s
+
+
+SCATTERED = frozenset({"bokeh", "confetti", "snow", "marble"})  # pieces placed by SEED
+BANDED = frozenset({"stripes", "dots", "ring", "wave", "line", "rays"})  # E1 sets the band/dot/stroke width
+COMPANION_WIDTH = 0.4  # a banded companion's E1 (width) as a share of its layer's: a band inside the band
+COMPANION_SIZE = 0.8  # a shape's third, fourth ... companion: this much of the size of the one before
+
+
+def _companions(s: np.ndarray, layer: int, n: int) -> list[int]:
+    """Up to ``n`` copies of layer slot ``layer`` in free slots painted after it, each a second
+    pattern of the same kind that the first does not hide and that keeps its relation to it at
+    every canvas size: scattered pieces elsewhere (another SEED), a thinner band, dot or stroke
+    inside the first (same centre, period and angle), a shape's twin across the canvas. Returns the
+    new layer indices (0-based, as ``layer``)."""
+    free = [i for i in range(layer + 1, SF.ROWS - 1) if s[1 + i, SF.ALPHA] < SF.ALPHA_MIN][:n]
+    kind = SF.KINDS[int(np.argmax(s[1 + layer, :SF.N_KINDS]))]
+    out = []
+    for k, i in enumerate(free, start=1):
+        row = s[1 + layer].copy()
+        if kind in SCATTERED:
+            row[SF.SEED] = (float(row[SF.SEED]) + k / (len(free) + 1)) % 1.0
+        elif kind in BANDED:
+            row[SF.E1] = float(row[SF.E1]) * COMPANION_WIDTH ** k
+        else:  # a shape: its twin across the canvas (point-reflected through the centre, or beside it)
+            x, y = float(row[SF.X]), float(row[SF.Y])
+            if abs(x - 0.5) < 0.15 and abs(y - 0.5) < 0.15:
+                x, y = x + (0.3 if x < 0.5 else -0.3) * k, y
+            else:
+                x, y = 1.0 - x, 1.0 - y
+            row[SF.X], row[SF.Y] = x, y
+            row[SF.SIZE] = float(row[SF.SIZE]) * COMPANION_SIZE ** (k - 1)
+        s[1 + i] = row
+        out.append(i)
+    return out
 
 
 def _paint_named(s: np.ndarray, layer: int, rgb: np.ndarray) -> None:

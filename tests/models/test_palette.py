@@ -95,3 +95,42 @@ def test_an_accent_is_painted_at_full_strength_alone_or_beside_the_motifs():
     # as many layers as motifs: the motifs keep every layer
     full = NamedPalette(motifs=(navy, white), accent=salmon).apply(_discs([0.3, 0.25]))
     assert not any(np.allclose(full[r, SF.COLOR], salmon) for r in (1, 2))
+
+
+def _one_layer(kind: str, x: float = 0.3, y: float = 0.3) -> np.ndarray:
+    scene = SF.empty_scene()
+    scene[1, :SF.N_KINDS] = 0
+    scene[1, SF.KIND_INDEX[kind]] = 1
+    scene[1, SF.X], scene[1, SF.Y], scene[1, SF.SIZE] = x, y, 0.3
+    scene[1, SF.ROT_C], scene[1, SF.ROT_S], scene[1, SF.ASPECT] = 0.7, 0.7, 0.5
+    scene[1, SF.E1], scene[1, SF.E2], scene[1, SF.SEED] = 0.8, 0.5, 0.2
+    scene[1, SF.COLOR], scene[1, SF.ALPHA], scene[1, SF.SOFT] = (0.5, 0.5, 0.5), 0.8, 0.1
+    return SF.sanitize(scene)
+
+
+def test_two_motif_colours_on_one_layer_and_a_named_ground_both_show():
+    """'purple and yellow stripes on white': the scene has one stripes layer, so the second colour gets a
+    companion layer painted after it (a thinner band in the same bands: same centre, period and
+    angle at every size); scattered pieces get a companion elsewhere, a shape its twin across."""
+    purple, yellow, white = (0.49, 0.24, 0.6), (0.96, 0.82, 0.25), (0.98, 0.99, 0.99)
+    p = NamedPalette(ground=white, motifs=(purple, yellow))
+    stripes = p.apply(_one_layer("stripes"))
+    used = [r for r in range(1, SF.ROWS) if stripes[r, SF.ALPHA] >= SF.ALPHA_MIN]
+    assert len(used) == 2 and used[0] == 1
+    first, second = stripes[used[0]], stripes[used[1]]
+    same = [SF.X, SF.Y, SF.SIZE, SF.ROT_C, SF.ROT_S]
+    assert np.allclose(first[same], second[same]) and second[SF.E1] < first[SF.E1]
+    assert np.allclose(first[SF.COLOR], purple) and np.allclose(second[SF.COLOR], yellow)
+    for w, h in ((300, 250), (1080, 1920), (728, 90)):  # both colours drawn at every size
+        px = render(stripes, w, h).reshape(-1, 3).astype(np.float64) / 255
+        for colour in (purple, yellow):
+            assert (delta_e(px, np.broadcast_to(np.array(colour), px.shape)) < 5).mean() > 0.05, (w, h, colour)
+    confetti = p.apply(_one_layer("confetti"))
+    seeds = [float(confetti[r, SF.SEED]) for r in range(1, SF.ROWS) if confetti[r, SF.ALPHA] >= SF.ALPHA_MIN]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
+    disc = p.apply(_one_layer("disc", 0.2, 0.3))
+    twin = [r for r in range(2, SF.ROWS) if disc[r, SF.ALPHA] >= SF.ALPHA_MIN]
+    assert len(twin) == 1 and np.allclose(disc[twin[0], [SF.X, SF.Y]], (0.8, 0.7))
+    # without a named ground the last colour still lies between the stripes, and no layer is added
+    bare = NamedPalette(motifs=(purple, yellow)).apply(_one_layer("stripes"))
+    assert sum(bare[r, SF.ALPHA] >= SF.ALPHA_MIN for r in range(1, SF.ROWS)) == 1
