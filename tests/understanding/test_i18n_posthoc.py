@@ -112,3 +112,22 @@ def test_posthoc(lang, text, ground, colours):
         assert any(delta_e(h, hex_) <= 5 for h in hexes), pal.hexes()
     if ground is None and not colours:
         assert not hexes, [c.text for c in pal.colours()]
+
+
+# Product titles of common products beyond the first tables (umbrella, sweater, wallet, ...): written after
+# the object nouns were added for them, so a regression set for that coverage, like the set above.
+TITLES = [
+    ("fr", "Parapluie jaune pliable", "#FFFF00"), ("fr", "Portefeuille noir en cuir", "#000000"),
+    ("fr", "Pull-over vert en laine", "#008000"),
+    ("it", "Ombrello giallo", "#FFFF00"), ("it", "Zaino blu da trekking", "#0000FF"), ("it", "Felpa rosa", "#FFC0CB"),
+    ("pt", "Guarda-chuva amarelo", "#FFFF00"), ("pt", "Mochila preta", "#000000"), ("pt", "Moletom cinza", "#808080"),
+    ("es", "Paraguas amarillo", "#FFFF00"), ("es", "Sudadera verde", "#008000"), ("es", "Mochila roja", "#FF0000"),
+    ("de", "Roter Regenschirm", "#FF0000"), ("de", "Schwarzer Rucksack", "#000000"), ("de", "Blaue Bluse", "#0000FF"),
+    ("ar", "مظلة صفراء", "#FFFF00"), ("ar", "محفظة سوداء", "#000000"), ("ar", "قلادة ذهبية", "#FFD700"),
+]
+
+
+@pytest.mark.parametrize("lang, title, colour", TITLES)
+def test_a_colour_in_a_product_title_of_a_common_product(lang, title, colour):
+    hexes = [c.hex for c in PARSER.parse(title=title).palette.colours()]
+    assert any(delta_e(h, colour) <= 10 for h in hexes), (title, hexes)
