@@ -15,6 +15,7 @@ import collections
 import functools
 import math
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import skia
@@ -31,9 +32,16 @@ def _color(rgb, alpha: float = 1.0) -> int:
     return skia.ColorSetARGB(int(round(alpha * 255)), r, g, b)
 
 
-@functools.lru_cache(maxsize=1)
-def _grain_shader() -> skia.Shader:
-    img = skia.Image.fromarray(GRAIN_RGBA, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+def _grain_shader(alpha: float) -> skia.Shader:
+    """The grain tile at ``alpha``, premultiplied and in the canvas's own BGRA: skia tiles a
+    nearest-sampled image of the destination's format on its fast (8-bit) path, about 15x faster
+    than the unpremultiplied tile scaled by the paint's alpha (the same picture within a level:
+    the speckle alpha is rounded to 8 bits once, after the scaling, instead of before)."""
+    a = np.rint(GRAIN_RGBA[..., 3].astype(np.float32) * np.float32(alpha)).astype(np.uint8)
+    tile = np.zeros(GRAIN_RGBA.shape, np.uint8)
+    tile[..., 3] = a
+    tile[..., :3] = np.where(GRAIN_RGBA[..., :3] > 0, a[..., None], 0)  # white (premultiplied) or black
+    img = skia.Image.fromarray(tile, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
     return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
 
 
@@ -104,8 +112,8 @@ def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0) -> None:
 
 # A blurred layer holds no detail finer than its blur: one whose sigma is at least _SOFT_SIGMA px
 # is painted on a surface 1/k the size (k = sigma / _SOFT_SIGMA_SMALL, 2..4, so the small blur is
-# still >= 2 px wide) over the layer's own bounds, and scaled up bilinearly: within a level of the
-# full-size picture (measured on random scenes) for a k^2-th of the blur's work.
+# still >= 2 px wide; together with its soft neighbours: ``_paint_all``), and scaled up bilinearly:
+# within a level of the full-size picture (measured on random scenes) for a k^2-th of the blur's work.
 _SOFT_SIGMA = 4.0
 _SOFT_SIGMA_SMALL = 2.0
 _SOFT_MAX_FACTOR = 4
@@ -113,27 +121,6 @@ _SOFT_MAX_FACTOR = 4
 
 def _reduction(sigma: float) -> int:
     return 1 if sigma < _SOFT_SIGMA else min(_SOFT_MAX_FACTOR, int(sigma // _SOFT_SIGMA_SMALL))
-
-
-def _bounds(shape, margin: float) -> tuple[float, float, float, float]:
-    """The shape's extent in px (x0, y0, x1, y1), grown by ``margin`` (its blur's reach)."""
-    boxes = []
-    if shape.circles is not None:
-        c = shape.circles.numpy()
-        boxes.append((c[:, 0] - c[:, 2], c[:, 1] - c[:, 2], c[:, 0] + c[:, 2], c[:, 1] + c[:, 2]))
-    if shape.rings is not None:
-        c = shape.rings.numpy()
-        r = c[:, 2] + c[:, 3]
-        boxes.append((c[:, 0] - r, c[:, 1] - r, c[:, 0] + r, c[:, 1] + r))
-    for pts, grow in ((shape.polys, shape.poly_round), (shape.lines, shape.line_hw)):
-        if pts is not None:
-            p = pts.numpy().reshape(-1, 2)
-            g = float(grow)
-            boxes.append((p[:, 0] - g, p[:, 1] - g, p[:, 0] + g, p[:, 1] + g))
-    if not boxes:
-        return 0.0, 0.0, 0.0, 0.0
-    return (min(float(b[0].min()) for b in boxes) - margin, min(float(b[1].min()) for b in boxes) - margin,
-            max(float(b[2].max()) for b in boxes) + margin, max(float(b[3].max()) for b in boxes) + margin)
 
 
 _BLOCK = 16  # small px: the grain at which _draw_scaled looks for empty (all-zero) areas
@@ -186,30 +173,11 @@ def _draw_scaled(canvas: skia.Canvas, image: skia.Image, dst: tuple[float, float
     canvas.restore()
 
 
-def _reduced(canvas: skia.Canvas, box, W: int, H: int, k: int, paint_small, composite: skia.Paint) -> None:
-    """Call ``paint_small(small_canvas)`` on a 1/k-size surface covering ``box`` (px, clipped to
-    the canvas, snapped to k), then draw it back scaled up bilinearly with ``composite``."""
-    x0, y0 = max(0, math.floor(box[0] / k)), max(0, math.floor(box[1] / k))
-    x1, y1 = min(-(-W // k), math.ceil(box[2] / k)), min(-(-H // k), math.ceil(box[3] / k))
-    if x1 <= x0 or y1 <= y0:
-        return
-    small = skia.Surface(x1 - x0, y1 - y0)
-    sc = small.getCanvas()
-    sc.scale(1 / k, 1 / k)
-    sc.translate(-x0 * k, -y0 * k)
-    paint_small(sc)
-    _draw_scaled(canvas, small.makeImageSnapshot(), (x0 * k, y0 * k, x1 * k, y1 * k), composite)
-
-
-def _paint_layer(canvas: skia.Canvas, shape, W: int, H: int) -> None:
-    """One layer at its opacity: a union layer straight onto the canvas, a per-piece layer
-    through an offscreen layer; at reduced resolution when the blur is wide (``_reduction``)."""
-    sigma, alpha = float(shape.sigma), float(shape.alpha)
-    k = _reduction(sigma)
-    if k > 1:
-        _reduced(canvas, _bounds(shape, 3 * sigma + 2), W, H, k, lambda sc: _draw_shape(sc, shape),
-                 skia.Paint(Alphaf=alpha))
-    elif shape.per_piece:
+def _paint_layer(canvas: skia.Canvas, shape) -> None:
+    """One layer at its opacity, in px units (the canvas's matrix maps them to its pixels): a
+    union layer straight onto the canvas, a per-piece layer through an offscreen layer."""
+    alpha = float(shape.alpha)
+    if shape.per_piece:
         canvas.saveLayer(None, skia.Paint(Alphaf=alpha))
         _draw_shape(canvas, shape)
         canvas.restore()
@@ -219,20 +187,46 @@ def _paint_layer(canvas: skia.Canvas, shape, W: int, H: int) -> None:
 
 _SMOOTH_FACTOR = 4  # smooth fills (ground gradient, vignette) are painted at 1/4 size and scaled up
 
+Paint = Callable[[skia.Canvas], None]  # draws in px units through whatever matrix the canvas has
 
-def _paint_smooth(canvas: skia.Canvas, shader: skia.Shader, W: int, H: int) -> None:
-    """Paint a smooth full-canvas shader. Skia's CPU gradients cost ~13 ns a pixel; a gradient
-    is (piecewise) linear, so painting it at 1/4 size and scaling up bilinearly gives the same
-    picture (within a level) for a sixteenth of the work."""
-    if W * H <= 128 * 128:
-        canvas.drawPaint(skia.Paint(Shader=shader))
-        return
-    w, h = max(2, -(-W // _SMOOTH_FACTOR)), max(2, -(-H // _SMOOTH_FACTOR))
-    small = skia.Surface(w, h)
-    sc = small.getCanvas()
-    sc.scale(w / W, h / H)
-    sc.drawPaint(skia.Paint(Shader=shader))
-    _draw_scaled(canvas, small.makeImageSnapshot(), (0, 0, W, H))
+
+def _smooth_reduction(W: int, H: int) -> int:
+    """A smooth full-canvas shader (ground, vignette): skia's CPU gradients cost ~13 ns a pixel; a
+    gradient is (piecewise) linear, so painting it at 1/4 size and scaling up bilinearly gives the
+    same picture (within a level) for a sixteenth of the work."""
+    return 1 if W * H <= 128 * 128 else _SMOOTH_FACTOR
+
+
+def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: int) -> None:
+    """Paint ``steps`` (reduction k, paint) in order. A step with k = 1 draws on the canvas; a run
+    of consecutive steps with k > 1 (ground, wide-blurred layers, veils, vignette: nothing finer
+    than k px in any of them) is painted on one surface 1/k the canvas's size, k the run's
+    smallest, and drawn back scaled up bilinearly once. Before, each soft step had a small
+    surface and an upscale of its own, and the upscales were a third of a scene's time: the
+    composite of smooth layers at 1/k and then scaled up is the same picture within a level."""
+    i = 0
+    while i < len(steps):
+        k, paint = steps[i]
+        if k <= 1:
+            paint(canvas)
+            i += 1
+            continue
+        j = i
+        while j < len(steps) and steps[j][0] > 1:
+            j += 1
+        k = min(step[0] for step in steps[i:j])
+        sw, sh = max(2, -(-W // k)), max(2, -(-H // k))
+        small = skia.Surface(sw, sh)
+        sc = small.getCanvas()
+        sc.scale(1 / k, 1 / k)
+        for _, paint in steps[i:j]:
+            paint(sc)
+        _draw_scaled(canvas, small.makeImageSnapshot(), (0, 0, sw * k, sh * k))
+        i = j
+
+
+def _draw_rect(canvas: skia.Canvas, rect: skia.Rect, paint: skia.Paint) -> None:
+    canvas.drawRect(rect, paint)
 
 
 def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> np.ndarray:
@@ -241,44 +235,41 @@ def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grai
 
 
 def render_image(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> Image.Image:
-    """``render`` as an RGB PIL image (what composition paints on; no array copy on the way)."""
+    """``render`` as an RGB PIL image (what composition paints on; no array copy on the way).
+
+    The scene's paints in order (ground, layers, veils over the keep-out, vignette, grain), each
+    with the reduction its detail allows (``_paint_all``)."""
     s = F.sanitize(scene)
     used = s[1:][s[1:, F.ALPHA] >= F.ALPHA_MIN]  # unused slots never reach the geometry
-    # skia paints straight into this array (its native BGRA: no snapshot and copy-out at the end)
-    bgra = np.zeros((int(H), int(W), 4), np.uint8)
-    surface = skia.Surface(bgra, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
-    canvas = surface.getCanvas()
     g = s[0]
     ground = _ground_shader(g, W, H)
-    _paint_smooth(canvas, ground, W, H)
+    smooth = _smooth_reduction(W, H)
+    steps: list[tuple[int, Paint]] = [(smooth, lambda c: c.drawPaint(skia.Paint(Shader=ground)))]
     with torch.inference_mode():
         for row in torch.from_numpy(used.astype(np.float64)):
             shape = layer_shape(row, W, H)
             if shape is not None:
-                _paint_layer(canvas, enumerate_periodic(shape, W, H), W, H)
+                shape = enumerate_periodic(shape, W, H)
+                steps.append((_reduction(float(shape.sigma)), functools.partial(_paint_layer, shape=shape)))
     f = F.VEIL_FEATHER * min(W, H)
-    k = _reduction(f)
     for box in veil_boxes(keep_out, W, H):
-        veil = skia.Paint(AntiAlias=True, Shader=ground,
+        veil = skia.Paint(AntiAlias=True, Shader=ground, Alphaf=F.VEIL_OPACITY,
                           MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
-        rect = skia.Rect.MakeLTRB(*box)
-        if k > 1:
-            grown = (box[0] - 3 * f - 2, box[1] - 3 * f - 2, box[2] + 3 * f + 2, box[3] + 3 * f + 2)
-            _reduced(canvas, grown, W, H, k, lambda sc, rect=rect, veil=veil: sc.drawRect(rect, veil),
-                     skia.Paint(Alphaf=F.VEIL_OPACITY))
-        else:
-            veil.setAlphaf(F.VEIL_OPACITY)
-            canvas.drawRect(rect, veil)
+        steps.append((_reduction(f), functools.partial(_draw_rect, rect=skia.Rect.MakeLTRB(*box), paint=veil)))
     v = float(g[F.VIGNETTE])
     if v > 0:
         shader = skia.GradientShader.MakeRadial(
             skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
             [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H))
-        _paint_smooth(canvas, shader, W, H)
+        steps.append((smooth, lambda c: c.drawPaint(skia.Paint(Shader=shader))))
     grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX
     if grain and grain_alpha > 0:
-        canvas.drawPaint(skia.Paint(Shader=_grain_shader(), Alphaf=grain_alpha))
-    del canvas, surface  # done drawing into ``bgra``
+        steps.append((1, lambda c: c.drawPaint(skia.Paint(Shader=_grain_shader(grain_alpha)))))
+    # skia paints straight into this array (its native BGRA: no snapshot and copy-out at the end)
+    bgra = np.zeros((int(H), int(W), 4), np.uint8)
+    surface = skia.Surface(bgra, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    _paint_all(surface.getCanvas(), steps, W, H)
+    del surface  # done drawing into ``bgra``
     # PIL drops the alpha channel (unpacking BGRX) faster than a strided numpy copy
     return Image.frombytes("RGB", (int(W), int(H)), bgra, "raw", "BGRX")
 
