@@ -32,6 +32,13 @@ def _color(rgb, alpha: float = 1.0) -> int:
     return skia.ColorSetARGB(int(round(alpha * 255)), r, g, b)
 
 
+@functools.lru_cache(maxsize=1)
+def _grain_shader_unpremul() -> skia.Shader:
+    """The grain tile as stored (unpremultiplied RGBA), for a paint's alpha to scale (thumbnails)."""
+    img = skia.Image.fromarray(GRAIN_RGBA, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+    return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
+
+
 def _grain_shader(alpha: float) -> skia.Shader:
     """The grain tile at ``alpha``, premultiplied and in the canvas's own BGRA: skia tiles a
     nearest-sampled image of the destination's format on its fast (8-bit) path, about 15x faster
@@ -197,6 +204,81 @@ def _smooth_reduction(W: int, H: int) -> int:
     return 1 if W * H <= 128 * 128 else _SMOOTH_FACTOR
 
 
+MERGE_MIN_PX = 128 * 128  # smaller canvases (the 64x64 thumbnails) are painted step by step
+
+
+def _bounds(shape, margin: float) -> tuple[float, float, float, float]:
+    """The shape's extent in px (x0, y0, x1, y1), grown by ``margin`` (its blur's reach)."""
+    boxes = []
+    if shape.circles is not None:
+        c = shape.circles.numpy()
+        boxes.append((c[:, 0] - c[:, 2], c[:, 1] - c[:, 2], c[:, 0] + c[:, 2], c[:, 1] + c[:, 2]))
+    if shape.rings is not None:
+        c = shape.rings.numpy()
+        r = c[:, 2] + c[:, 3]
+        boxes.append((c[:, 0] - r, c[:, 1] - r, c[:, 0] + r, c[:, 1] + r))
+    for pts, grow in ((shape.polys, shape.poly_round), (shape.lines, shape.line_hw)):
+        if pts is not None:
+            p = pts.numpy().reshape(-1, 2)
+            g = float(grow)
+            boxes.append((p[:, 0] - g, p[:, 1] - g, p[:, 0] + g, p[:, 1] + g))
+    if not boxes:
+        return 0.0, 0.0, 0.0, 0.0
+    return (min(float(b[0].min()) for b in boxes) - margin, min(float(b[1].min()) for b in boxes) - margin,
+            max(float(b[2].max()) for b in boxes) + margin, max(float(b[3].max()) for b in boxes) + margin)
+
+
+def _reduced(canvas: skia.Canvas, box, W: int, H: int, k: int, paint_small: Paint, composite: skia.Paint) -> None:
+    """Call ``paint_small(small_canvas)`` on a 1/k-size surface covering ``box`` (px, clipped to
+    the canvas, snapped to k), then draw it back scaled up bilinearly with ``composite``."""
+    x0, y0 = max(0, math.floor(box[0] / k)), max(0, math.floor(box[1] / k))
+    x1, y1 = min(-(-W // k), math.ceil(box[2] / k)), min(-(-H // k), math.ceil(box[3] / k))
+    if x1 <= x0 or y1 <= y0:
+        return
+    small = skia.Surface(x1 - x0, y1 - y0)
+    sc = small.getCanvas()
+    sc.scale(1 / k, 1 / k)
+    sc.translate(-x0 * k, -y0 * k)
+    paint_small(sc)
+    _draw_scaled(canvas, small.makeImageSnapshot(), (x0 * k, y0 * k, x1 * k, y1 * k), composite)
+
+
+def _paint_layerwise(canvas: skia.Canvas, ground: skia.Shader, shapes: list, veils: list,
+                     vignette: skia.Shader | None, grain_alpha: float, W: int, H: int) -> None:
+    """The scene step by step, each soft layer on a surface of its own over its bounds (composited
+    at its opacity), ground and vignette at full size, the grain scaled by the paint's alpha: for
+    canvases up to MERGE_MIN_PX, such as the 64x64 thumbnails the palette's k-means and the
+    critic read. Painted this way they are the pictures they always were: the palette's choice
+    of colours is discrete, and a sub-level change of a thumbnail's pixels moved the accent of
+    some creatives to another cluster (bench/identity.py). At any size, the reference for the
+    merged paint (tests/models/test_scene_merge.py)."""
+    canvas.drawPaint(skia.Paint(Shader=ground))
+    for shape in shapes:
+        sigma, alpha = float(shape.sigma), float(shape.alpha)
+        k = _reduction(sigma)
+        if k > 1:
+            _reduced(canvas, _bounds(shape, 3 * sigma + 2), W, H, k, functools.partial(_draw_shape, shape=shape),
+                     skia.Paint(Alphaf=alpha))
+        else:
+            _paint_layer(canvas, shape)
+    f = F.VEIL_FEATHER * min(W, H)
+    k = _reduction(f)
+    for box in veils:
+        veil = skia.Paint(AntiAlias=True, Shader=ground, MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
+        rect = skia.Rect.MakeLTRB(*box)
+        if k > 1:
+            grown = (box[0] - 3 * f - 2, box[1] - 3 * f - 2, box[2] + 3 * f + 2, box[3] + 3 * f + 2)
+            _reduced(canvas, grown, W, H, k, functools.partial(_draw_rect, rect=rect, paint=veil),
+                     skia.Paint(Alphaf=F.VEIL_OPACITY))
+        else:
+            veil.setAlphaf(F.VEIL_OPACITY)
+            canvas.drawRect(rect, veil)
+    if vignette is not None:
+        canvas.drawPaint(skia.Paint(Shader=vignette))
+    if grain_alpha > 0:
+        canvas.drawPaint(skia.Paint(Shader=_grain_shader_unpremul(), Alphaf=grain_alpha))
+
+
 def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: int) -> None:
     """Paint ``steps`` (reduction k, paint) in order. A step with k = 1 draws on the canvas; a run
     of consecutive steps with k > 1 (ground, wide-blurred layers, veils, vignette: nothing finer
@@ -225,50 +307,70 @@ def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: i
         i = j
 
 
+def _steps(ground: skia.Shader, shapes: list, veils: list, vignette: skia.Shader | None, grain_alpha: float,
+           W: int, H: int) -> list[tuple[int, Paint]]:
+    """The scene's paints in order with the reduction each one's detail allows: ground, layers,
+    veils over the keep-out, vignette, grain (for ``_paint_all``)."""
+    smooth = _smooth_reduction(W, H)
+    steps: list[tuple[int, Paint]] = [(smooth, functools.partial(_draw_paint, paint=skia.Paint(Shader=ground)))]
+    steps += [(_reduction(float(shape.sigma)), functools.partial(_paint_layer, shape=shape)) for shape in shapes]
+    f = F.VEIL_FEATHER * min(W, H)
+    for box in veils:
+        veil = skia.Paint(AntiAlias=True, Shader=ground, Alphaf=F.VEIL_OPACITY,
+                          MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
+        steps.append((_reduction(f), functools.partial(_draw_rect, rect=skia.Rect.MakeLTRB(*box), paint=veil)))
+    if vignette is not None:
+        steps.append((smooth, functools.partial(_draw_paint, paint=skia.Paint(Shader=vignette))))
+    if grain_alpha > 0:
+        steps.append((1, functools.partial(_draw_paint, paint=skia.Paint(Shader=_grain_shader(grain_alpha)))))
+    return steps
+
+
+def _draw_paint(canvas: skia.Canvas, paint: skia.Paint) -> None:
+    canvas.drawPaint(paint)
+
+
 def _draw_rect(canvas: skia.Canvas, rect: skia.Rect, paint: skia.Paint) -> None:
     canvas.drawRect(rect, paint)
 
 
-def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> np.ndarray:
+def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True,
+           merge: bool | None = None) -> np.ndarray:
     """One scene (ROWS, P) -> uint8 (H, W, 3) at the native size (sanitizes first)."""
-    return np.array(render_image(scene, W, H, keep_out, grain))
+    return np.array(render_image(scene, W, H, keep_out, grain, merge))
 
 
-def render_image(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> Image.Image:
+def render_image(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True,
+                 merge: bool | None = None) -> Image.Image:
     """``render`` as an RGB PIL image (what composition paints on; no array copy on the way).
 
     The scene's paints in order (ground, layers, veils over the keep-out, vignette, grain), each
-    with the reduction its detail allows (``_paint_all``)."""
+    with the reduction its detail allows (``_steps``, ``_paint_all``); a thumbnail step by step
+    (``_paint_layerwise``). ``merge`` forces one or the other (False: step by step at any size,
+    the reference the merged picture is tested against); None chooses by size (MERGE_MIN_PX)."""
     s = F.sanitize(scene)
     used = s[1:][s[1:, F.ALPHA] >= F.ALPHA_MIN]  # unused slots never reach the geometry
     g = s[0]
     ground = _ground_shader(g, W, H)
-    smooth = _smooth_reduction(W, H)
-    steps: list[tuple[int, Paint]] = [(smooth, lambda c: c.drawPaint(skia.Paint(Shader=ground)))]
+    shapes = []
     with torch.inference_mode():
         for row in torch.from_numpy(used.astype(np.float64)):
             shape = layer_shape(row, W, H)
             if shape is not None:
-                shape = enumerate_periodic(shape, W, H)
-                steps.append((_reduction(float(shape.sigma)), functools.partial(_paint_layer, shape=shape)))
-    f = F.VEIL_FEATHER * min(W, H)
-    for box in veil_boxes(keep_out, W, H):
-        veil = skia.Paint(AntiAlias=True, Shader=ground, Alphaf=F.VEIL_OPACITY,
-                          MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
-        steps.append((_reduction(f), functools.partial(_draw_rect, rect=skia.Rect.MakeLTRB(*box), paint=veil)))
+                shapes.append(enumerate_periodic(shape, W, H))
+    veils = veil_boxes(keep_out, W, H)
     v = float(g[F.VIGNETTE])
-    if v > 0:
-        shader = skia.GradientShader.MakeRadial(
-            skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
-            [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H))
-        steps.append((smooth, lambda c: c.drawPaint(skia.Paint(Shader=shader))))
-    grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX
-    if grain and grain_alpha > 0:
-        steps.append((1, lambda c: c.drawPaint(skia.Paint(Shader=_grain_shader(grain_alpha)))))
+    vignette = skia.GradientShader.MakeRadial(
+        skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
+        [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H)) if v > 0 else None
+    grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX if grain else 0.0
     # skia paints straight into this array (its native BGRA: no snapshot and copy-out at the end)
     bgra = np.zeros((int(H), int(W), 4), np.uint8)
     surface = skia.Surface(bgra, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
-    _paint_all(surface.getCanvas(), steps, W, H)
+    if not (W * H > MERGE_MIN_PX if merge is None else merge):
+        _paint_layerwise(surface.getCanvas(), ground, shapes, veils, vignette, grain_alpha, W, H)
+    else:
+        _paint_all(surface.getCanvas(), _steps(ground, shapes, veils, vignette, grain_alpha, W, H), W, H)
     del surface  # done drawing into ``bgra``
     # PIL drops the alpha channel (unpacking BGRX) faster than a strided numpy copy
     return Image.frombytes("RGB", (int(W), int(H)), bgra, "raw", "BGRX")
