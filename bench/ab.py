@@ -17,6 +17,11 @@ the per-pair ratios: throughput this / other (over 1: this tree is faster, as be
 * ``--all-sizes``: the same pipeline (its compose worker processes), one request at a time, each
   for all 11 named sizes (service/compose/sizes.py) and 1 variant, fresh titles; 2 requests
   warm-up, then the median latency of ``--requests``.
+* ``--all-sizes-cpu``: in one process, one thread, per request the CPU time of composing and
+  encoding each of the 11 sizes (``time.process_time``), then the sum over the chunk of the
+  busiest of the tree's compose workers as that tree splits the request (its ``ComposePool``;
+  by ``job_cost`` where the tree has one): the compose stage's latency without the wall-clock
+  noise of a shared VM; median of ``--requests``.
 * ``--cpu``: ``compose_creative`` alone, one thread, 8 scenes and fresh copy per repetition,
   CPU time (``time.process_time``) per creative, median of ``--reps`` repetitions per size.
 """
@@ -130,6 +135,51 @@ print('AB ' + json.dumps(r), flush=True)
 """
 
 
+_ALL_SIZES_CPU = """
+import json, statistics, sys, time
+sys.path.insert(0, '.')
+from service.config import Settings
+from bench import workload
+from bench.offline import Offline
+from service.compose import compose_creative, encode_image
+from service.compose.sizes import NAMED_SIZES
+from service.compose_pool import ComposePool
+from service.rendering import build_content
+from service.schemas import CreativeRequest
+try:
+    from service.rendering import job_cost
+    cost = lambda size: job_cost((None, None, size, 0, 0))
+except ImportError:  # a tree that splits round-robin
+    cost = None
+settings = Settings()
+off = Offline(settings)
+visual = off.visuals(1)[0]
+pool = ComposePool(settings.compose_workers, "thread")
+sizes = list(NAMED_SIZES)
+critical, total = [], []
+for i in range({requests} + 1):
+    body = workload.body(i, 'allcpu%d' % time.time_ns())
+    content = build_content(CreativeRequest.model_validate(body), dict(product=None, logo=None))
+    per = dict()
+    for size in sizes:
+        w, h = NAMED_SIZES[size]
+        t = time.process_time()
+        out = compose_creative(visual, content, w, h, variant=0)
+        encode_image(out.image, "png", compress_level=settings.png_compress_level)
+        per[size] = time.process_time() - t
+    if i == 0:
+        continue  # warm-up
+    chunks = pool.chunks(sizes, cost=cost) if cost is not None else pool.chunks(sizes)
+    critical.append(max(sum(per[s] for s in c) for c in chunks))
+    total.append(sum(per.values()))
+pool.shutdown()
+off.close()
+print('AB ' + json.dumps(dict(workers=settings.compose_workers, balanced=cost is not None,
+      critical_ms=round(statistics.median(critical) * 1000, 1), total_ms=round(statistics.median(total) * 1000, 1))),
+      flush=True)
+"""
+
+
 def run_once(tree: Path, program: str, timeout_s: float) -> dict:
     out = subprocess.run([sys.executable, "-c", program], cwd=tree, capture_output=True, text=True,
                          timeout=timeout_s)
@@ -145,6 +195,8 @@ def _ratio(mode: str, a: dict, b: dict) -> float | dict[str, float]:
         return a["creatives_per_s"] / b["creatives_per_s"]
     if mode == "all-sizes":
         return a["latency_ms"] / b["latency_ms"]
+    if mode == "all-sizes-cpu":
+        return {"critical": a["critical_ms"] / b["critical_ms"], "total": a["total_ms"] / b["total_ms"]}
     return {k: a[k] / b[k] for k in a}
 
 
@@ -164,12 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--all-sizes", action="store_true", help="latency of one request for all 11 named sizes")
     mode.add_argument("--cpu", action="store_true", help="compose CPU time per creative, one thread")
+    mode.add_argument("--all-sizes-cpu", action="store_true",
+                      help="one request's 11 sizes: CPU time of the busiest compose worker's chunk")
     ap.add_argument("--requests", type=int, default=8, help="--all-sizes: timed requests a run")
     ap.add_argument("--reps", type=int, default=5, help="--cpu: repetitions of 8 creatives per size")
     args = ap.parse_args(argv)
     sizes = args.size or ["300x250"]
     if args.all_sizes:
         name, program, timeout = "all-sizes", _ALL_SIZES.format(requests=args.requests), 240 + 10 * args.requests
+    elif args.all_sizes_cpu:
+        name, program = "all-sizes-cpu", _ALL_SIZES_CPU.format(requests=args.requests)
+        timeout = 240 + 20 * args.requests
     elif args.cpu:
         name, program, timeout = "cpu", _CPU.format(sizes=sizes, reps=args.reps), 240 + 30 * args.reps * len(sizes)
     else:

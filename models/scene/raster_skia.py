@@ -39,6 +39,7 @@ def _grain_shader_unpremul() -> skia.Shader:
     return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
 
 
+@functools.lru_cache(maxsize=16)  # one scene's sizes share it
 def _grain_shader(alpha: float) -> skia.Shader:
     """The grain tile at ``alpha``, premultiplied and in the canvas's own BGRA: skia tiles a
     nearest-sampled image of the destination's format on its fast (8-bit) path, about 15x faster
