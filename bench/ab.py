@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _THROUGHPUT = """
 import asyncio, json, sys, time
@@ -180,9 +182,10 @@ print('AB ' + json.dumps(dict(workers=settings.compose_workers, balanced=cost is
 """
 
 
-def run_once(tree: Path, program: str, timeout_s: float) -> dict:
+def run_once(tree: Path, program: str, timeout_s: float, threads: int | None = None) -> dict:
+    env = None if threads is None else {**os.environ, **{v: str(threads) for v in _THREAD_VARS}}
     out = subprocess.run([sys.executable, "-c", program], cwd=tree, capture_output=True, text=True,
-                         timeout=timeout_s)
+                         timeout=timeout_s, env=env)
     line = next((s for s in out.stdout.splitlines() if s.startswith("AB ")), None)
     if line is None:
         raise RuntimeError(f"{tree}: no result\n{out.stderr[-2000:]}")
@@ -220,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="one request's 11 sizes: CPU time of the busiest compose worker's chunk")
     ap.add_argument("--requests", type=int, default=8, help="--all-sizes: timed requests a run")
     ap.add_argument("--reps", type=int, default=5, help="--cpu: repetitions of 8 creatives per size")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="OMP/OpenBLAS/MKL threads in both runs (default: as the environment has it; compose "
+                         "workers inherit it, and BLAS helper threads count in process_time)")
     args = ap.parse_args(argv)
     sizes = args.size or ["300x250"]
     if args.all_sizes:
@@ -236,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         timeout = args.seconds + 240
     ratios = []
     for i in range(args.pairs):
-        a = run_once(REPO, program, timeout)
-        b = run_once(args.other.resolve(), program, timeout)
+        a = run_once(REPO, program, timeout, args.threads)
+        b = run_once(args.other.resolve(), program, timeout, args.threads)
         ratios.append(_ratio(name, a, b))
         r = ratios[-1]
         print(json.dumps({"pair": i + 1, "this": a, "other": b,
