@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=12.0, help="throughput: seconds a run")
     ap.add_argument("--size", action="append", default=None,
-                    help="a named size or WxH (throughput: one; --cpu: repeatable); default 300x250")
+                    help="a named size or WxH (throughput: one; --cpu: repeatable); default medium_rectangle (300x250)")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--all-sizes", action="store_true", help="latency of one request for all 11 named sizes")
     mode.add_argument("--cpu", action="store_true", help="compose CPU time per creative, one thread")
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="OMP/OpenBLAS/MKL threads in both runs (default: as the environment has it; compose "
                          "workers inherit it, and BLAS helper threads count in process_time)")
     args = ap.parse_args(argv)
-    sizes = args.size or ["300x250"]
+    sizes = args.size or ["medium_rectangle"]  # bench/workload.py's SIZE, 300x250
     if args.all_sizes:
         name, program, timeout = "all-sizes", _ALL_SIZES.format(requests=args.requests), 240 + 10 * args.requests
     elif args.all_sizes_cpu:
