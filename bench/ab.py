@@ -1,59 +1,255 @@
-"""Interleaved A/B of saturated throughput: this tree against another checkout of adloom.
+"""Interleaved A/B of this tree against another checkout of adloom: throughput, one request's
+latency over every named size, or composition's CPU time per creative.
 
     git worktree add /tmp/old a8d9b1f          # e.g. the 64x64 pixel generator
-    python -m bench.ab /tmp/old --pairs 5 --seconds 12
+    python -m bench.ab /tmp/old --pairs 5 --seconds 12              # saturated throughput, 300x250
+    python -m bench.ab /tmp/old --size story                        # the same at another size
+    python -m bench.ab /tmp/old --all-sizes --requests 8            # one request, all 11 sizes: latency
+    python -m bench.ab /tmp/old --cpu --size square --size story    # compose CPU ms per creative
 
-Each run is a fresh process in its tree (the service's own ``CreativePipeline`` in process via
-``bench.offline.Offline.in_process``, c=64, fresh titles, one 300x250 PNG a request, 3 s warm-up
-first), and runs alternate this tree, other tree, ... so that drift of a shared VM hits both.
-Prints one JSON line a run and the per-pair ratios. Both trees use this interpreter.
+Each run is a fresh process in its tree, and runs alternate this tree, other tree, ... so that
+drift of a shared VM hits both; both trees use this interpreter. Prints one JSON line a run and
+the per-pair ratios: throughput this / other (over 1: this tree is faster, as before), times
+(latency, CPU) this / other (under 1: this tree is faster).
+
+* default: the service's own ``CreativePipeline`` in process via ``bench.offline.Offline``,
+  c=64, fresh titles, one PNG a request at ``--size`` (300x250 unless given), 3 s warm-up.
+* ``--all-sizes``: the same pipeline (its compose worker processes), one request at a time, each
+  for all 11 named sizes (service/compose/sizes.py) and 1 variant, fresh titles; 2 requests
+  warm-up, then the median latency of ``--requests``.
+* ``--all-sizes-cpu``: in one process, one thread, per request the CPU time of composing and
+  encoding each of the 11 sizes (``time.process_time``), then the sum over the chunk of the
+  busiest of the tree's compose workers as that tree splits the request (its ``ComposePool``;
+  by ``job_cost`` where the tree has one): the compose stage's latency without the wall-clock
+  noise of a shared VM; median of ``--requests``.
+* ``--cpu``: ``compose_creative`` alone, one thread, 8 scenes and fresh copy per repetition,
+  CPU time (``time.process_time``) per creative, median of ``--reps`` repetitions per size.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-_RUN = """
-import json, sys, time
+_THROUGHPUT = """
+import asyncio, json, sys, time
+sys.path.insert(0, '.')
+from service.config import Settings
+from bench import workload
+from bench.offline import Offline
+from bench.loadgen import percentile
+from service.pipeline import CreativePipeline
+from service.schemas import CreativeRequest
+
+async def drive(off, seconds, tag):
+    pipe = CreativePipeline(off.settings, off.models)
+    await pipe.start(warmup=True)
+    bodies = workload.Bodies(tag, size={size!r})
+    lat, end, t0 = [], time.perf_counter() + seconds, time.perf_counter()
+    async def worker():
+        while time.perf_counter() < end:
+            req = CreativeRequest.model_validate(bodies())
+            t = time.perf_counter()
+            await pipe.run(req, encode_base64=False)
+            lat.append(time.perf_counter() - t)
+    try:
+        await asyncio.gather(*(worker() for _ in range(64)))
+    finally:
+        await pipe.stop()
+    el, lat = time.perf_counter() - t0, sorted(lat)
+    return {{"size": {size!r}, "requests": len(lat), "elapsed_s": round(el, 2),
+            "creatives_per_s": round(len(lat) / el, 2), "p50_ms": round(percentile(lat, 50) * 1000, 1),
+            "p99_ms": round(percentile(lat, 99) * 1000, 1)}}
+
+off = Offline(Settings())
+asyncio.run(drive(off, 3, 'warm'))
+r = asyncio.run(drive(off, {seconds}, 'run%d' % time.time_ns()))
+off.close()
+print('AB ' + json.dumps(r), flush=True)
+"""
+
+_ALL_SIZES = """
+import asyncio, json, statistics, sys, time
+sys.path.insert(0, '.')
+from service.config import Settings
+from bench import workload
+from bench.offline import Offline
+from service.compose.sizes import NAMED_SIZES
+from service.pipeline import CreativePipeline
+from service.schemas import CreativeRequest
+
+async def drive(off, n, warm):
+    pipe = CreativePipeline(off.settings, off.models)
+    await pipe.start(warmup=True)
+    tag, lat, compose = 'all%d' % time.time_ns(), [], []
+    try:
+        for i in range(warm + n):
+            body = workload.body(i, tag)
+            body["sizes"], body["variants"] = list(NAMED_SIZES), 1
+            t = time.perf_counter()
+            res = await pipe.run(CreativeRequest.model_validate(body), encode_base64=False)
+            if i >= warm:
+                lat.append(time.perf_counter() - t)
+                compose.append(res.timings_ms["compose"])
+            assert len(res.creatives) == len(NAMED_SIZES)
+    finally:
+        await pipe.stop()
+    return {{"requests": n, "sizes": len(NAMED_SIZES), "latency_ms": round(statistics.median(lat) * 1000, 1),
+            "compose_ms": round(statistics.median(compose), 1),
+            "latencies_ms": [round(x * 1000, 1) for x in lat]}}
+
+off = Offline(Settings())
+r = asyncio.run(drive(off, {requests}, 2))
+off.close()
+print('AB ' + json.dumps(r), flush=True)
+"""
+
+_CPU = """
+import json, statistics, sys, time
 sys.path.insert(0, '.')
 from service.config import Settings
 from bench.offline import Offline
+from service.compose import compose_creative, parse_size
 off = Offline(Settings())
-off.in_process(64, 3, 10**9, 'warm')
-r = off.in_process(64, {seconds}, 10**9, 'run%d' % time.time_ns())
+visuals = off.visuals(8)
+r = {{}}
+for spec in {sizes!r}:
+    sz = parse_size(spec)
+    for c, v in zip(off.contents(8), visuals):  # warm: fonts, glyph maps at this size
+        compose_creative(v, c, sz.width, sz.height, variant=0)
+    per = []
+    for _ in range({reps}):
+        contents = off.contents(8)
+        t = time.process_time()
+        for c, v in zip(contents, visuals):
+            compose_creative(v, c, sz.width, sz.height, variant=0)
+        per.append((time.process_time() - t) / len(contents) * 1000)
+    r[sz.name] = round(statistics.median(per), 2)
 off.close()
 print('AB ' + json.dumps(r), flush=True)
 """
 
 
-def run_once(tree: Path, seconds: float) -> dict:
-    out = subprocess.run([sys.executable, "-c", _RUN.format(seconds=seconds)], cwd=tree, capture_output=True,
-                         text=True, timeout=seconds + 240, env=None)
+_ALL_SIZES_CPU = """
+import json, statistics, sys, time
+sys.path.insert(0, '.')
+from service.config import Settings
+from bench import workload
+from bench.offline import Offline
+from service.compose import compose_creative, encode_image
+from service.compose.sizes import NAMED_SIZES
+from service.compose_pool import ComposePool
+from service.rendering import build_content
+from service.schemas import CreativeRequest
+try:
+    from service.rendering import job_cost
+    cost = lambda size: job_cost((None, None, size, 0, 0))
+except ImportError:  # a tree that splits round-robin
+    cost = None
+settings = Settings()
+off = Offline(settings)
+visual = off.visuals(1)[0]
+pool = ComposePool(settings.compose_workers, "thread")
+sizes = list(NAMED_SIZES)
+critical, total = [], []
+for i in range({requests} + 1):
+    body = workload.body(i, 'allcpu%d' % time.time_ns())
+    content = build_content(CreativeRequest.model_validate(body), dict(product=None, logo=None))
+    per = dict()
+    for size in sizes:
+        w, h = NAMED_SIZES[size]
+        t = time.process_time()
+        out = compose_creative(visual, content, w, h, variant=0)
+        encode_image(out.image, "png", compress_level=settings.png_compress_level)
+        per[size] = time.process_time() - t
+    if i == 0:
+        continue  # warm-up
+    chunks = pool.chunks(sizes, cost=cost) if cost is not None else pool.chunks(sizes)
+    critical.append(max(sum(per[s] for s in c) for c in chunks))
+    total.append(sum(per.values()))
+pool.shutdown()
+off.close()
+print('AB ' + json.dumps(dict(workers=settings.compose_workers, balanced=cost is not None,
+      critical_ms=round(statistics.median(critical) * 1000, 1), total_ms=round(statistics.median(total) * 1000, 1))),
+      flush=True)
+"""
+
+
+def run_once(tree: Path, program: str, timeout_s: float, threads: int | None = None) -> dict:
+    env = None if threads is None else {**os.environ, **{v: str(threads) for v in _THREAD_VARS}}
+    out = subprocess.run([sys.executable, "-c", program], cwd=tree, capture_output=True, text=True,
+                         timeout=timeout_s, env=env)
     line = next((s for s in out.stdout.splitlines() if s.startswith("AB ")), None)
     if line is None:
         raise RuntimeError(f"{tree}: no result\n{out.stderr[-2000:]}")
     return json.loads(line[3:])
 
 
+def _ratio(mode: str, a: dict, b: dict) -> float | dict[str, float]:
+    """this / other: throughput (over 1 is faster), latency or CPU time (under 1 is faster)."""
+    if mode == "throughput":
+        return a["creatives_per_s"] / b["creatives_per_s"]
+    if mode == "all-sizes":
+        return a["latency_ms"] / b["latency_ms"]
+    if mode == "all-sizes-cpu":
+        return {"critical": a["critical_ms"] / b["critical_ms"], "total": a["total_ms"] / b["total_ms"]}
+    return {k: a[k] / b[k] for k in a}
+
+
+def _median(ratios: list) -> float | dict[str, float]:
+    if isinstance(ratios[0], dict):
+        return {k: round(statistics.median(r[k] for r in ratios), 3) for k in ratios[0]}
+    return round(statistics.median(ratios), 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
     ap.add_argument("other", type=Path, help="the other checkout (a git worktree)")
     ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--seconds", type=float, default=12.0, help="throughput: seconds a run")
+    ap.add_argument("--size", action="append", default=None,
+                    help="a named size or WxH (throughput: one; --cpu: repeatable); default medium_rectangle (300x250)")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--all-sizes", action="store_true", help="latency of one request for all 11 named sizes")
+    mode.add_argument("--cpu", action="store_true", help="compose CPU time per creative, one thread")
+    mode.add_argument("--all-sizes-cpu", action="store_true",
+                      help="one request's 11 sizes: CPU time of the busiest compose worker's chunk")
+    ap.add_argument("--requests", type=int, default=8, help="--all-sizes: timed requests a run")
+    ap.add_argument("--reps", type=int, default=5, help="--cpu: repetitions of 8 creatives per size")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="OMP/OpenBLAS/MKL threads in both runs (default: as the environment has it; compose "
+                         "workers inherit it, and BLAS helper threads count in process_time)")
     args = ap.parse_args(argv)
+    sizes = args.size or ["medium_rectangle"]  # bench/workload.py's SIZE, 300x250
+    if args.all_sizes:
+        name, program, timeout = "all-sizes", _ALL_SIZES.format(requests=args.requests), 240 + 10 * args.requests
+    elif args.all_sizes_cpu:
+        name, program = "all-sizes-cpu", _ALL_SIZES_CPU.format(requests=args.requests)
+        timeout = 240 + 20 * args.requests
+    elif args.cpu:
+        name, program, timeout = "cpu", _CPU.format(sizes=sizes, reps=args.reps), 240 + 30 * args.reps * len(sizes)
+    else:
+        if len(sizes) != 1:
+            ap.error("throughput takes one --size")
+        name, program = "throughput", _THROUGHPUT.format(size=sizes[0], seconds=args.seconds)
+        timeout = args.seconds + 240
     ratios = []
     for i in range(args.pairs):
-        a, b = run_once(REPO, args.seconds), run_once(args.other.resolve(), args.seconds)
-        ratios.append(a["creatives_per_s"] / b["creatives_per_s"])
-        print(json.dumps({"pair": i + 1, "this": a, "other": b, "ratio": round(ratios[-1], 3)}), flush=True)
-    print(json.dumps({"median_ratio": round(statistics.median(ratios), 3),
-                      "ratios": [round(r, 3) for r in ratios]}), flush=True)
+        a = run_once(REPO, program, timeout, args.threads)
+        b = run_once(args.other.resolve(), program, timeout, args.threads)
+        ratios.append(_ratio(name, a, b))
+        r = ratios[-1]
+        print(json.dumps({"pair": i + 1, "this": a, "other": b,
+                          "ratio": {k: round(v, 3) for k, v in r.items()} if isinstance(r, dict) else round(r, 3)}),
+              flush=True)
+    print(json.dumps({"mode": name, "median_ratio": _median(ratios)}), flush=True)
     return 0
 
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from typing import Literal
+from typing import Any, Literal
 
 log = logging.getLogger("adloom.compose")
 
@@ -68,6 +68,19 @@ def _started(hold_s: float) -> int:
     another worker; it runs only after the worker's initializer (the warm-up) has finished."""
     time.sleep(hold_s)
     return os.getpid()
+
+
+def balance(costs: list[float], n: int) -> list[list[int]]:
+    """Job indices split into at most ``n`` non-empty parts of near-equal total cost: the costliest
+    job first, each to the part with the least cost so far (longest processing time first; within
+    4/3 of the best split). Each part keeps its jobs in their original order; deterministic."""
+    loads = [0.0] * max(1, n)
+    parts: list[list[int]] = [[] for _ in loads]
+    for i in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        k = min(range(len(loads)), key=lambda k: (loads[k], k))
+        loads[k] += costs[i]
+        parts[k].append(i)
+    return [sorted(p) for p in parts if p]
 
 
 class ComposePool:
@@ -137,19 +150,31 @@ class ComposePool:
             log.warning("compose workers not all seen warm", extra={"event": "compose_warm", "seen": len(seen)})
         return seen
 
-    def chunks(self, jobs: list) -> list[list]:
-        """``jobs`` split round-robin into at most ``workers`` non-empty chunks."""
-        n = max(1, min(self.workers, len(jobs)))
-        return [jobs[i::n] for i in range(n) if jobs[i::n]]
+    def chunks(self, jobs: list, cost: Callable[[Any], float] | None = None) -> list[list]:
+        """``jobs`` split into at most ``workers`` non-empty chunks: round-robin, or, given each
+        job's ``cost``, balanced (``balance``)."""
+        return [[jobs[i] for i in part] for part in self._parts(jobs, cost)]
 
-    async def map_chunked(self, fn: Callable, jobs: list, *args) -> list:
-        """``fn(chunk, *args)`` (a list of results per job) on each of ``chunks(jobs)`` at once;
-        the results come back in job order."""
-        chunks = self.chunks(jobs)
-        parts = await asyncio.gather(*(self.run(fn, chunk, *args) for chunk in chunks))
+    def _parts(self, jobs: list, cost: Callable[[Any], float] | None) -> list[list[int]]:
+        """The chunks as lists of job indices."""
+        n = max(1, min(self.workers, len(jobs)))
+        if cost is None:
+            return [list(range(i, len(jobs), n)) for i in range(n) if i < len(jobs)]
+        return balance([float(cost(j)) for j in jobs], n)
+
+    async def map_chunked(self, fn: Callable, jobs: list, *args,
+                          cost: Callable[[Any], float] | None = None) -> list:
+        """``fn(chunk, *args)`` (a list of results per job) on each of ``chunks(jobs, cost)`` at
+        once; the results come back in job order. One request's sizes differ in cost by 10x and
+        more (a 1080x1920 story against a 320x50 banner): round-robin chunks left one worker
+        composing the two largest while the other sat idle, so a request with a ``cost`` per job
+        is split by it instead."""
+        parts = self._parts(jobs, cost)
+        results = await asyncio.gather(*(self.run(fn, [jobs[i] for i in part], *args) for part in parts))
         out: list = [None] * len(jobs)
-        for i, part in enumerate(parts):
-            out[i::len(parts)] = part
+        for part, res in zip(parts, results):
+            for i, r in zip(part, res):
+                out[i] = r
         return out
 
     def shutdown(self) -> None:

@@ -41,7 +41,7 @@ from service.engine.conditioning import conditioning_texts, mix_conditioning
 from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.inputs import decode_request_images, has_images
 from service.metrics import CREATIVES, MODEL_INFO, REJECTED, STAGE_DURATION
-from service.rendering import build_content, job, render_creative, render_jobs, warm_compose
+from service.rendering import build_content, job, job_cost, render_creative, render_jobs, warm_compose
 from service.results import Rendered, Result, StageError, creative_scores
 from service.schemas import CreativeRequest
 from service.seeds import random_seed
@@ -338,7 +338,7 @@ class CreativePipeline:
         try:
             rendered = await self.compose_pool.map_chunked(
                 render_jobs, [job(visuals[v], size, first + v, seeds[v]) for size, v in jobs], self.render, content,
-                req.format, req.return_layers, b64, png)
+                req.format, req.return_layers, b64, png, cost=job_cost)
         except BaseException as exc:
             score_task.cancel()
             if isinstance(exc, Exception) and not isinstance(exc, _CONTROL_ERRORS):

@@ -15,6 +15,7 @@ import collections
 import functools
 import math
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import skia
@@ -32,8 +33,23 @@ def _color(rgb, alpha: float = 1.0) -> int:
 
 
 @functools.lru_cache(maxsize=1)
-def _grain_shader() -> skia.Shader:
+def _grain_shader_unpremul() -> skia.Shader:
+    """The grain tile as stored (unpremultiplied RGBA), for a paint's alpha to scale (thumbnails)."""
     img = skia.Image.fromarray(GRAIN_RGBA, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+    return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
+
+
+@functools.lru_cache(maxsize=16)  # one scene's sizes share it
+def _grain_shader(alpha: float) -> skia.Shader:
+    """The grain tile at ``alpha``, premultiplied and in the canvas's own BGRA: skia tiles a
+    nearest-sampled image of the destination's format on its fast (8-bit) path, about 15x faster
+    than the unpremultiplied tile scaled by the paint's alpha (the same picture within a level:
+    the speckle alpha is rounded to 8 bits once, after the scaling, instead of before)."""
+    a = np.rint(GRAIN_RGBA[..., 3].astype(np.float32) * np.float32(alpha)).astype(np.uint8)
+    tile = np.zeros(GRAIN_RGBA.shape, np.uint8)
+    tile[..., 3] = a
+    tile[..., :3] = np.where(GRAIN_RGBA[..., :3] > 0, a[..., None], 0)  # white (premultiplied) or black
+    img = skia.Image.fromarray(tile, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
     return img.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions())
 
 
@@ -104,8 +120,8 @@ def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0) -> None:
 
 # A blurred layer holds no detail finer than its blur: one whose sigma is at least _SOFT_SIGMA px
 # is painted on a surface 1/k the size (k = sigma / _SOFT_SIGMA_SMALL, 2..4, so the small blur is
-# still >= 2 px wide) over the layer's own bounds, and scaled up bilinearly: within a level of the
-# full-size picture (measured on random scenes) for a k^2-th of the blur's work.
+# still >= 2 px wide; together with its soft neighbours: ``_paint_all``), and scaled up bilinearly:
+# within a level of the full-size picture (measured on random scenes) for a k^2-th of the blur's work.
 _SOFT_SIGMA = 4.0
 _SOFT_SIGMA_SMALL = 2.0
 _SOFT_MAX_FACTOR = 4
@@ -113,27 +129,6 @@ _SOFT_MAX_FACTOR = 4
 
 def _reduction(sigma: float) -> int:
     return 1 if sigma < _SOFT_SIGMA else min(_SOFT_MAX_FACTOR, int(sigma // _SOFT_SIGMA_SMALL))
-
-
-def _bounds(shape, margin: float) -> tuple[float, float, float, float]:
-    """The shape's extent in px (x0, y0, x1, y1), grown by ``margin`` (its blur's reach)."""
-    boxes = []
-    if shape.circles is not None:
-        c = shape.circles.numpy()
-        boxes.append((c[:, 0] - c[:, 2], c[:, 1] - c[:, 2], c[:, 0] + c[:, 2], c[:, 1] + c[:, 2]))
-    if shape.rings is not None:
-        c = shape.rings.numpy()
-        r = c[:, 2] + c[:, 3]
-        boxes.append((c[:, 0] - r, c[:, 1] - r, c[:, 0] + r, c[:, 1] + r))
-    for pts, grow in ((shape.polys, shape.poly_round), (shape.lines, shape.line_hw)):
-        if pts is not None:
-            p = pts.numpy().reshape(-1, 2)
-            g = float(grow)
-            boxes.append((p[:, 0] - g, p[:, 1] - g, p[:, 0] + g, p[:, 1] + g))
-    if not boxes:
-        return 0.0, 0.0, 0.0, 0.0
-    return (min(float(b[0].min()) for b in boxes) - margin, min(float(b[1].min()) for b in boxes) - margin,
-            max(float(b[2].max()) for b in boxes) + margin, max(float(b[3].max()) for b in boxes) + margin)
 
 
 _BLOCK = 16  # small px: the grain at which _draw_scaled looks for empty (all-zero) areas
@@ -186,7 +181,55 @@ def _draw_scaled(canvas: skia.Canvas, image: skia.Image, dst: tuple[float, float
     canvas.restore()
 
 
-def _reduced(canvas: skia.Canvas, box, W: int, H: int, k: int, paint_small, composite: skia.Paint) -> None:
+def _paint_layer(canvas: skia.Canvas, shape) -> None:
+    """One layer at its opacity, in px units (the canvas's matrix maps them to its pixels): a
+    union layer straight onto the canvas, a per-piece layer through an offscreen layer."""
+    alpha = float(shape.alpha)
+    if shape.per_piece:
+        canvas.saveLayer(None, skia.Paint(Alphaf=alpha))
+        _draw_shape(canvas, shape)
+        canvas.restore()
+    else:
+        _draw_shape(canvas, shape, alpha)
+
+
+_SMOOTH_FACTOR = 4  # smooth fills (ground gradient, vignette) are painted at 1/4 size and scaled up
+
+Paint = Callable[[skia.Canvas], None]  # draws in px units through whatever matrix the canvas has
+
+
+def _smooth_reduction(W: int, H: int) -> int:
+    """A smooth full-canvas shader (ground, vignette): skia's CPU gradients cost ~13 ns a pixel; a
+    gradient is (piecewise) linear, so painting it at 1/4 size and scaling up bilinearly gives the
+    same picture (within a level) for a sixteenth of the work."""
+    return 1 if W * H <= 128 * 128 else _SMOOTH_FACTOR
+
+
+MERGE_MIN_PX = 128 * 128  # smaller canvases (the 64x64 thumbnails) are painted step by step
+
+
+def _bounds(shape, margin: float) -> tuple[float, float, float, float]:
+    """The shape's extent in px (x0, y0, x1, y1), grown by ``margin`` (its blur's reach)."""
+    boxes = []
+    if shape.circles is not None:
+        c = shape.circles.numpy()
+        boxes.append((c[:, 0] - c[:, 2], c[:, 1] - c[:, 2], c[:, 0] + c[:, 2], c[:, 1] + c[:, 2]))
+    if shape.rings is not None:
+        c = shape.rings.numpy()
+        r = c[:, 2] + c[:, 3]
+        boxes.append((c[:, 0] - r, c[:, 1] - r, c[:, 0] + r, c[:, 1] + r))
+    for pts, grow in ((shape.polys, shape.poly_round), (shape.lines, shape.line_hw)):
+        if pts is not None:
+            p = pts.numpy().reshape(-1, 2)
+            g = float(grow)
+            boxes.append((p[:, 0] - g, p[:, 1] - g, p[:, 0] + g, p[:, 1] + g))
+    if not boxes:
+        return 0.0, 0.0, 0.0, 0.0
+    return (min(float(b[0].min()) for b in boxes) - margin, min(float(b[1].min()) for b in boxes) - margin,
+            max(float(b[2].max()) for b in boxes) + margin, max(float(b[3].max()) for b in boxes) + margin)
+
+
+def _reduced(canvas: skia.Canvas, box, W: int, H: int, k: int, paint_small: Paint, composite: skia.Paint) -> None:
     """Call ``paint_small(small_canvas)`` on a 1/k-size surface covering ``box`` (px, clipped to
     the canvas, snapped to k), then draw it back scaled up bilinearly with ``composite``."""
     x0, y0 = max(0, math.floor(box[0] / k)), max(0, math.floor(box[1] / k))
@@ -201,84 +244,135 @@ def _reduced(canvas: skia.Canvas, box, W: int, H: int, k: int, paint_small, comp
     _draw_scaled(canvas, small.makeImageSnapshot(), (x0 * k, y0 * k, x1 * k, y1 * k), composite)
 
 
-def _paint_layer(canvas: skia.Canvas, shape, W: int, H: int) -> None:
-    """One layer at its opacity: a union layer straight onto the canvas, a per-piece layer
-    through an offscreen layer; at reduced resolution when the blur is wide (``_reduction``)."""
-    sigma, alpha = float(shape.sigma), float(shape.alpha)
-    k = _reduction(sigma)
-    if k > 1:
-        _reduced(canvas, _bounds(shape, 3 * sigma + 2), W, H, k, lambda sc: _draw_shape(sc, shape),
-                 skia.Paint(Alphaf=alpha))
-    elif shape.per_piece:
-        canvas.saveLayer(None, skia.Paint(Alphaf=alpha))
-        _draw_shape(canvas, shape)
-        canvas.restore()
-    else:
-        _draw_shape(canvas, shape, alpha)
-
-
-_SMOOTH_FACTOR = 4  # smooth fills (ground gradient, vignette) are painted at 1/4 size and scaled up
-
-
-def _paint_smooth(canvas: skia.Canvas, shader: skia.Shader, W: int, H: int) -> None:
-    """Paint a smooth full-canvas shader. Skia's CPU gradients cost ~13 ns a pixel; a gradient
-    is (piecewise) linear, so painting it at 1/4 size and scaling up bilinearly gives the same
-    picture (within a level) for a sixteenth of the work."""
-    if W * H <= 128 * 128:
-        canvas.drawPaint(skia.Paint(Shader=shader))
-        return
-    w, h = max(2, -(-W // _SMOOTH_FACTOR)), max(2, -(-H // _SMOOTH_FACTOR))
-    small = skia.Surface(w, h)
-    sc = small.getCanvas()
-    sc.scale(w / W, h / H)
-    sc.drawPaint(skia.Paint(Shader=shader))
-    _draw_scaled(canvas, small.makeImageSnapshot(), (0, 0, W, H))
-
-
-def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> np.ndarray:
-    """One scene (ROWS, P) -> uint8 (H, W, 3) at the native size (sanitizes first)."""
-    return np.array(render_image(scene, W, H, keep_out, grain))
-
-
-def render_image(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True) -> Image.Image:
-    """``render`` as an RGB PIL image (what composition paints on; no array copy on the way)."""
-    s = F.sanitize(scene)
-    used = s[1:][s[1:, F.ALPHA] >= F.ALPHA_MIN]  # unused slots never reach the geometry
-    # skia paints straight into this array (its native BGRA: no snapshot and copy-out at the end)
-    bgra = np.zeros((int(H), int(W), 4), np.uint8)
-    surface = skia.Surface(bgra, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
-    canvas = surface.getCanvas()
-    g = s[0]
-    ground = _ground_shader(g, W, H)
-    _paint_smooth(canvas, ground, W, H)
-    with torch.inference_mode():
-        for row in torch.from_numpy(used.astype(np.float64)):
-            shape = layer_shape(row, W, H)
-            if shape is not None:
-                _paint_layer(canvas, enumerate_periodic(shape, W, H), W, H)
+def _paint_layerwise(canvas: skia.Canvas, ground: skia.Shader, shapes: list, veils: list,
+                     vignette: skia.Shader | None, grain_alpha: float, W: int, H: int) -> None:
+    """The scene step by step, each soft layer on a surface of its own over its bounds (composited
+    at its opacity), ground and vignette at full size, the grain scaled by the paint's alpha: for
+    canvases up to MERGE_MIN_PX, such as the 64x64 thumbnails the palette's k-means and the
+    critic read. Painted this way they are the pictures they always were: the palette's choice
+    of colours is discrete, and a sub-level change of a thumbnail's pixels moved the accent of
+    some creatives to another cluster (bench/identity.py). At any size, the reference for the
+    merged paint (tests/models/test_scene_merge.py)."""
+    canvas.drawPaint(skia.Paint(Shader=ground))
+    for shape in shapes:
+        sigma, alpha = float(shape.sigma), float(shape.alpha)
+        k = _reduction(sigma)
+        if k > 1:
+            _reduced(canvas, _bounds(shape, 3 * sigma + 2), W, H, k, functools.partial(_draw_shape, shape=shape),
+                     skia.Paint(Alphaf=alpha))
+        else:
+            _paint_layer(canvas, shape)
     f = F.VEIL_FEATHER * min(W, H)
     k = _reduction(f)
-    for box in veil_boxes(keep_out, W, H):
-        veil = skia.Paint(AntiAlias=True, Shader=ground,
-                          MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
+    for box in veils:
+        veil = skia.Paint(AntiAlias=True, Shader=ground, MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
         rect = skia.Rect.MakeLTRB(*box)
         if k > 1:
             grown = (box[0] - 3 * f - 2, box[1] - 3 * f - 2, box[2] + 3 * f + 2, box[3] + 3 * f + 2)
-            _reduced(canvas, grown, W, H, k, lambda sc, rect=rect, veil=veil: sc.drawRect(rect, veil),
+            _reduced(canvas, grown, W, H, k, functools.partial(_draw_rect, rect=rect, paint=veil),
                      skia.Paint(Alphaf=F.VEIL_OPACITY))
         else:
             veil.setAlphaf(F.VEIL_OPACITY)
             canvas.drawRect(rect, veil)
+    if vignette is not None:
+        canvas.drawPaint(skia.Paint(Shader=vignette))
+    if grain_alpha > 0:
+        canvas.drawPaint(skia.Paint(Shader=_grain_shader_unpremul(), Alphaf=grain_alpha))
+
+
+def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: int) -> None:
+    """Paint ``steps`` (reduction k, paint) in order. A step with k = 1 draws on the canvas; a run
+    of consecutive steps with k > 1 (ground, wide-blurred layers, veils, vignette: nothing finer
+    than k px in any of them) is painted on one surface 1/k the canvas's size, k the run's
+    smallest, and drawn back scaled up bilinearly once. Before, each soft step had a small
+    surface and an upscale of its own, and the upscales were a third of a scene's time: the
+    composite of smooth layers at 1/k and then scaled up is the same picture within a level."""
+    i = 0
+    while i < len(steps):
+        k, paint = steps[i]
+        if k <= 1:
+            paint(canvas)
+            i += 1
+            continue
+        j = i
+        while j < len(steps) and steps[j][0] > 1:
+            j += 1
+        k = min(step[0] for step in steps[i:j])
+        sw, sh = max(2, -(-W // k)), max(2, -(-H // k))
+        small = skia.Surface(sw, sh)
+        sc = small.getCanvas()
+        sc.scale(1 / k, 1 / k)
+        for _, paint in steps[i:j]:
+            paint(sc)
+        _draw_scaled(canvas, small.makeImageSnapshot(), (0, 0, sw * k, sh * k))
+        i = j
+
+
+def _steps(ground: skia.Shader, shapes: list, veils: list, vignette: skia.Shader | None, grain_alpha: float,
+           W: int, H: int) -> list[tuple[int, Paint]]:
+    """The scene's paints in order with the reduction each one's detail allows: ground, layers,
+    veils over the keep-out, vignette, grain (for ``_paint_all``)."""
+    smooth = _smooth_reduction(W, H)
+    steps: list[tuple[int, Paint]] = [(smooth, functools.partial(_draw_paint, paint=skia.Paint(Shader=ground)))]
+    steps += [(_reduction(float(shape.sigma)), functools.partial(_paint_layer, shape=shape)) for shape in shapes]
+    f = F.VEIL_FEATHER * min(W, H)
+    for box in veils:
+        veil = skia.Paint(AntiAlias=True, Shader=ground, Alphaf=F.VEIL_OPACITY,
+                          MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, f))
+        steps.append((_reduction(f), functools.partial(_draw_rect, rect=skia.Rect.MakeLTRB(*box), paint=veil)))
+    if vignette is not None:
+        steps.append((smooth, functools.partial(_draw_paint, paint=skia.Paint(Shader=vignette))))
+    if grain_alpha > 0:
+        steps.append((1, functools.partial(_draw_paint, paint=skia.Paint(Shader=_grain_shader(grain_alpha)))))
+    return steps
+
+
+def _draw_paint(canvas: skia.Canvas, paint: skia.Paint) -> None:
+    canvas.drawPaint(paint)
+
+
+def _draw_rect(canvas: skia.Canvas, rect: skia.Rect, paint: skia.Paint) -> None:
+    canvas.drawRect(rect, paint)
+
+
+def render(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True,
+           merge: bool | None = None) -> np.ndarray:
+    """One scene (ROWS, P) -> uint8 (H, W, 3) at the native size (sanitizes first)."""
+    return np.array(render_image(scene, W, H, keep_out, grain, merge))
+
+
+def render_image(scene: np.ndarray, W: int, H: int, keep_out: list | None = None, grain: bool = True,
+                 merge: bool | None = None) -> Image.Image:
+    """``render`` as an RGB PIL image (what composition paints on; no array copy on the way).
+
+    The scene's paints in order (ground, layers, veils over the keep-out, vignette, grain), each
+    with the reduction its detail allows (``_steps``, ``_paint_all``); a thumbnail step by step
+    (``_paint_layerwise``). ``merge`` forces one or the other (False: step by step at any size,
+    the reference the merged picture is tested against); None chooses by size (MERGE_MIN_PX)."""
+    s = F.sanitize(scene)
+    used = s[1:][s[1:, F.ALPHA] >= F.ALPHA_MIN]  # unused slots never reach the geometry
+    g = s[0]
+    ground = _ground_shader(g, W, H)
+    shapes = []
+    with torch.inference_mode():
+        for row in torch.from_numpy(used.astype(np.float64)):
+            shape = layer_shape(row, W, H)
+            if shape is not None:
+                shapes.append(enumerate_periodic(shape, W, H))
+    veils = veil_boxes(keep_out, W, H)
     v = float(g[F.VIGNETTE])
-    if v > 0:
-        shader = skia.GradientShader.MakeRadial(
-            skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
-            [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H))
-        _paint_smooth(canvas, shader, W, H)
-    grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX
-    if grain and grain_alpha > 0:
-        canvas.drawPaint(skia.Paint(Shader=_grain_shader(), Alphaf=grain_alpha))
-    del canvas, surface  # done drawing into ``bgra``
+    vignette = skia.GradientShader.MakeRadial(
+        skia.Point(0.5, 0.5), math.sqrt(0.5), [_color((0, 0, 0), v * a) for _, a in VIGNETTE_STOPS],
+        [o for o, _ in VIGNETTE_STOPS], skia.TileMode.kClamp, 0, skia.Matrix.Scale(W, H)) if v > 0 else None
+    grain_alpha = float(g[F.GRAIN]) * F.GRAIN_MAX if grain else 0.0
+    # skia paints straight into this array (its native BGRA: no snapshot and copy-out at the end)
+    bgra = np.zeros((int(H), int(W), 4), np.uint8)
+    surface = skia.Surface(bgra, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    if not (W * H > MERGE_MIN_PX if merge is None else merge):
+        _paint_layerwise(surface.getCanvas(), ground, shapes, veils, vignette, grain_alpha, W, H)
+    else:
+        _paint_all(surface.getCanvas(), _steps(ground, shapes, veils, vignette, grain_alpha, W, H), W, H)
+    del surface  # done drawing into ``bgra``
     # PIL drops the alpha channel (unpacking BGRX) faster than a strided numpy copy
     return Image.frombytes("RGB", (int(W), int(H)), bgra, "raw", "BGRX")
 

@@ -37,7 +37,7 @@ from .hero import product_note, rank, reachable_floor
 from .ink import add_underlays, draw_text, glyphs, paint_fills_and_pick_colors
 from .linebreak import hyphen_lang, hyphenator
 from .logo import logo_colours, logo_omission
-from .paint import paint_decor, palette_source, photo_colours, place_logo
+from .paint import full_scene, paint_decor, palette_source, photo_colours, place_logo
 from .palette import build_palette, mix, to_hex
 from .plan import Plan, int_rect, pixel_box, union
 from .product import place_product, prepare_product
@@ -90,12 +90,14 @@ def compose_creative(
     keep = [u for u in (union([p.box for p in f.placed if p.lines or p.role == "logo"]) for f in stack_fits) if u]
     if asset is not None and plan.product is not None and plan.family != "photo":
         keep.append(plan.product)
-    canvas = Image.new("RGB", (w, h), palette.panel)
     product_rect, bleed = product_rect_of(plan, asset) if asset is not None else (None, False)
     placement = None
     shadow = mix(palette.panel_dark, (0, 0, 0), 0.6)
-    for d in plan.decor:
-        paint_decor(canvas, d, visual, palette, keep if keep_out else [])
+    first = full_scene(plan.decor[0], visual, (w, h), keep if keep_out else []) if plan.decor else None
+    canvas = first if first is not None else Image.new("RGB", (w, h), palette.panel)
+    for i, d in enumerate(plan.decor):
+        if i > 0 or first is None:  # (the first, a whole-canvas scene, is the canvas already)
+            paint_decor(canvas, d, visual, palette, keep if keep_out else [])
         if d.kind == "visual" and plan.family == "photo" and asset is not None and product_rect is not None:
             placement = place_product(canvas, asset, int_rect(product_rect), bleed=True)  # under the scrim
     visual_only = canvas.copy()  # what the occlusion metric measures saliency on

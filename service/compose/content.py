@@ -5,7 +5,11 @@ have), with what the layout asks of it before fitting (widths, direction, headli
 
 from __future__ import annotations
 
+import collections
 import math
+import os
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
@@ -38,8 +42,44 @@ class CreativeContent:
     product_image: Image.Image | None = None
 
 
+# One request's creatives (11 sizes x variants) share their content: its Copy (cleaned text,
+# prices formatted by Babel, glyph coverage) is made once per worker and content, not per
+# creative. A Copy is never changed after it is made, so sharing it gives the same pictures
+# (tests/compose/test_share.py); ADLOOM_SHARE_COPY=0 makes it per creative again.
+SHARE_COPY = os.environ.get("ADLOOM_SHARE_COPY", "1") != "0"
+_COPIES: collections.OrderedDict[tuple, tuple[weakref.ref | None, tuple[Copy, ProductAsset | None]]] = (
+    collections.OrderedDict())
+_COPIES_MAX = 64
+_copies_lock = threading.Lock()
+
+
+def _copy_key(c: CreativeContent) -> tuple:
+    """What ``make_copy`` reads of the content (the logo by identity, checked through a weak
+    reference: a new image at a dead one's address is not taken for it)."""
+    return (c.headline, c.subline, c.cta, c.price, c.original_price, c.currency, c.locale, c.brand_name, c.font,
+            id(c.logo) if c.logo is not None else None)
+
+
 def make_copy(c: CreativeContent) -> tuple[Copy, ProductAsset | None]:
-    """The content as the layout sets it (module doc), and the prepared logo (None without one)."""
+    """The content as the layout sets it (module doc), and the prepared logo (None without one);
+    shared between the creatives of one content (``SHARE_COPY``)."""
+    if not SHARE_COPY:
+        return _make_copy(c)
+    key = _copy_key(c)
+    with _copies_lock:
+        hit = _COPIES.get(key)
+        if hit is not None and (hit[0] is None) == (c.logo is None) and (hit[0] is None or hit[0]() is c.logo):
+            _COPIES.move_to_end(key)
+            return hit[1]
+    made = _make_copy(c)
+    with _copies_lock:
+        _COPIES[key] = (weakref.ref(c.logo) if c.logo is not None else None, made)
+        while len(_COPIES) > _COPIES_MAX:
+            _COPIES.popitem(last=False)
+    return made
+
+
+def _make_copy(c: CreativeContent) -> tuple[Copy, ProductAsset | None]:
     cta = c.cta if c.cta is not None else default_cta(c.locale)
     raw = " ".join(filter(None, [c.headline, c.subline, cta, c.brand_name]))
     region = cjk_region(c.locale, raw)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 from PIL import Image
 
 from .design import measure as measure_design
 from .items import Placed
 from .palette import to_hex
 from .plan import pixel_box
-from .report import count_overlaps, min_contrast_ratio
+from .report import Pixels, count_overlaps, min_contrast_ratio
 from .svg_export import line_runs
 
 
@@ -84,7 +83,7 @@ def finish(canvas, background, placed, colors, product_box, fits, plan, visual_o
         bx, by, bw, bh = product_box
         inside = max(0, min(bx + bw, w) - max(bx, 0)) * max(0, min(by + bh, h) - max(by, 0))
         product = (product_floor, inside / max(1, bw * bh), list(product_box))
-    design, scores = measure_design(measured, visual_only, np.asarray(background), underlays, min_contrast,
+    design, scores = measure_design(measured, visual_only, Pixels(background), underlays, min_contrast,
                                     truncated, plan.aspect == "banner", product=product, logo_contrast=logo_contrast)
     return ComposedCreative(
         image=canvas,

@@ -17,7 +17,7 @@ from .items import STRIKE_RAISE, STRIKE_WIDTH, Placed, line_origins
 from .palette import RGB, WHITE, Palette, contrast_ratio, mix, relative_luminance, shade_for_contrast
 from .plan import Plan, Rect, int_rect
 from .product import rounded_mask
-from .report import AA_NORMAL, luminance_map, mean_under_glyphs
+from .report import AA_NORMAL, Pixels, luminance_map, mean_under_glyphs
 
 ROBUST_MIN = 3.0  # every text colour must also reach 3:1 against the 5th/95th percentile pixel
 
@@ -52,7 +52,7 @@ def glyphs(p: Placed) -> Glyphs:
     return Glyphs(np.asarray(img), x0, y0, img, emoji)
 
 
-def _stats(arr: np.ndarray, p: Placed, g: Glyphs):
+def _stats(arr: np.ndarray | Pixels, p: Placed, g: Glyphs):
     """(mean colour under glyphs, ~5th and ~95th percentile luminance of the box behind the text)."""
     mean = mean_under_glyphs(arr, g.mask, g.x, g.y)
     x, y, w, h = int_rect(p.text_box or p.box)
@@ -110,7 +110,7 @@ def _pick_color(role: str, palette: Palette, stats) -> RGB:
     return max(inks, key=lambda c: min(contrast_ratio(c, stats[0]), contrast_ratio(c, (stats[1],) * 3)))
 
 
-def _legible(arr, p: Placed, g: Glyphs, palette: Palette, known: dict | None = None) -> bool:
+def _legible(arr: np.ndarray | Pixels, p: Placed, g: Glyphs, palette: Palette, known: dict | None = None) -> bool:
     st = _stats(arr, p, g)
     if known is not None:
         known[id(p)] = st
@@ -128,14 +128,12 @@ def add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pal
     returns the cards' boxes. ``known`` collects the pixel statistics measured under text that
     no card then covered (the colour picking reuses them)."""
     added = []
-    arr = None  # the canvas as an array, converted again only after a card was painted on it
+    arr = Pixels(canvas)  # the canvas's pixels where they are read (the cards painted on it included)
     for stack, fit in zip(plan.stacks, fits):
         texts = [p for p in fit.placed if p.role in ("headline", "subline", "price", "original_price", "brand")]
         if not texts:
             continue
         glyphs = [glyph_map[id(p)] for p in texts]
-        if arr is None:
-            arr = np.asarray(canvas)
         if all(_legible(arr, p, g, palette, known) for p, g in zip(texts, glyphs)):
             continue
         boxes = [p.box for p in fit.placed]
@@ -150,9 +148,6 @@ def add_underlays(canvas: Image.Image, plan: Plan, fits: list[Fit], palette: Pal
         for opacity in (0.82, 1.0):
             mask = rounded_mask(x1 - x0, y1 - y0, pad * 1.2)
             canvas.paste(color, (x0, y0, x1, y1), mask.point(lambda v: int(v * opacity)))
-            if not arr.flags.writeable:
-                arr = arr.copy()
-            arr[y0:y1, x0:x1] = np.asarray(canvas.crop((x0, y0, x1, y1)))  # only the card's pixels changed
             if all(_legible(arr, p, g, palette) for p, g in zip(texts, glyphs)):
                 break
     if known is not None:  # what a card now covers was measured before the card
@@ -192,7 +187,7 @@ def paint_fills_and_pick_colors(canvas: Image.Image, placed: list[Placed], palet
         radius = min(h / 2, p.px * 0.9) if p.role == "cta" else h * 0.3
         canvas.paste(fill, (x, y, x + w, y + h), rounded_mask(w, h, radius))
         fills.append([x, y, w, h])
-    arr = np.asarray(canvas)
+    arr = Pixels(canvas)
     colors: dict[int, tuple[RGB, float, Glyphs]] = {}
     for i, p in enumerate(placed):
         g = glyph_map.get(id(p))

@@ -104,6 +104,16 @@ def scene_image(scene: np.ndarray, w: int, h: int, keep_out: list | None = None)
     return render_scene_image(moved, w, h, keep_out=keep_out)
 
 
+def full_scene(d: Decor, visual, size: tuple[int, int], keep: list[Rect] | None = None) -> Image.Image | None:
+    """The scene rendered as the whole canvas, when ``d`` is a scene visual covering all of it
+    (the canvas itself, not a canvas filled and then pasted over: the same pixels, without
+    the fill and the copy); else None."""
+    x, y, w, h = int_rect(d.rect)
+    if d.kind != "visual" or not is_scene(visual) or (x, y, w, h) != (0, 0, *size):
+        return None
+    return scene_image(visual, w, h, scene_keep_out((x, y, w, h), keep or []))
+
+
 def paint_decor(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: list[Rect] | None = None) -> None:
     x, y, w, h = int_rect(d.rect)
     if w <= 0 or h <= 0:

@@ -130,3 +130,31 @@ def test_workers_exit_when_the_serving_process_is_killed(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in pids if alive(p)]
+
+
+def test_chunks_by_cost_balance_the_workers_and_results_keep_job_order():
+    """One request's sizes differ in cost by 10x and more: split by cost, the two largest go to
+    different workers, and map_chunked still answers in job order."""
+    from service.compose.sizes import NAMED_SIZES
+    from service.compose_pool import balance
+
+    sizes = list(NAMED_SIZES.values())
+    costs = [w * h + 160_000 for w, h in sizes]
+    parts = balance(costs, 2)
+    assert sorted(i for p in parts for i in p) == list(range(len(sizes)))
+    loads = [sum(costs[i] for i in p) for p in parts]
+    assert max(loads) <= 1.1 * sum(costs) / 2
+    assert balance([5.0], 2) == [[0]] and balance([], 2) == []
+    pool = ComposePool(2, "thread")
+    try:
+        chunks = pool.chunks(sizes, cost=lambda s: s[0] * s[1])
+        story, square = NAMED_SIZES["story"], NAMED_SIZES["square"]
+        assert not any(story in c and square in c for c in chunks)
+
+        def double(chunk):
+            return [2 * w for w, _ in chunk]
+
+        out = asyncio.run(pool.map_chunked(double, sizes, cost=lambda s: s[0] * s[1]))
+        assert out == [2 * w for w, _ in sizes]
+    finally:
+        pool.shutdown()
