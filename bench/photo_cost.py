@@ -1,0 +1,134 @@
+"""CPU per creative with a product photo, this tree against another checkout (interleaved pairs).
+
+    git worktree add /tmp/before 90f1b45      # e.g. the tree before the product-led layouts
+    python -m bench.photo_cost /tmp/before --size 300x250 --size 1080x1080 --pairs 3
+
+Each run is a fresh process in its tree: the service's own ``CreativePipeline`` in process, fresh
+titles, one creative a request at one size, each request carrying one of four photos from
+scikit-image's wheel (coffee, chelsea, astronaut, rocket; 800 px JPEGs) in turn, so a photo comes
+back every fourth request as it would in a feed of a few products. Reported per run: creatives/s
+and the CPU time (the serving process and its compose workers, from /proc) per creative over the
+timed window; runs alternate this tree, other tree, ... and both trees use this interpreter.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+_RUN = r'''
+import asyncio, base64, glob, io, itertools, json, os, sys, time
+sys.path.insert(0, '.')
+
+
+def tree_cpu():
+    me, tot, tick = os.getpid(), 0.0, os.sysconf('SC_CLK_TCK')
+    for st in glob.glob('/proc/[0-9]*/stat'):
+        try:
+            f = open(st).read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(st.split('/')[2]) == me or int(f[1]) == me:
+            tot += (int(f[11]) + int(f[12])) / tick
+    return tot
+
+
+def photos():
+    from PIL import Image
+    from skimage import data
+    out = []
+    for name in ('coffee', 'chelsea', 'astronaut', 'rocket'):
+        im = Image.fromarray(getattr(data, name)()).convert('RGB')
+        im.thumbnail((800, 800))
+        buf = io.BytesIO()
+        im.save(buf, 'JPEG', quality=88)
+        out.append(base64.b64encode(buf.getvalue()).decode())
+    return out
+
+
+def main():
+    from service.config import Settings
+    from service.engine import TorchEngine
+    from service.pipeline import CreativePipeline
+    from service.schemas import CreativeRequest
+    size, seconds, conc = {size!r}, {seconds!r}, {concurrency!r}
+    settings = Settings()
+    models = TorchEngine.load(settings)
+    imgs, n = photos(), itertools.count()
+
+    def body():
+        i = next(n)
+        return {{"product": {{"title": f"Ceramic mug no. {{i}}", "price": 19.0 + i % 7, "currency": "USD",
+                             "image": imgs[i % len(imgs)]}}, "sizes": [size], "variants": 1}}
+
+    async def run(duration):
+        pipe = CreativePipeline(settings, models)
+        await pipe.start(warmup=True)
+        c0, t0 = tree_cpu(), time.perf_counter()
+        end, done = t0 + duration, 0
+
+        async def worker():
+            nonlocal done
+            while time.perf_counter() < end:
+                await pipe.run(CreativeRequest.model_validate(body()), encode_base64=False)
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(conc)))
+        c1, t1 = tree_cpu(), time.perf_counter()
+        await pipe.stop()
+        return {{"size": size, "requests": done, "creatives_per_s": round(done / (t1 - t0), 2),
+                "cpu_ms_per_creative": round((c1 - c0) * 1000 / max(1, done), 1)}}
+
+    asyncio.run(run(3))
+    print('PHOTO ' + json.dumps(asyncio.run(run(seconds))), flush=True)
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
+def run_once(tree: Path, size: str, seconds: float, concurrency: int) -> dict:
+    script = _RUN.format(size=size, seconds=seconds, concurrency=concurrency)
+    path = tree / ".photo_cost_run.py"  # a file, not -c: the compose pool spawns its workers from __main__
+    path.write_text(script)
+    try:
+        out = subprocess.run([sys.executable, path.name], cwd=tree, capture_output=True, text=True,
+                             timeout=seconds + 300)
+    finally:
+        path.unlink(missing_ok=True)
+    line = next((s for s in out.stdout.splitlines() if s.startswith("PHOTO ")), None)
+    if line is None:
+        raise RuntimeError(f"{tree}: no result\n{out.stderr[-2000:]}")
+    return json.loads(line[6:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.photo_cost", description=__doc__.splitlines()[0])
+    ap.add_argument("other", type=Path, help="the other checkout (a git worktree)")
+    ap.add_argument("--size", action="append", default=None, help="a WIDTHxHEIGHT size (repeatable)")
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args(argv)
+    for size in args.size or ["300x250", "1080x1080"]:
+        w, h = (int(v) for v in size.split("x"))
+        concurrency = 16 if w * h <= 400_000 else 4  # large creatives: few in flight, or the compose budget sheds
+        cpu, rate = [], []
+        for i in range(args.pairs):
+            a = run_once(REPO, size, args.seconds, concurrency)
+            b = run_once(args.other.resolve(), size, args.seconds, concurrency)
+            cpu.append(a["cpu_ms_per_creative"] / b["cpu_ms_per_creative"])
+            rate.append(a["creatives_per_s"] / b["creatives_per_s"])
+            print(json.dumps({"size": size, "pair": i + 1, "this": a, "other": b}), flush=True)
+        print(json.dumps({"size": size, "cpu_ratio_median": round(statistics.median(cpu), 3),
+                          "rate_ratio_median": round(statistics.median(rate), 3)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
