@@ -8,6 +8,8 @@ column), ``spotlight`` (headline on top, price and CTA at the foot, the scene or
 set the copy straight on the scene; ``split``, ``card``, ``hero`` and ``poster`` keep panels or
 scrims. ``families_for`` orders them by content (photo or not, headline length); variants take
 them in that order. Stories (9:16) are planned inside the band the platform's UI leaves free.
+The product-led ``photo`` and ``stage`` families live in product_families.py, what every family
+shares (roles, margins, type sizes, the brand row) in family_parts.py.
 """
 
 from __future__ import annotations
@@ -15,20 +17,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
+from .family_parts import (ALL_ROLES, BIG_CANVAS, COPY_ROLES, SCRIM_OPACITY, TYPE_RATIO, TYPE_RATIO_LARGE, below_brand,
+                           brand_h, brand_row, clamp, full_visual, pad)
 from .logo import banner_logo_width
-from .plan import Decor, HAlign, Measure, Plan, Rect, Side, Stack, VAlign
+from .plan import Decor, HAlign, Measure, Plan, Rect, Side, Stack
+from .product_families import photo_plan, stage_plan
 from .sizes import aspect_class
 
-ALL_ROLES = ("brand", "headline", "subline", "price", "cta")
-COPY_ROLES = ("headline", "subline", "price", "cta")
-
-PAD_RATIO, PAD_MIN, PAD_MAX = 0.065, 6, 72  # outer margin: this share of the short side, clamped to px
-TYPE_RATIO = 0.1         # type_px (the headline's maximum size) as a share of the short side
-TYPE_RATIO_LARGE = 0.105  # the same where the copy has a column of its own (square split, landscape hero)
-BIG_CANVAS = 600         # short side from which the subline may take one more line
 CARD_OPACITY = 0.96      # light card panels: the visual barely shows through
 CARD_RADIUS = 0.035      # card corner radius as a share of the short side
-SCRIM_OPACITY = 0.9      # gradient scrims at their densest side ...
 SCRIM_OPACITY_HERO = 0.92  # ... and under the centred copy of square/portrait heroes
 WIDE_ASPECT = 1.4        # w/h from which a square-ish canvas counts as wide
 SPLIT_SHARE = 0.44       # split: the visual's share of the width (square) ...
@@ -40,34 +37,15 @@ SPLIT_WIDEN = 0.08         # ... takes this share of the width from the visual
 CARD_SHARE = 0.58          # card: the card's share of the width (plus one pad) ...
 CARD_SHARE_LANDSCAPE = 0.5  # ... on landscape canvases
 
-
-def _clamp(v: float, lo: float, hi: float) -> float:
-    return min(max(v, lo), hi)
-
-
-def _pad(w: int, h: int) -> int:
-    return round(_clamp(min(w, h) * PAD_RATIO, PAD_MIN, PAD_MAX))
-
-
-def _full_visual(w: int, h: int) -> Decor:
-    return Decor("visual", Rect(0, 0, w, h))
-
-
-def _below_brand(w: int, h: int, p: int, brand_h: float, top_share: float) -> Rect:
-    """Hero copy box: from top_share of the height down to the bottom margin."""
-    top_y = max(h * top_share, p + brand_h + 1)  # tiny canvases: the brand row must not reach the copy
-    return Rect(p, top_y, w - 2 * p, max(1.0, h - p - top_y))
-
-
 SPLIT_SHARE_MAX = 0.60  # a product's shape may widen (or heighten) its split part up to this share
 
 
 def _split_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                   product_aspect: float | None = None) -> Plan:
-    p, type_px = _pad(w, h), TYPE_RATIO_LARGE * min(w, h)
+    p, type_px = pad(w, h), TYPE_RATIO_LARGE * min(w, h)
     share = (SPLIT_SHARE_PHOTO if photo else SPLIT_SHARE) if w / h < WIDE_ASPECT else SPLIT_SHARE_WIDE
     if product_aspect:  # the part takes the product's shape, within bounds
-        share = _clamp(product_aspect * h / w, share, SPLIT_SHARE_MAX)
+        share = clamp(product_aspect * h / w, share, SPLIT_SHARE_MAX)
     if measure("headline", type_px) > SPLIT_LONG_HEADLINE * (w * (1 - share) - 2 * p):
         share -= SPLIT_WIDEN  # a long headline gets a wider copy column rather than a smaller size
     mw = round(w * share)
@@ -78,25 +56,25 @@ def _split_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = 
 
 
 def _hero_square(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
-    p = _pad(w, h)
+    p = pad(w, h)
     brand_h = max(12.0, h * 0.085)
     product = Rect(p, p + brand_h + p * 0.4, w - 2 * p, h * 0.53 - brand_h - p * 1.4)
     scrim = Decor("scrim", Rect(0, h * 0.36, w, h * 0.64), color="panel_dark", opacity=SCRIM_OPACITY_HERO)
     stacks = [Stack(Rect(p, p, w - 2 * p, brand_h), ("brand",), halign="right" if mirror else "left", valign="top"),
-              Stack(_below_brand(w, h, p, brand_h, 0.55), COPY_ROLES, halign="center", valign="bottom",
+              Stack(below_brand(w, h, p, brand_h, 0.55), COPY_ROLES, halign="center", valign="bottom",
                     max_headline_lines=2, max_subline_lines=1)]
-    return Plan(name="hero", aspect="", type_px=TYPE_RATIO * min(w, h), decor=[_full_visual(w, h), scrim],
+    return Plan(name="hero", aspect="", type_px=TYPE_RATIO * min(w, h), decor=[full_visual(w, h), scrim],
                 product=product, stacks=stacks, pad=p)
 
 
 def _card_side(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                share: float = CARD_SHARE) -> Plan:
-    p = _pad(w, h)
+    p = pad(w, h)
     cw = w * share - p
     card = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
     product = Rect(p if mirror else card.right + p * 0.7, p, w - cw - p * 2.7, h - 2 * p)
     panel = Decor("panel", card, color="panel_light", opacity=CARD_OPACITY, radius=min(w, h) * CARD_RADIUS)
-    return Plan(name="card", aspect="", type_px=TYPE_RATIO * min(w, h), decor=[_full_visual(w, h), panel],
+    return Plan(name="card", aspect="", type_px=TYPE_RATIO * min(w, h), decor=[full_visual(w, h), panel],
                 product=product, stacks=[Stack(card.inset(p * 0.9), ALL_ROLES)], pad=p)
 
 
@@ -105,27 +83,27 @@ def _card_landscape(w: int, h: int, mirror: bool, measure: Measure, photo: bool 
 
 
 def _hero_landscape(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
-    p = _pad(w, h)
+    p = pad(w, h)
     tw = w * 0.5
     text = Rect(w - p - tw if mirror else p, p, tw, h - 2 * p)
     product = Rect(p if mirror else w * 0.56, p, w * 0.44 - p, h - 2 * p)
     scrim = Decor("scrim", Rect(w * 0.32 if mirror else 0, 0, w * 0.68, h), color="panel_dark",
                   opacity=SCRIM_OPACITY, side="right" if mirror else "left")
-    return Plan(name="hero", aspect="", type_px=TYPE_RATIO_LARGE * h, decor=[_full_visual(w, h), scrim],
+    return Plan(name="hero", aspect="", type_px=TYPE_RATIO_LARGE * h, decor=[full_visual(w, h), scrim],
                 product=product, stacks=[Stack(text, ALL_ROLES, halign="left")], pad=p)
 
 
 def _split_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                     product_aspect: float | None = None) -> Plan:
-    p = _pad(w, h)
+    p = pad(w, h)
     share = SPLIT_SHARE_PORTRAIT
     if product_aspect:
-        share = _clamp(w / (product_aspect * h), share, SPLIT_SHARE_MAX)
+        share = clamp(w / (product_aspect * h), share, SPLIT_SHARE_MAX)
     mh = round(h * share)
     media = Rect(0, h - mh if mirror else 0, w, mh)
     panel = Rect(0, 0 if mirror else mh, w, h - mh)
     if product_aspect:  # the product took more of the height: the logo keeps a row of its own
-        stacks = _brand_row(panel.inset(p), w, h, p, "center", max_headline_lines=4, max_subline_lines=3)
+        stacks = brand_row(panel.inset(p), w, h, p, "center", max_headline_lines=4, max_subline_lines=3)
     else:
         stacks = [Stack(panel.inset(p), ALL_ROLES, halign="center", valign="middle", max_headline_lines=4,
                         max_subline_lines=3)]
@@ -134,24 +112,24 @@ def _split_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool 
 
 
 def _hero_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
-    p = _pad(w, h)
+    p = pad(w, h)
     brand_h = max(14.0, w * 0.09)
     product = Rect(p, p + brand_h + p * 0.5, w - 2 * p, h * 0.5 - brand_h - p * 1.5)
     scrim = Decor("scrim", Rect(0, h * 0.42, w, h * 0.58), color="panel_dark", opacity=SCRIM_OPACITY_HERO)
     stacks = [Stack(Rect(p, p, w - 2 * p, brand_h), ("brand",), halign="center", valign="top"),
-              Stack(_below_brand(w, h, p, brand_h, 0.53), COPY_ROLES, halign="center", valign="bottom",
+              Stack(below_brand(w, h, p, brand_h, 0.53), COPY_ROLES, halign="center", valign="bottom",
                     max_headline_lines=4, max_subline_lines=3)]
-    return Plan(name="hero", aspect="", type_px=TYPE_RATIO * w, decor=[_full_visual(w, h), scrim],
+    return Plan(name="hero", aspect="", type_px=TYPE_RATIO * w, decor=[full_visual(w, h), scrim],
                 product=product, stacks=stacks, pad=p)
 
 
 def _poster_portrait(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False) -> Plan:
-    p = _pad(w, h)
+    p = pad(w, h)
     band = Rect(0, h * 0.62 if mirror else 0, w, h * 0.38)
     product = Rect(p, p if mirror else band.bottom + p, w - 2 * p, h * 0.38 - p)
     bottom = Rect(p, h * 0.40 if mirror else h * 0.78, w - 2 * p, h * 0.20 - p)
     scrim = Rect(0, h * 0.30 if mirror else h * 0.70, w, h * 0.32 if mirror else h * 0.30)
-    decor = [_full_visual(w, h), Decor("panel", band),
+    decor = [full_visual(w, h), Decor("panel", band),
              Decor("scrim", scrim, color="panel_dark", opacity=SCRIM_OPACITY, side="bottom")]
     stacks = [Stack(band.inset(p), ("brand", "headline", "subline"), halign="center", valign="middle",
                     max_headline_lines=4, max_subline_lines=3),
@@ -196,8 +174,8 @@ def _banner_cells(w: int, h: int, measure: Measure, left: float, right: float,
 
 
 def _banner_pads(w: int, h: int) -> tuple[int, int]:
-    return (round(_clamp(h * BANNER_PAD_RATIO, BANNER_PAD_MIN, BANNER_PAD_MAX)),
-            round(_clamp(h * BANNER_GAP_RATIO, BANNER_GAP_MIN, BANNER_GAP_MAX)))
+    return (round(clamp(h * BANNER_PAD_RATIO, BANNER_PAD_MIN, BANNER_PAD_MAX)),
+            round(clamp(h * BANNER_GAP_RATIO, BANNER_GAP_MIN, BANNER_GAP_MAX)))
 
 
 def _banner_type(w: int, h: int) -> float:
@@ -227,7 +205,7 @@ def _hero_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = F
     if stacks[-1].roles == ("cta",):
         cta = stacks[-1]
         stacks[-1] = replace(cta, rect=Rect(product.right + gap, cta.rect.y, cta.rect.w, cta.rect.h))
-    return Plan(name="hero", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h), scrim],
+    return Plan(name="hero", aspect="", type_px=_banner_type(w, h), decor=[full_visual(w, h), scrim],
                 product=product, stacks=stacks, pad=py, float_product=True)
 
 
@@ -237,7 +215,7 @@ def _card_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = F
     card = Rect(pw + gap * 0.5, py * 0.6, w - pw - gap * 0.5 - py * 0.6, h - 1.2 * py)
     panel = Decor("panel", card, color="panel_light", opacity=CARD_OPACITY, radius=min(h * 0.12, 18))
     stacks, _, _ = _banner_cells(w, h, measure, card.x + gap * 0.8, card.right - gap * 0.8, True)
-    return Plan(name="card", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h), panel],
+    return Plan(name="card", aspect="", type_px=_banner_type(w, h), decor=[full_visual(w, h), panel],
                 product=Rect(py, py, pw - py, h - 2 * py), stacks=stacks, pad=py)
 
 
@@ -250,15 +228,11 @@ EDITORIAL_SHARE_ALONE = 0.72  # ... without a photo
 SPOTLIGHT_TOP, SPOTLIGHT_BOTTOM = 0.40, 0.24  # spotlight: headline block / price+CTA block shares of the height
 
 
-def _brand_h(w: int, h: int) -> float:
-    return max(12.0, (h if w >= h else w) * 0.085)
-
-
 def _open(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
           aspect: str | None = None) -> Plan:
     """Centred copy on the scene; a product photo above it (or beside it on landscape)."""
-    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
-    bh = _brand_h(w, h)
+    p, aspect = pad(w, h), aspect or aspect_class(w, h)
+    bh = brand_h(w, h)
     brand = Stack(Rect(p, p, w - 2 * p, bh), ("brand",), halign="center", valign="top")
     type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
     if aspect == "landscape":
@@ -266,52 +240,52 @@ def _open(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
         x = (w - p - cw if mirror else p) if photo else (w - cw) / 2
         copy = Stack(Rect(x, p, cw, h - 2 * p), ("brand", *COPY_ROLES), halign="center", valign="middle")
         product = Rect(p if mirror else x + cw + p * 0.6, p, w - cw - p * 2.6, h - 2 * p) if photo else None
-        return Plan(name="open", aspect="", type_px=type_px, decor=[_full_visual(w, h)], product=product,
+        return Plan(name="open", aspect="", type_px=type_px, decor=[full_visual(w, h)], product=product,
                     stacks=[copy], pad=p)
     if photo:
         top = OPEN_COPY_TOP[aspect]
         product = Rect(p, p + bh + p * 0.4, w - 2 * p, h * top - bh - p * 1.4)
-        copy = Stack(_below_brand(w, h, p, bh, top), COPY_ROLES, halign="center", valign="middle",
+        copy = Stack(below_brand(w, h, p, bh, top), COPY_ROLES, halign="center", valign="middle",
                      max_headline_lines=3, max_subline_lines=2)
     else:
         product = None
         copy = Stack(Rect(p, p + bh + p * 0.5, w - 2 * p, h - 2 * p - bh - p * 0.5), COPY_ROLES, halign="center",
                      valign="middle", max_headline_lines=4, max_subline_lines=3)
     return Plan(name="open", aspect="", type_px=type_px * (1.12 if not photo else 1.0),
-                decor=[_full_visual(w, h)], product=product, stacks=[brand, copy], pad=p)
+                decor=[full_visual(w, h)], product=product, stacks=[brand, copy], pad=p)
 
 
 def _editorial(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                aspect: str | None = None) -> Plan:
     """Left-aligned copy column on the scene (a magazine page); the photo takes the other side."""
-    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
+    p, aspect = pad(w, h), aspect or aspect_class(w, h)
     if aspect == "portrait":
         top = 0.48 if photo else 0.30
         copy = Stack(Rect(p, h * top, w - 2 * p, h * (1 - top) - p), ALL_ROLES, halign="left",
                      valign="bottom" if not mirror else "middle", max_headline_lines=4, max_subline_lines=3)
         product = Rect(p, p, w - 2 * p, h * top - p * 1.6) if photo else None
-        return Plan(name="editorial", aspect="", type_px=TYPE_RATIO * w * 1.08, decor=[_full_visual(w, h)],
+        return Plan(name="editorial", aspect="", type_px=TYPE_RATIO * w * 1.08, decor=[full_visual(w, h)],
                     product=product, stacks=[copy], pad=p)
     cw = w * (EDITORIAL_SHARE if photo else EDITORIAL_SHARE_ALONE) - p
     col = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
     product = Rect(p if mirror else col.right + p * 0.8, p, w - cw - p * 2.8, h - 2 * p) if photo else None
     type_ratio = TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO
     return Plan(name="editorial", aspect="", type_px=type_ratio * min(w, h) * (1.1 if not photo else 1.0),
-                decor=[_full_visual(w, h)], product=product,
+                decor=[full_visual(w, h)], product=product,
                 stacks=[Stack(col, ALL_ROLES, halign="left", valign="middle", max_headline_lines=4)], pad=p)
 
 
 def _spotlight(w: int, h: int, mirror: bool, measure: Measure, photo: bool = False,
                aspect: str | None = None) -> Plan:
     """Headline on top, price and CTA at the foot, the scene (or the photo) in the middle."""
-    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
+    p, aspect = pad(w, h), aspect or aspect_class(w, h)
     if aspect == "landscape":  # too low for three bands: headline top-left, price + CTA bottom-left
         cw = w * (0.52 if photo else 0.7)
         x = w - p - cw if mirror else p
         top = Stack(Rect(x, p, cw, h * 0.6 - p), ("brand", "headline", "subline"), halign="left", valign="top")
         foot = Stack(Rect(x, h * 0.64, cw, h * 0.36 - p), ("price", "cta"), halign="left", valign="bottom")
         product = Rect(p if mirror else x + cw + p, p, w - cw - 3 * p, h - 2 * p) if photo else None
-        return Plan(name="spotlight", aspect="", type_px=TYPE_RATIO_LARGE * h, decor=[_full_visual(w, h)],
+        return Plan(name="spotlight", aspect="", type_px=TYPE_RATIO_LARGE * h, decor=[full_visual(w, h)],
                     product=product, stacks=[top, foot], pad=p)
     t_share = SPOTLIGHT_TOP if photo else SPOTLIGHT_TOP + 0.1
     top = Stack(Rect(p, p, w - 2 * p, h * t_share - p), ("brand", "headline", "subline"), halign="center",
@@ -319,7 +293,7 @@ def _spotlight(w: int, h: int, mirror: bool, measure: Measure, photo: bool = Fal
     foot_y = h * (1 - SPOTLIGHT_BOTTOM)
     foot = Stack(Rect(p, foot_y, w - 2 * p, h - p - foot_y), ("price", "cta"), halign="center", valign="bottom")
     product = Rect(p, h * t_share + p * 0.3, w - 2 * p, foot_y - h * t_share - p * 0.6) if photo else None
-    return Plan(name="spotlight", aspect="", type_px=TYPE_RATIO * min(w, h) * 1.1, decor=[_full_visual(w, h)],
+    return Plan(name="spotlight", aspect="", type_px=TYPE_RATIO * min(w, h) * 1.1, decor=[full_visual(w, h)],
                 product=product, stacks=[top, foot], pad=p)
 
 
@@ -335,111 +309,13 @@ def _open_banner(w: int, h: int, mirror: bool, measure: Measure, photo: bool = F
         if stacks[-1].roles == ("cta",):
             cta = stacks[-1]
             stacks[-1] = replace(cta, rect=Rect(product.right + gap, cta.rect.y, cta.rect.w, cta.rect.h))
-    return Plan(name="open", aspect="", type_px=_banner_type(w, h), decor=[_full_visual(w, h)],
+    return Plan(name="open", aspect="", type_px=_banner_type(w, h), decor=[full_visual(w, h)],
                 product=product, stacks=stacks, pad=py, float_product=photo)
-
-
-# The full-bleed photo: a product photo with its own background covers the canvas, cropped around
-# its salient object (product.object_window), and the copy takes the calmer side (the band the
-# object leaves free) over a gradient scrim of the palette's dark panel colour.
-PHOTO_COLUMN_MIN, PHOTO_COLUMN_MAX = 0.42, 0.56  # the copy column's share of the width (square, landscape)
-PHOTO_BAND_MIN, PHOTO_BAND_MAX = 0.36, 0.50      # the copy band's share of the height (portrait)
-PHOTO_SCRIM_REACH = 0.22                         # the scrim runs this share of the canvas past the copy
-
-
-def _photo(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
-           subject: tuple[float, float, float, float] | None = None, aspect: str | None = None) -> Plan:
-    """The photo covers the canvas; ``subject`` is its object's box on the canvas (x0, y0, x1, y1),
-    and the copy goes in the wider band beside it (the other one when mirrored)."""
-    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
-    sx0, sy0, sx1, sy1 = subject or (w * 0.5, h * 0.5, w * 0.5, h * 0.5)
-    if aspect == "portrait":
-        top_band, bottom_band = sy0, h - sy1
-        at_top = top_band > bottom_band
-        if mirror and min(top_band, bottom_band) >= PHOTO_BAND_MIN * h:  # mirrored only where the other band is free
-            at_top = not at_top
-        band = _clamp((top_band if at_top else bottom_band) / h, PHOTO_BAND_MIN, PHOTO_BAND_MAX) * h
-        rect = Rect(p, p, w - 2 * p, band - 2 * p) if at_top else Rect(p, h - band + p, w - 2 * p, band - 2 * p)
-        reach = band + PHOTO_SCRIM_REACH * h
-        scrim = Decor("scrim", Rect(0, 0 if at_top else h - reach, w, reach), color="panel_dark",
-                      opacity=SCRIM_OPACITY, side="top" if at_top else "bottom")
-        stacks = _brand_row(rect, w, h, p, "center", "top" if at_top else "bottom",
-                            max_headline_lines=3, max_subline_lines=2)
-        type_px = TYPE_RATIO * w
-    else:
-        left_band, right_band = sx0, w - sx1
-        at_left = left_band >= right_band
-        if mirror and min(left_band, right_band) >= PHOTO_COLUMN_MIN * w:
-            at_left = not at_left
-        col = _clamp((left_band if at_left else right_band) / w, PHOTO_COLUMN_MIN, PHOTO_COLUMN_MAX) * w
-        rect = Rect(p, p, col - 1.5 * p, h - 2 * p) if at_left else Rect(w - col + 0.5 * p, p, col - 1.5 * p, h - 2 * p)
-        reach = min(float(w), col + PHOTO_SCRIM_REACH * w)
-        scrim = Decor("scrim", Rect(0 if at_left else w - reach, 0, reach, h), color="panel_dark",
-                      opacity=SCRIM_OPACITY, side="left" if at_left else "right")
-        stacks = _brand_row(rect, w, h, p, "left" if at_left else "right", max_headline_lines=4)
-        type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
-    return Plan(name="photo", aspect="", type_px=type_px, decor=[_full_visual(w, h), scrim],
-                product=Rect(0, 0, w, h), stacks=stacks, pad=p)
-
-
-# The stage: the product (a cut-out on the scene, or a photo kept whole) as large as its own shape
-# allows, beside the copy column or above the copy band, whichever gives it more area.
-STAGE_COPY_MIN_W, STAGE_COPY_MIN_H = 0.40, 0.34  # the copy keeps at least this share of the width / height
-STAGE_BAND_LINES = 5.2  # the copy band's height in type_px (plus the logo row), at least ...
-STAGE_COPY_MAX_H = 0.45  # ... up to this share of the height on small canvases (big ones set the copy smaller)
-PRODUCT_FLOOR = 0.25    # the share of the canvas a product should cover (hero.py's SHARE_FLOOR)
-STAGE_SIDE_BIAS = 1.25  # the band layout must show the product this much larger to be taken over the column
-
-
-def _stage(w: int, h: int, mirror: bool, measure: Measure, photo: bool = True,
-           product_aspect: float | None = None, aspect: str | None = None) -> Plan:
-    p, aspect = _pad(w, h), aspect or aspect_class(w, h)
-    a = product_aspect or 1.0
-
-    def fit(bw: float, bh: float) -> tuple[float, float]:
-        k = min(bw / a, bh)
-        return a * k, k
-
-    type_px = (TYPE_RATIO_LARGE if aspect == "landscape" else TYPE_RATIO) * min(w, h)
-    # a copy band holds the logo, two headline lines, price and button: about 5.2 type_px + the logo row
-    most = STAGE_COPY_MAX_H if min(w, h) < BIG_CANVAS else STAGE_COPY_MIN_H + 0.02
-    copy_h = max(h * STAGE_COPY_MIN_H, min(STAGE_BAND_LINES * type_px + _brand_h(w, h) + p, h * most))
-    side = fit(w * (1 - STAGE_COPY_MIN_W) - 1.5 * p, h - 2 * p)
-    band = fit(w - 2 * p, h - copy_h - 1.5 * p)
-    side_a, band_a = side[0] * side[1], band[0] * band[1]
-    # a column sets copy better than a low band: the band only where it shows the product much
-    # larger, or where only it reaches the floor
-    if side_a * STAGE_SIDE_BIAS >= band_a and not (side_a < PRODUCT_FLOOR * w * h <= band_a):
-        pw = side[0]
-        cw = w - pw - 3 * p
-        product = Rect(p if mirror else w - p - pw, p, pw, h - 2 * p)
-        col = Rect(w - p - cw if mirror else p, p, cw, h - 2 * p)
-        stacks = _brand_row(col, w, h, p, "left", max_headline_lines=4)
-    else:
-        ph = band[1]
-        product = Rect(p, h - p - ph if mirror else p, w - 2 * p, ph)
-        ch = h - ph - 3 * p
-        col = Rect(p, p if mirror else h - p - ch, w - 2 * p, ch)
-        stacks = _brand_row(col, w, h, p, "center", max_headline_lines=3, max_subline_lines=2)
-    return Plan(name="stage", aspect="", type_px=type_px, decor=[_full_visual(w, h)], product=product,
-                stacks=stacks, pad=p)
-
-
-def _brand_row(col: Rect, w: int, h: int, p: int, halign: HAlign, valign: VAlign = "middle",
-               **lines: int) -> list[Stack]:
-    """A copy column with the brand (logo) in a row of its own at the top, so the copy never takes
-    the logo's room; the copy below it."""
-    bh = min(_brand_h(w, h), col.h * 0.3)
-    brand = Stack(Rect(col.x, col.y, col.w, bh), ("brand",), halign=halign, valign="top")
-    top = col.y + bh + p * 0.5
-    copy = Stack(Rect(col.x, top, col.w, max(1.0, col.bottom - top)), COPY_ROLES, halign=halign, valign=valign,
-                 **lines)
-    return [brand, copy]
 
 
 LayoutFn = Callable[..., Plan]
 # the families that take the product's shape
-SHAPED: frozenset[LayoutFn] = frozenset({_stage, _split_square, _split_portrait, _split_banner})
+SHAPED: frozenset[LayoutFn] = frozenset({stage_plan, _split_square, _split_portrait, _split_banner})
 LAYOUTS: dict[str, tuple[tuple[str, LayoutFn], ...]] = {
     "square": (("open", _open), ("editorial", _editorial), ("spotlight", _spotlight), ("split", _split_square),
                ("hero", _hero_square), ("card", _card_side)),
@@ -496,8 +372,9 @@ def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, ph
     scrim that reaches the band's edge run on to the canvas edge, under the platform's UI."""
     lo, hi = round(h * STORY_SAFE_TOP), round(h * (1 - STORY_SAFE_BOTTOM))
     band = hi - lo
-    kw: dict = {"aspect": "portrait"} if fn in (_open, _editorial, _spotlight, _photo, _stage) else {}  # ~square band
-    if fn is _photo and subject is not None:
+    square_band = (_open, _editorial, _spotlight, photo_plan, stage_plan)  # the band is about square
+    kw: dict = {"aspect": "portrait"} if fn in square_band else {}
+    if fn is photo_plan and subject is not None:
         kw["subject"] = (subject[0], subject[1] - lo, subject[2], subject[3] - lo)
     if fn in SHAPED:
         kw["product_aspect"] = product_aspect
@@ -516,7 +393,7 @@ def _story_plan(fn: LayoutFn, w: int, h: int, mirror: bool, measure: Measure, ph
     for st in plan.stacks:
         st.rect = down(st.rect)
     if plan.product is not None:
-        plan.product = Rect(0, 0, w, h) if fn is _photo else down(plan.product)  # the photo runs on, like the scene
+        plan.product = Rect(0, 0, w, h) if fn is photo_plan else down(plan.product)  # the photo runs on, like the scene
     plan.type_px *= STORY_TYPE_SCALE
     plan.min_headline_px = STORY_HEADLINE_MIN_PX * w / 1080
     return plan
@@ -545,9 +422,9 @@ def mirror_plan(plan: Plan, width: int) -> Plan:
 def family_fn(aspect: str, name: str) -> LayoutFn:
     """The layout function of a family in an aspect class (KeyError when it has none there)."""
     if name == "photo" and aspect in PHOTO_ASPECTS:
-        return _photo
+        return photo_plan
     if name == "stage" and aspect in PHOTO_ASPECTS:
-        return _stage
+        return stage_plan
     return dict(LAYOUTS[aspect])[name]
 
 
@@ -570,8 +447,8 @@ def make_plan(aspect: str, width: int, height: int, variant: int, measure: Measu
         mirror = (variant // len(families)) % 2 == 1
     if is_story(width, height):
         plan = _story_plan(fn, width, height, mirror, measure, photo, subject, product_aspect)
-    elif fn is _photo:
-        plan = _photo(width, height, mirror, measure, photo=photo, subject=subject)
+    elif fn is photo_plan:
+        plan = photo_plan(width, height, mirror, measure, photo=photo, subject=subject)
     elif fn in SHAPED:
         plan = fn(width, height, mirror, measure, photo=photo, product_aspect=product_aspect)
     else:

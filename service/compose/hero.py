@@ -31,7 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .families import PHOTO_ASPECTS, PRODUCT_FLOOR, families_for, make_plan
+from .families import PHOTO_ASPECTS, families_for, make_plan
+from .product_families import PRODUCT_FLOOR
 from .plan import Measure, Plan, Rect, int_rect
 from .sizes import aspect_class
 from .product import PhotoPlacement, ProductAsset, object_window, photo_placement, subject_box, subject_with_margin
