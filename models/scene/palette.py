@@ -147,16 +147,16 @@ def _moved(scene: np.ndarray, ground: Rgb | None, motifs: Sequence[Rgb], accent:
         # more motif colours than layers and no ground named ("cobalt and white stripes" on one
         # stripes layer): the last motif colour is what lies between the others
         ground, colours = colours[-1], colours[:-1]
-    if ground is not None and order and len(colours) > len(order):
-        # more motif colours than layers on a named ground ("purple and yellow stripes on white"):
-        # each colour left over gets a companion of the most prominent layer
-        order = order + _companions(s, order[0], len(colours) - len(order))
-    if ground is not None:
-        _set_ground(s, np.asarray(ground, np.float64))
-    if ground is not None:  # a motif colour that would vanish into the named ground (a dark brand blue
-        # on navy) is left out, unless nothing else is left
-        visible = [m for m in colours if float(delta_e(m, np.asarray(ground, np.float64))) >= MIN_LAYER_CONTRAST_DE]
-        colours = visible or colours
+    g = None if ground is None else np.asarray(ground, np.float64)
+    if g is not None:
+        if order and len(colours) > len(order):
+            # more motif colours than layers on a named ground ("purple and yellow stripes on
+            # white"): each colour left over gets a companion of the most prominent layer
+            order = order + _companions(s, order[0], len(colours) - len(order))
+        _set_ground(s, g)
+        # a motif colour that would vanish into the named ground (a dark brand blue on navy) is
+        # left out, unless nothing else is left
+        colours = [m for m in colours if float(delta_e(m, g)) >= MIN_LAYER_CONTRAST_DE] or colours
     if accent is not None and order and (not colours or len(order) > len(colours)):
         # the accent takes the most prominent layer when no motif is named, else the least
         # prominent one the motifs leave over ("navy and white stripes, salmon accents")
@@ -166,10 +166,10 @@ def _moved(scene: np.ndarray, ground: Rgb | None, motifs: Sequence[Rgb], accent:
     if colours:
         for rank, i in enumerate(order):
             _paint_named(s, i, colours[rank % len(colours)])
-    elif ground is not None:
-        _separate_from_ground(s, order, np.asarray(ground, np.float64))
+    elif g is not None:
+        _separate_from_ground(s, order, g)
     if excluded:
-        _avoid(s, [np.asarray(e, np.float64) for e in excluded], named_ground=ground is not None,
+        _avoid(s, [np.asarray(e, np.float64) for e in excluded], named_ground=g is not None,
                named_layers=bool(colours))
     return s
 

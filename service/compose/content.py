@@ -17,6 +17,7 @@ from PIL import Image
 
 from .families import LONG_HEADLINE_COLUMNS
 from .fonts import cjk_region, clean_text, is_rtl, renderable, runs
+from .images import image_key
 from .items import Copy, button_size
 from .linebreak import hyphen_lang
 from .locale_text import default_cta
@@ -54,10 +55,13 @@ _copies_lock = threading.Lock()
 
 
 def _copy_key(c: CreativeContent) -> tuple:
-    """What ``make_copy`` reads of the content (the logo by identity, checked through a weak
-    reference: a new image at a dead one's address is not taken for it)."""
+    """What ``make_copy`` reads of the content: the logo by what it is where the service decoded it
+    (``images.image_key``: the same logo in a later request or another job's copy of it), else by
+    identity, checked through a weak reference (a new image at a dead one's address is not taken
+    for it)."""
+    logo = None if c.logo is None else image_key(c.logo) or id(c.logo)
     return (c.headline, c.subline, c.cta, c.price, c.original_price, c.currency, c.locale, c.brand_name, c.font,
-            id(c.logo) if c.logo is not None else None)
+            logo)
 
 
 def make_copy(c: CreativeContent) -> tuple[Copy, ProductAsset | None]:
@@ -68,12 +72,13 @@ def make_copy(c: CreativeContent) -> tuple[Copy, ProductAsset | None]:
     key = _copy_key(c)
     with _copies_lock:
         hit = _COPIES.get(key)
-        if hit is not None and (hit[0] is None) == (c.logo is None) and (hit[0] is None or hit[0]() is c.logo):
+        if hit is not None and (hit[0] is None or hit[0]() is c.logo):
             _COPIES.move_to_end(key)
             return hit[1]
     made = _make_copy(c)
     with _copies_lock:
-        _COPIES[key] = (weakref.ref(c.logo) if c.logo is not None else None, made)
+        # only a logo keyed by identity needs its object checked on a hit
+        _COPIES[key] = (weakref.ref(c.logo) if isinstance(key[-1], int) else None, made)
         while len(_COPIES) > _COPIES_MAX:
             _COPIES.popitem(last=False)
     return made

@@ -94,6 +94,14 @@ def decode_image(
 DIGEST_KEY = "adloom.digest"  # Image.info key: a digest of the encoded bytes the image was decoded from
 
 
+def image_key(img: Image.Image) -> tuple | None:
+    """What an image the service decoded is, as a cache key that survives pickling (a compose
+    worker gets a new copy of it with every job): its digest, size and mode; None for an image
+    made in process."""
+    digest = img.info.get(DIGEST_KEY)
+    return (digest, img.size, img.mode) if isinstance(digest, str) else None
+
+
 SVG_REFUSED = ("SVG images are not accepted (a vector file can reference other files and has no fixed "
                "size); send a PNG, JPEG or WebP (a logo: a PNG with transparency, e.g. exported 1000 px wide)")
 

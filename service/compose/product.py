@@ -34,7 +34,7 @@ from scipy.cluster.vq import kmeans2
 from skimage import color as skcolor
 
 from .design import saliency
-from .images import DIGEST_KEY
+from .images import image_key
 from .palette import contrast_ratio, relative_luminance
 from .plan import VAlign, align_offset
 
@@ -82,9 +82,8 @@ def prepare_product(img: Image.Image) -> ProductAsset:
     """Cut the product out of its photo (see module doc); cached per decoded image (by the digest
     ``images.decode_image`` puts in its ``info``), else per live image object. The asset memoises
     its object box, saliency and resized copies, so they too are computed once per image."""
-    digest = img.info.get(DIGEST_KEY)
-    if isinstance(digest, str):
-        dkey = (digest, img.size, img.mode)
+    dkey = image_key(img)
+    if dkey is not None:
         with _cache_lock:
             found = _by_digest.get(dkey)
             if found is not None:
