@@ -6,6 +6,7 @@ latency over every named size, or composition's CPU time per creative.
     python -m bench.ab /tmp/old --size story                        # the same at another size
     python -m bench.ab /tmp/old --all-sizes --requests 8            # one request, all 11 sizes: latency
     python -m bench.ab /tmp/old --cpu --size square --size story    # compose CPU ms per creative
+    python -m bench.ab /tmp/old --served --pairs 5                  # HTTP: served vs served vs in-process
 
 Each run is a fresh process in its tree, and runs alternate this tree, other tree, ... so that
 drift of a shared VM hits both; both trees use this interpreter. Prints one JSON line a run and
@@ -22,6 +23,12 @@ the per-pair ratios: throughput this / other (over 1: this tree is faster, as be
   busiest of the tree's compose workers as that tree splits the request (its ``ComposePool``;
   by ``job_cost`` where the tree has one): the compose stage's latency without the wall-clock
   noise of a shared VM; median of ``--requests``.
+* ``--served``: each tree's ``adloom serve`` (embedded defaults, started in its own tree) driven
+  over HTTP by ``bench.loadgen`` from this process, c=64 in flight (arrivals far above what the
+  server can take, a client backlog of 64: the server is never idle), ``Accept: image/png``, fresh
+  titles, 3 s warm-up; then this tree's in-process pipeline as in the default mode. Per pair: the
+  served ratio this / other, and this tree's served / in-process ratio (HTTP's cost: under 1 means
+  serving over HTTP loses throughput). Also the server's and the client's CPU cores.
 * ``--cpu``: ``compose_creative`` alone, one thread, 8 scenes and fresh copy per repetition,
   CPU time (``time.process_time``) per creative, median of ``--reps`` repetitions per size.
 """
@@ -192,6 +199,32 @@ def run_once(tree: Path, program: str, timeout_s: float, threads: int | None = N
     return json.loads(line[3:])
 
 
+def served_once(tree: Path, size: str, seconds: float, concurrency: int = 64) -> dict:
+    """``adloom serve`` started in ``tree``, driven at ``concurrency`` for ``seconds`` after a 3 s warm-up."""
+    import asyncio
+    import time
+
+    from bench import loadgen, workload
+    from bench.server import Served
+
+    with Served.adloom(name="ab", root=tree) as served:
+        asyncio.run(loadgen.run_load(served.url, workload.Bodies("abwarm-", size=size), concurrency=concurrency,
+                                     rate=1000.0, duration_s=3.0, max_backlog=concurrency))
+        snaps = {}
+
+        def snapshot(when: str) -> None:
+            snaps[when] = (served.cpu_seconds(), time.process_time(), time.monotonic())
+
+        res = asyncio.run(loadgen.run_load(
+            served.url, workload.Bodies(f"abrun{time.time_ns()}-", size=size), concurrency=concurrency,
+            rate=1000.0, duration_s=seconds, max_backlog=concurrency, on_window=snapshot, warmup_s=0.0))
+    (s0, c0, t0), (s1, c1, t1) = snaps["start"], snaps["end"]
+    out = res.summary()
+    return {"size": size, "creatives_per_s": out["creatives_per_s"], "p50_ms": out["p50_ms"],
+            "p99_ms": out["p99_ms"], "errors": out["errors"], "server_cpu_cores": round((s1 - s0) / (t1 - t0), 2),
+            "client_cpu_cores": round((c1 - c0) / (t1 - t0), 2), "startup_s": round(served.startup_s or 0, 1)}
+
+
 def _ratio(mode: str, a: dict, b: dict) -> float | dict[str, float]:
     """this / other: throughput (over 1 is faster), latency or CPU time (under 1 is faster)."""
     if mode == "throughput":
@@ -219,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--all-sizes", action="store_true", help="latency of one request for all 11 named sizes")
     mode.add_argument("--cpu", action="store_true", help="compose CPU time per creative, one thread")
+    mode.add_argument("--served", action="store_true",
+                      help="served throughput over HTTP, both trees, and this tree's in-process pipeline")
     mode.add_argument("--all-sizes-cpu", action="store_true",
                       help="one request's 11 sizes: CPU time of the busiest compose worker's chunk")
     ap.add_argument("--requests", type=int, default=8, help="--all-sizes: timed requests a run")
@@ -240,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("throughput takes one --size")
         name, program = "throughput", _THROUGHPUT.format(size=sizes[0], seconds=args.seconds)
         timeout = args.seconds + 240
+    if args.served:
+        if len(sizes) != 1:
+            ap.error("--served takes one --size")
+        return _served_pairs(args.other.resolve(), sizes[0], args.seconds, args.pairs, program, timeout)
     ratios = []
     for i in range(args.pairs):
         a = run_once(REPO, program, timeout, args.threads)
@@ -250,6 +289,22 @@ def main(argv: list[str] | None = None) -> int:
                           "ratio": {k: round(v, 3) for k, v in r.items()} if isinstance(r, dict) else round(r, 3)}),
               flush=True)
     print(json.dumps({"mode": name, "median_ratio": _median(ratios)}), flush=True)
+    return 0
+
+
+def _served_pairs(other: Path, size: str, seconds: float, pairs: int, in_process: str, timeout: float) -> int:
+    vs_other, vs_in_process = [], []
+    for i in range(pairs):
+        a = served_once(REPO, size, seconds)
+        b = served_once(other, size, seconds)
+        c = run_once(REPO, in_process, timeout)
+        vs_other.append(a["creatives_per_s"] / b["creatives_per_s"])
+        vs_in_process.append(a["creatives_per_s"] / c["creatives_per_s"])
+        print(json.dumps({"pair": i + 1, "this_served": a, "other_served": b, "this_in_process": c,
+                          "served_this_over_other": round(vs_other[-1], 3),
+                          "this_served_over_in_process": round(vs_in_process[-1], 3)}), flush=True)
+    print(json.dumps({"mode": "served", "median_served_this_over_other": _median(vs_other),
+                      "median_served_over_in_process": _median(vs_in_process)}), flush=True)
     return 0
 
 

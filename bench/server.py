@@ -37,11 +37,12 @@ class Served:
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, *, name: str = "server",
                  ready_path: str = "/readyz", start_timeout_s: float = 180.0,
-                 stop_signal: int = signal.SIGTERM):
+                 stop_signal: int = signal.SIGTERM, root: Path = REPO):
         self.port = free_port()
+        self.root = Path(root)
         self.url = f"http://127.0.0.1:{self.port}"
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
-        self.env = {**os.environ, "PYTHONPATH": _pythonpath(), **(env or {})}
+        self.env = {**os.environ, "PYTHONPATH": _pythonpath(self.root), **(env or {})}
         self.name = name
         self.ready_path = ready_path
         self.start_timeout_s = start_timeout_s
@@ -69,7 +70,7 @@ class Served:
         started = time.monotonic()
         log = self.log_path.open("wb")
         # A new session: SIGTERM/SIGKILL reach the server and whatever it started (Ray's daemons).
-        self.proc = subprocess.Popen(self.argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.argv, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
         deadline = started + self.start_timeout_s
@@ -155,6 +156,6 @@ def _proc_stats() -> dict[int, tuple[int, int]]:
     return out
 
 
-def _pythonpath() -> str:
+def _pythonpath(root: Path = REPO) -> str:
     extra = os.environ.get("PYTHONPATH")
-    return f"{REPO}{os.pathsep}{extra}" if extra else str(REPO)
+    return f"{root}{os.pathsep}{extra}" if extra else str(root)

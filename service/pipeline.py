@@ -35,7 +35,7 @@ from service.cache import EmbeddingCache
 from service.compose import parse_size
 from service.compose.brandkit import scene_colours
 from service.compose_pool import ComposePool
-from service.config import Settings
+from service.config import Settings, available_cores
 from service.engine import Engine, TorchEngine
 from service.engine.conditioning import conditioning_texts, mix_conditioning
 from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
@@ -117,12 +117,17 @@ class CreativePipeline:
         self.cache = cache or EmbeddingCache.from_settings(engine.ids["text_encoder"], settings)
         self.render = render
         self._external_submit = submit
-        # On CPU the three model stages share one thread: each torch op already uses every core,
-        # so running two batches at once would only make both slower. On CUDA, one thread per
-        # stage lets one stage's Python/launch overhead overlap another's kernels.
+        # Each stage runs one batch at a time. On CPU, where one torch op uses every core (compose
+        # on threads), the three stages share one thread: two batches at once would only make both
+        # slower. Where torch has fewer threads than the box has cores (compose in worker
+        # processes: 1 of 2 here), each stage gets a thread of its own, so that one stage's
+        # kernels run while another is in Python; one shared thread left the model stages the
+        # bottleneck of the served process with a third of a core idle (bench/RESULTS.md). On
+        # CUDA (model_pool None) every batcher has its own thread too.
         nice = (settings.worker_nice,)
         on_cpu = engine.ids.get("device", "cpu").startswith("cpu")
-        self.model_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="adloom-model",
+        model_threads = len(STAGES) if settings.threads < available_cores() else 1
+        self.model_pool = (concurrent.futures.ThreadPoolExecutor(model_threads, thread_name_prefix="adloom-model",
                                                                  initializer=lower_thread_priority, initargs=nice)
                            if on_cpu else None)
         # A custom render seam (tests, peers) may not pickle: it runs on threads.
