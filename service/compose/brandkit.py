@@ -43,7 +43,9 @@ def scene_colours(product: Image.Image | None, logo: Image.Image | None,
         if vivid:
             out.append(SceneColour("logo", to_hex(vivid[0]), "accent", "logo"))
     if product is not None:
-        asset = prepare_product(product)
+        # not segmented here (the serving process would pay for GrabCut on every new photo): a
+        # photo's colours reach the palette in composition (paint.photo_colours)
+        asset = prepare_product(product, cut_busy=False)
         if asset.kind != "card":
             vivid = logo_colours(asset).vivid
             if vivid:

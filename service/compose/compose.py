@@ -40,7 +40,7 @@ from .logo import logo_colours, logo_omission
 from .paint import full_scene, paint_decor, palette_source, photo_colours, place_logo
 from .palette import build_palette, mix, to_hex
 from .plan import Plan, int_rect, pixel_box, union
-from .product import place_product, prepare_product
+from .product import place_product, prepare_product, shown
 from .sizes import aspect_class
 
 TEXT_ROLES = ("headline", "subline", "price", "original_price", "discount", "cta", "brand")
@@ -76,6 +76,8 @@ def compose_creative(
                        product_aspect=shape)
     else:
         plan = plan_fn(aspect, w, h, variant, measure, photo=False, long_headline=long)
+    if asset is not None:
+        asset = shown(asset, plan.family)  # a photo's cut-out where this family sets it on the scene
     rtl = right_to_left(content, copy)
     if rtl and plan.family == "photo":  # the copy keeps the side the photo's object leaves free
         for st in plan.stacks:

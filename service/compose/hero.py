@@ -10,6 +10,9 @@ The fit of a family for this image at this size is
   canvas height), after the cap on upscaling; ``floor``: SHARE_FLOOR (banners BANNER_HEIGHT_FLOOR),
   or 85 % of the most the product's shape allows on this canvas where that is less
   (``reachable_floor``: a tall bottle on a wide canvas, a small photo);
+- ``shown``: a photo that carries a segmented cut-out (``product.shown``) is measured as the
+  cut-out in the families that set the product on the scene and as the photo in the full-bleed
+  and split families, so the ranking chooses between the photo and its cut-out per size;
 - ``covered``: the share of the photo's salient object that copy columns lie over (only the
   full-bleed ``photo`` family sets copy on the photo; elsewhere the product has its own area).
   A crop never cuts the object (``object_window`` keeps it whole or the photo is contained), so
@@ -35,7 +38,8 @@ from .families import PHOTO_ASPECTS, families_for, make_plan
 from .product_families import PRODUCT_FLOOR
 from .plan import Measure, Plan, Rect, int_rect
 from .sizes import aspect_class
-from .product import PhotoPlacement, ProductAsset, object_window, photo_placement, subject_box, subject_with_margin
+from .product import (PhotoPlacement, ProductAsset, object_window, photo_placement, shown, subject_box,
+                      subject_with_margin)
 
 SHARE_FLOOR = PRODUCT_FLOOR  # the product covers at least this share of the canvas ...
 BANNER_HEIGHT_FLOOR = 0.60  # ... or, in thin banners, this share of its height
@@ -92,6 +96,7 @@ def reachable_floor(asset: ProductAsset, w: int, h: int, aspect: str, pad: int) 
     or REACH of what its shape and resolution allow at the most (contained in the whole canvas
     less its margins, enlarged at most MAX_UPSCALE times) where that is less: a bottle's tall box
     cannot cover a quarter of a wide canvas, and a 200-px photo should not be blown up."""
+    asset = asset.cutout or asset  # the most the product can be shown at: its cut-out where it has one
     bx, by, bw, bh = photo_placement(asset, (pad, pad, w - 2 * pad, h - 2 * pad)).box
     if aspect == "banner":
         return min(BANNER_HEIGHT_FLOOR, REACH * bh / h)
@@ -100,6 +105,7 @@ def reachable_floor(asset: ProductAsset, w: int, h: int, aspect: str, pad: int) 
 
 def measure_fit(plan: Plan, asset: ProductAsset, w: int, h: int, aspect: str,
                 subject: tuple[float, float, float, float] | None, floor: float) -> Fit:
+    asset = shown(asset, plan.family)
     rect, _ = product_rect(plan, asset)
     if rect is None:
         return Fit(plan.family, 0.0, 0.0, 0.0)
@@ -123,7 +129,7 @@ def rank(aspect: str, w: int, h: int, measure: Measure, asset: ProductAsset,
             subject = subject_on_canvas(asset, w, h)
             if subject is not None:
                 names.insert(0, "photo")
-    shape = product_aspect(asset)
+    shape = product_aspect(shown(asset, "stage"))
     fits = []
     floor = -1.0
     for name in names:

@@ -10,6 +10,10 @@ A product photo becomes one of three assets:
   rounded corners elsewhere), cropped to the window of that aspect that keeps its salient object
   whole with a margin (``object_window``); where no window of that aspect holds the object, the
   tightest window around the object that does is placed as large as the rectangle allows.
+  A card whose object separates from its background (``segment.py``: GrabCut, used only when its
+  measured confidence holds) also carries that object as a ``cutout`` asset (``ProductAsset.cutout``):
+  the layouts that set the product on the scene show the cut-out, the full-bleed and split
+  layouts the photo (``shown``), and the fit ranks them per size (hero.py).
 Nothing is upscaled more than ``MAX_UPSCALE`` times: a small photo is placed at its best size and
 ``photo_placement`` says so (the report's ``product_note``).
 The work happens once per image in each process (keyed by the digest the decoder stores in the
@@ -37,6 +41,7 @@ from .design import saliency
 from .images import image_key
 from .palette import contrast_ratio, relative_luminance
 from .plan import VAlign, align_offset
+from .segment import segment
 
 WORK_SIDE = 900
 CARD_SIDE = 2048            # a photo kept with its background keeps this much resolution (full-bleed at 1080+)
@@ -44,6 +49,7 @@ MAX_UPSCALE = 2.2           # never enlarge a photo more than this: beyond it th
 SUBJECT_MARGIN = 0.04       # a crop keeps this share of the object's long side around it
 BORDER_TOLERANCE = 30       # max per-channel difference still counted as background
 UNIFORM_BORDER_SHARE = 0.80  # share of border pixels that must match the background colour
+BORDER_PRODUCT_MAX = 0.08  # at most this share of the frame may stay product after the fill
 HOLE_TOLERANCE = 5          # enclosed regions this close to the background colour are holes...
 HOLE_MIN_SHARE = 0.005      # ...when they cover at least 0.5% of the image (not a logo dot)
 
@@ -56,6 +62,8 @@ class ProductAsset:
     _saliency: list = field(default_factory=list, compare=False, repr=False)  # [map], computed once
     source_size: tuple[int, int] = (0, 0)  # the caller's image size (before any working reduction)
     _subject: list = field(default_factory=list, compare=False, repr=False)  # [subject_box], computed once
+    cutout: ProductAsset | None = field(default=None, compare=False, repr=False)  # a card's object, segmented
+    segmentation: dict | None = field(default=None, compare=False, repr=False)  # the segmentation's figures
 
     def saliency(self) -> np.ndarray:
         """The photo's saliency map (see ``design.saliency``), memoised: every size and variant of
@@ -67,7 +75,7 @@ class ProductAsset:
 
 # id(image) -> (weak reference, asset). PIL images are unhashable, so a WeakKeyDictionary will not
 # do; the finalizer drops the entry when the caller's image is garbage-collected.
-_cache: dict[int, tuple[weakref.ref, ProductAsset]] = {}
+_cache: dict[tuple[int, bool], tuple[weakref.ref, ProductAsset]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -78,41 +86,58 @@ _by_digest: OrderedDict[tuple, ProductAsset] = OrderedDict()
 DIGEST_CACHE = 8  # assets kept per process (each holds its image and its resized copies)
 
 
-def prepare_product(img: Image.Image) -> ProductAsset:
+def prepare_product(img: Image.Image, cut_busy: bool = True) -> ProductAsset:
     """Cut the product out of its photo (see module doc); cached per decoded image (by the digest
     ``images.decode_image`` puts in its ``info``), else per live image object. The asset memoises
-    its object box, saliency and resized copies, so they too are computed once per image."""
+    its object box, saliency and resized copies, so they too are computed once per image.
+    ``cut_busy``: try to segment a photo the flood fill leaves whole (segment.py; not for logos)."""
     dkey = image_key(img)
     if dkey is not None:
+        dkey = (*dkey, cut_busy)
         with _cache_lock:
             found = _by_digest.get(dkey)
             if found is not None:
                 _by_digest.move_to_end(dkey)
                 return found
-        asset = _prepare(img)
+        asset = _prepare(img, cut_busy)
         with _cache_lock:
             _by_digest[dkey] = asset
             while len(_by_digest) > DIGEST_CACHE:
                 _by_digest.popitem(last=False)
         return asset
-    key = id(img)
+    key = (id(img), cut_busy)
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None and hit[0]() is img:
         return hit[1]
-    asset = _prepare(img)
+    asset = _prepare(img, cut_busy)
     with _cache_lock:
         _cache[key] = (weakref.ref(img), asset)
     weakref.finalize(img, _cache.pop, key, None)
     return asset
 
 
-def _prepare(img: Image.Image) -> ProductAsset:
-    asset = _prepare_work(img)
+def _prepare(img: Image.Image, cut_busy: bool) -> ProductAsset:
+    asset = _prepare_work(img, cut_busy)
+    if asset.cutout is not None:
+        asset = replace(asset, cutout=replace(asset.cutout, source_size=img.size))
     return replace(asset, source_size=img.size)
 
 
-def _prepare_work(img: Image.Image) -> ProductAsset:
+# the layouts that show a card as the photo it is (full-bleed, or filling a split's visual area)
+PHOTO_FAMILIES = ("photo", "split")
+
+
+def shown(asset: ProductAsset, family: str) -> ProductAsset:
+    """What a layout family draws of the product: a card's segmented cut-out in the families that
+    set the product on the scene, the photo itself in PHOTO_FAMILIES (and wherever there is no
+    cut-out)."""
+    if asset.kind == "card" and asset.cutout is not None and family not in PHOTO_FAMILIES:
+        return asset.cutout
+    return asset
+
+
+def _prepare_work(img: Image.Image, cut_busy: bool) -> ProductAsset:
     full = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if "A" in img.getbands() else "RGB")
     work = full
     if max(work.size) > WORK_SIDE:
@@ -131,7 +156,16 @@ def _prepare_work(img: Image.Image) -> ProductAsset:
             k = CARD_SIDE / max(full.size)
             full = full.resize((max(1, round(full.width * k)), max(1, round(full.height * k))),
                                Image.Resampling.LANCZOS)
-        return ProductAsset(full.convert("RGBA"), "card")
+        if not cut_busy:
+            return ProductAsset(full.convert("RGBA"), "card")
+        seg = segment(np.asarray(work, dtype=np.uint8))
+        figures = {"used": seg.used, "share": round(seg.share, 3), "touch": round(seg.touch, 3),
+                   "support": round(seg.support, 3), "parts": round(seg.parts, 3), "reason": seg.reason}
+        cutout = None
+        if seg.alpha is not None:
+            rgba = np.dstack([np.asarray(work, dtype=np.uint8), (seg.alpha * 255.0).round().astype(np.uint8)])
+            cutout = ProductAsset(_crop_to_alpha(Image.fromarray(rgba, "RGBA")), "cutout")
+        return ProductAsset(full.convert("RGBA"), "card", cutout=cutout, segmentation=figures)
     out = _unmix_edges(rgb, alpha)
     return ProductAsset(_crop_to_alpha(out), "cutout")
 
@@ -165,6 +199,8 @@ def flood_cutout_alpha(rgb: np.ndarray) -> np.ndarray | None:
     product_share = 1.0 - background.mean()
     if product_share < 0.02 or product_share > 0.98:
         return None  # nothing left, or nothing removed: not a packshot
+    if (~_border_pixels(background[..., None])[:, 0]).mean() > BORDER_PRODUCT_MAX:
+        return None  # a textured ground (bricks between their mortar) left along the frame: not plain
     # Enclosed holes (the inside of a mug handle) cannot be reached from the border; remove the
     # sizeable ones that match the background almost exactly.
     holes = (dist <= HOLE_TOLERANCE) & ~background
@@ -345,6 +381,7 @@ def subject_box(asset: ProductAsset) -> tuple[int, int, int, int]:
                              lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)])
     with warnings.catch_warnings():  # a plain border gives empty clusters: fewer colours, not a fault
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # one colour only: k-means++ divides by zero
         centres, labels = kmeans2(border, 8, seed=0, minit="++")
     # a colour on one side of the border only is an object touching that edge, not the background:
     # a background colour shows on two sides at least (or holds a large share of the whole border)
@@ -493,5 +530,6 @@ def _podium(canvas: Image.Image, alpha: Image.Image, x: int, y: int, color) -> N
 
 
 def prepare_logo(img: Image.Image) -> ProductAsset:
-    """Logos follow the product rules: alpha kept, a plain background cut out, else a plate."""
-    return prepare_product(img)
+    """Logos follow the product rules: alpha kept, a plain background cut out, else a plate
+    (a logo on its own busy background is kept whole as a tile, never segmented)."""
+    return prepare_product(img, cut_busy=False)

@@ -1,0 +1,211 @@
+"""Cut a product out of a photo whose background is not plain: OpenCV's GrabCut, gated by a
+measured confidence, with a matted edge.
+
+The flood fill (product.flood_cutout_alpha) takes plain and studio backgrounds. A photo whose border
+is not one colour (a gradient backdrop, a textured wall, a table) is tried here, once per asset:
+
+1. **Seeds** (the saliency ``product.subject_box`` uses, per pixel). On a copy at most SEG_SIDE px
+   long, a band along the border (BAND of each side) is background for certain. The band's colours
+   are clustered (k-means, 8 CIELAB centres, fixed seed); a pixel at least SEED_DE from every
+   centre (or SEED_SHARE of the 99th percentile of that distance, where that is more) starts as
+   "probably foreground", every other pixel as "probably background". A lit centre of a studio
+   backdrop or a vignette then starts as background, which a rectangle initialisation would
+   have called foreground. A photo whose object is cut by its frame is refused below.
+2. **GrabCut**, ITERATIONS rounds (colour mixture models of foreground and background, then a
+   minimum cut with an edge-aware smoothness term).
+3. **Clean-up.** Along the cut's rim (RIM px), pixels within KEEP_DE of a border colour are
+   dropped (GrabCut's smoothness pulls patches of a textured ground in beside the object), then a
+   1-px opening; the largest connected part and the parts of at least a tenth of its size are
+   kept; enclosed holes under HOLE_SHARE of the object are filled.
+4. **Confidence** (``Segmentation`` keeps every figure, the report and the tests read them). The
+   cut is used only when all hold:
+   - ``share``: the object covers SHARE_MIN..SHARE_MAX of the photo (not a speck, not everything);
+   - ``touch``: at most TOUCH_MAX of the ring just inside the seed band is object (an object that
+     runs into the frame would be cut off, and a full-bleed crop shows it better);
+   - ``support``: along at least SUPPORT_MIN of the object's contour the colour changes across it
+     by at least EDGE_DE (CIEDE-like Euclidean Lab distance between the pixels 2 px inside and 2 px
+     outside): the cut follows an edge a viewer sees, not a guess through a flat region;
+   - ``parts``: the largest connected part holds at least MAIN_SHARE of what GrabCut called
+     foreground (a product is one object; a face, a badge and a strap found apart are not);
+   - holes larger than HOLE_SHARE left inside the object take at most HOLES_MAX of it (a cup's
+     coffee taken for the wooden table around it is a failed cut, not a product with a hole).
+5. **Matting.** The mask is enlarged to the working image and its edge feathered by a guided
+   filter on the photo's luminance (He et al.; radius GUIDE_RADIUS, eps GUIDE_EPS), so hair-thin
+   steps follow the photo's own edge instead of the low-resolution mask's staircase.
+
+Cost: measured in bench/RESULTS.md (Issue 26); about a fifth of a second per new photo on one core
+of the 2-core VM, paid once per photo per compose worker (``product.prepare_product`` caches it).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy.cluster.vq import kmeans2
+from skimage import color as skcolor
+
+SEG_SIDE = 320      # GrabCut runs on a copy this long
+BAND = 0.04         # the border band seeded as background, a share of each side (>= 3 px)
+ITERATIONS = 4
+SEED_DE = 15.0
+SEED_SHARE = 0.3
+KEEP_DE = 8.0
+RIM = 6             # ... within this many px of the cut's edge (the object's inside may share a ground colour)
+HOLES_MAX = 0.05    # holes left inside the object, a share of its filled area
+SHARE_MIN, SHARE_MAX = 0.04, 0.70
+TOUCH_MAX = 0.12
+EDGE_DE = 10.0
+SUPPORT_MIN = 0.85
+MAIN_SHARE = 0.80
+HOLE_SHARE = 0.02
+GUIDE_RADIUS = 4
+GUIDE_EPS = 1e-3
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    alpha: np.ndarray | None   # float32 (H, W) 0..1 at the input's size, None when refused
+    share: float
+    touch: float
+    support: float
+    parts: float
+    reason: str | None         # why it was refused, None when used
+
+    @property
+    def used(self) -> bool:
+        return self.alpha is not None
+
+
+def _small(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    k = min(1.0, SEG_SIDE / max(h, w))
+    if k >= 1.0:
+        return np.ascontiguousarray(rgb, dtype=np.uint8)
+    return cv2.resize(np.ascontiguousarray(rgb, dtype=np.uint8), (max(8, round(w * k)), max(8, round(h * k))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _clean(fg: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """(the kept parts with their small holes filled, the largest part's share of ``fg``, the
+    share of the filled object its remaining holes take)."""
+    labels, n = ndimage.label(fg)
+    if n == 0:
+        return fg, 0.0, 0.0
+    sizes = ndimage.sum_labels(fg, labels, index=np.arange(1, n + 1))
+    keep = np.flatnonzero(sizes >= 0.1 * sizes.max()) + 1
+    out = np.isin(labels, keep)
+    parts = float(sizes.max() / max(1, fg.sum()))
+    holes = ndimage.binary_fill_holes(out) & ~out
+    if holes.any():
+        hl, hn = ndimage.label(holes)
+        hs = ndimage.sum_labels(holes, hl, index=np.arange(1, hn + 1))
+        out |= np.isin(hl, np.flatnonzero(hs < HOLE_SHARE * out.sum()) + 1)
+    filled = ndimage.binary_fill_holes(out)
+    return out, parts, float((filled & ~out).sum() / max(1, filled.sum()))
+
+
+def _support(lab: np.ndarray, fg: np.ndarray) -> float:
+    """Share of the contour where the colour 2 px inside differs from 2 px outside by EDGE_DE."""
+    contour = fg & ~ndimage.binary_erosion(fg)
+    deep = ndimage.binary_erosion(fg, iterations=2)     # 2 px inside
+    out = ~ndimage.binary_dilation(fg, iterations=2)    # 2 px outside
+    if not contour.any() or not deep.any() or not out.any():
+        return 0.0
+    # for each pixel, the index of the nearest pixel of ``deep`` (of ``out``)
+    _, (iy, ix) = ndimage.distance_transform_edt(~deep, return_indices=True)
+    _, (oy, ox) = ndimage.distance_transform_edt(~out, return_indices=True)
+    cy, cx = np.nonzero(contour)
+    a = lab[iy[cy, cx], ix[cy, cx]]
+    b = lab[oy[cy, cx], ox[cy, cx]]
+    de = np.sqrt(((a - b) ** 2).sum(1))
+    return float((de >= EDGE_DE).mean())
+
+
+def _guided(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    import cv2
+
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+    mi, mp = box(guide), box(src)
+    cov = box(guide * src) - mi * mp
+    var = box(guide * guide) - mi * mi
+    a = cov / (var + eps)
+    b = mp - a * mi
+    return box(a) * guide + box(b)
+
+
+def segment(rgb: np.ndarray) -> Segmentation:
+    """The object of a photo (uint8 (H, W, 3)) on a background that is not plain; module doc."""
+    import cv2
+
+    cv2.setNumThreads(1)  # a compose worker holds one core
+    h0, w0 = rgb.shape[:2]
+    small = _small(rgb)
+    h, w = small.shape[:2]
+    band = max(3, round(BAND * min(h, w)))
+    if h < 4 * band or w < 4 * band:
+        return Segmentation(None, 0.0, 0.0, 0.0, 0.0, "too small to segment")
+    lab = skcolor.rgb2lab(small.astype(np.float32) / 255.0).astype(np.float32)
+    border = np.concatenate([lab[:band].reshape(-1, 3), lab[-band:].reshape(-1, 3),
+                             lab[:, :band].reshape(-1, 3), lab[:, -band:].reshape(-1, 3)])
+    with warnings.catch_warnings():  # a plain border gives empty clusters: fewer colours, not a fault
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # one colour only: k-means++ divides by zero
+        centres, _ = kmeans2(border.astype(np.float64), 8, seed=0, minit="++")
+    centres = centres[np.isfinite(centres).all(1)]
+    if not len(centres):
+        centres = border.mean(0, keepdims=True)
+    dist = np.full((h, w), np.inf, np.float32)
+    for c in centres.astype(np.float32):
+        np.minimum(dist, np.sqrt(((lab - c) ** 2).sum(-1)), out=dist)
+    mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    mask[dist >= max(SEED_DE, SEED_SHARE * float(np.percentile(dist, 99)))] = cv2.GC_PR_FGD
+    mask[:band], mask[-band:], mask[:, :band], mask[:, -band:] = (cv2.GC_BGD,) * 4
+    if not (mask == cv2.GC_PR_FGD).any():
+        return Segmentation(None, 0.0, 0.0, 0.0, 0.0, "nothing stands out from the border's colours")
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)
+    cv2.grabCut(small, mask, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    raw = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    # what GrabCut's smoothness pulled in that has a border colour is background (a textured
+    # ground's patches beside the object); holes this opens inside the object are filled below
+    rim = raw & ~ndimage.binary_erosion(raw, iterations=RIM)
+    raw &= ~(rim & (dist < KEEP_DE))
+    raw = ndimage.binary_opening(raw)
+    fg, parts, holes = _clean(raw)
+    share = float(fg.mean())
+    ring = np.zeros_like(fg)  # the 2 px just inside the seed band
+    ring[band:h - band, band:w - band] = True
+    ring[band + 2:h - band - 2, band + 2:w - band - 2] = False
+    touch = float(fg[ring].mean())
+    support = _support(lab, fg) if 0 < share < 1 else 0.0
+    reason = None
+    if not SHARE_MIN <= share <= SHARE_MAX:
+        reason = f"object share {share:.2f} outside {SHARE_MIN}..{SHARE_MAX}"
+    elif touch > TOUCH_MAX:
+        reason = f"the object runs into the frame ({touch:.2f} of the inner ring)"
+    elif holes > HOLES_MAX:
+        reason = f"the cut leaves holes of {holes:.2f} of the object inside it"
+    elif parts < MAIN_SHARE:
+        reason = f"scattered foreground (the largest part holds {parts:.2f} of it)"
+    elif support < SUPPORT_MIN:
+        reason = f"the cut follows a visible edge along {support:.2f} of the contour only"
+    if reason is not None:
+        return Segmentation(None, share, touch, support, parts, reason)
+    big = cv2.resize(fg.astype(np.float32), (w0, h0), interpolation=cv2.INTER_LINEAR)
+    lum = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    r = max(1, round(GUIDE_RADIUS * max(h0, w0) / max(h, w) / 2))
+    alpha = np.clip(_guided(lum, big, r, GUIDE_EPS), 0.0, 1.0)
+    # far from the edge the mask decides (the filter only mats the band around the contour)
+    core = cv2.resize(ndimage.binary_erosion(fg, iterations=2).astype(np.uint8), (w0, h0),
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
+    outside = cv2.resize((~ndimage.binary_dilation(fg, iterations=2)).astype(np.uint8), (w0, h0),
+                         interpolation=cv2.INTER_NEAREST).astype(bool)
+    alpha[core], alpha[outside] = 1.0, 0.0
+    alpha[alpha < 0.04] = 0.0
+    return Segmentation(alpha.astype(np.float32), share, touch, support, parts, None)
