@@ -38,7 +38,7 @@ from .families import PHOTO_ASPECTS, families_for, make_plan
 from .product_families import PRODUCT_FLOOR
 from .plan import Measure, Plan, Rect, int_rect
 from .sizes import aspect_class
-from .product import (PhotoPlacement, ProductAsset, object_window, photo_placement, shown, subject_box,
+from .product import (MAX_UPSCALE, PhotoPlacement, ProductAsset, object_window, photo_placement, shown, subject_box,
                       subject_with_margin)
 
 SHARE_FLOOR = PRODUCT_FLOOR  # the product covers at least this share of the canvas ...
@@ -58,9 +58,11 @@ class Fit:
 
 def subject_on_canvas(asset: ProductAsset, w: int, h: int) -> tuple[float, float, float, float] | None:
     """The photo's salient object on a ``w``x``h`` canvas the photo covers (object_window's crop);
-    None when no crop of that aspect keeps it whole."""
+    None when no crop of that aspect keeps it whole, or when that crop would have to be enlarged
+    more than MAX_UPSCALE times to cover the canvas (the full-bleed family would then show a
+    smaller photo under the copy, not a full bleed)."""
     win = object_window(asset, w, h)
-    if win is None:
+    if win is None or w / max(1, win[2]) > MAX_UPSCALE:
         return None
     wx, wy, ww, wh = win
     x0, y0, x1, y1 = subject_box(asset)

@@ -163,8 +163,8 @@ def _prepare_work(img: Image.Image, cut_busy: bool) -> ProductAsset:
                    "support": round(seg.support, 3), "parts": round(seg.parts, 3), "reason": seg.reason}
         cutout = None
         if seg.alpha is not None:
-            rgba = np.dstack([np.asarray(work, dtype=np.uint8), (seg.alpha * 255.0).round().astype(np.uint8)])
-            cutout = ProductAsset(_crop_to_alpha(Image.fromarray(rgba, "RGBA")), "cutout")
+            cutout = ProductAsset(_crop_to_alpha(_decontaminated(np.asarray(work, dtype=np.uint8), seg.alpha)),
+                                  "cutout")
         return ProductAsset(full.convert("RGBA"), "card", cutout=cutout, segmentation=figures)
     out = _unmix_edges(rgb, alpha)
     return ProductAsset(_crop_to_alpha(out), "cutout")
@@ -241,6 +241,20 @@ def _unmix_edges(rgb: np.ndarray, alpha: np.ndarray) -> Image.Image:
     color[partial] = unmixed[partial]
     rgba = np.dstack([np.clip(color, 0, 255), alpha * 255.0]).round().astype(np.uint8)
     return Image.fromarray(rgba, "RGBA")
+
+
+def _decontaminated(rgb: np.ndarray, alpha: np.ndarray) -> Image.Image:
+    """RGBA whose partly transparent edge pixels take the colour of the nearest solid product
+    pixel: on a busy ground there is no one background colour to unmix, and the ground's colour
+    left in the edge would show as a dark or bright fringe on the scene."""
+    solid = alpha >= 0.98
+    color = rgb.copy()
+    edge = (alpha > 0.0) & ~solid
+    if solid.any() and edge.any():
+        _, (iy, ix) = ndimage.distance_transform_edt(~solid, return_indices=True)
+        ey, ex = np.nonzero(edge)
+        color[ey, ex] = rgb[iy[ey, ex], ix[ey, ex]]
+    return Image.fromarray(np.dstack([color, (alpha * 255.0).round().astype(np.uint8)]), "RGBA")
 
 
 def _crop_to_alpha(img: Image.Image) -> Image.Image:

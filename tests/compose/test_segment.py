@@ -118,3 +118,40 @@ def test_a_scene_without_an_object_or_an_object_cut_by_the_frame_is_not_cut_out(
     flat = _gradient(w, h, (200, 200, 200), (120, 120, 130), 5)  # nothing on it
     seg = segment(flat.astype(np.uint8))
     assert not seg.used
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea", "astronaut"])
+def test_lifestyle_photos_and_portraits_are_not_cut_out(name):
+    """Real photos bundled in scikit-image's wheel: a cup on a wooden table (its coffee has the
+    table's colour), a cat's face filling the frame, a portrait with badges and a helmet. The
+    confidence refuses each cut, so they stay photos (full-bleed, split, card)."""
+    photo = Image.fromarray(getattr(data, name)()[..., :3])
+    seg = segment(np.asarray(photo))
+    assert not seg.used and seg.reason
+    asset = prepare_product(photo)
+    assert asset.kind == "card" and asset.cutout is None and asset.segmentation["reason"]
+
+
+def test_a_photo_with_a_cut_out_goes_full_bleed_and_stands_cut_out_on_the_scene():
+    from models.scene import format as scene_format
+    from service.compose import CreativeContent, compose_creative
+    from service.compose.product import PHOTO_FAMILIES, shown
+
+    w, h = 800, 600
+    photo = _paint(_texture(w, h, "grass", (120, 190, 90)), _bottle_mask(w, h, 0.55), (150, 40, 30), 3)
+    asset = prepare_product(photo)
+    assert asset.kind == "card" and asset.cutout is not None
+    assert shown(asset, "photo") is asset and shown(asset, "split") is asset and shown(asset, "stage") is asset.cutout
+    scene = scene_format.random_scene(np.random.default_rng(4))
+    content = CreativeContent(headline="Ruby glass bottle", price=29.9, currency="EUR", product_image=photo)
+    for cw, ch in ((1200, 628), (1080, 1080), (1080, 1920)):
+        families = set()
+        for v in range(4):
+            out = compose_creative(scene, content, cw, ch, v)
+            family = out.layout.split("/")[1]
+            families.add(family)
+            assert out.checks["overlaps"] == 0 and out.checks["min_contrast_ratio"] >= 4.5, (cw, ch, v)
+            if family not in PHOTO_FAMILIES:  # the cut-out: as large as its floor, never the card's rectangle
+                assert out.checks["product_share"] >= 0.25 or out.checks["product_note"], (cw, ch, v, family)
+        # the photo and its cut-out both among the first variants
+        assert families & set(PHOTO_FAMILIES) and families - set(PHOTO_FAMILIES), (cw, ch, families)
