@@ -6,6 +6,10 @@ requests on the wire. An arrival that finds every slot busy waits in a client ba
 ``max_backlog``; beyond that it is shed (counted, never sent), so an overloaded level measures the
 server at ``concurrency`` in flight instead of an ever-growing client queue.
 
+The client is ``bench.rawhttp.RawClient`` (keep-alive HTTP/1.1 on asyncio streams) unless
+``client="httpx"``: it shares the server's cores, and httpx's async client took about 0.16 of a
+core at 50 requests/s, the lean one a third of that (bench/RESULTS.md, issue 27).
+
 Latency is measured from the moment a request goes on the wire to its last response byte; the
 wait in the backlog is reported apart (``backlog_p50_ms``). Throughput counts the 200 responses
 that *finished* inside the measurement window (after ``warmup_s``), divided by the window.
@@ -19,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+
+from bench.rawhttp import RawClient
 
 
 @dataclass
@@ -111,6 +117,7 @@ async def run_load(
     seed: int = 0,
     on_done: Callable[[Sample], None] | None = None,
     on_window: Callable[[str], None] | None = None,
+    client: str = "raw",
 ) -> LoadResult:
     """Drive ``base_url + path`` for ``warmup_s + duration_s`` (or ``max_requests`` arrivals).
 
@@ -125,10 +132,14 @@ async def run_load(
     max_backlog = concurrency if max_backlog is None else max_backlog
     result = LoadResult(concurrency, rate, warmup_s, duration_s, creatives_per_request)
     hdrs = {"Content-Type": "application/json", "Accept": "image/png", **(headers or {})}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     waiting = 0
+    if client == "raw":
+        http: RawClient | httpx.AsyncClient = RawClient(base_url, concurrency, timeout_s)
+    else:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        http = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s)
 
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s) as client:
+    async with http:
         t0 = loop.time()
 
         async def one(arrived: float, payload: bytes) -> None:
@@ -140,7 +151,7 @@ async def run_load(
                 status: int | str
                 nbytes = 0
                 try:
-                    resp = await client.post(path, content=payload, headers=hdrs)
+                    resp = await http.post(path, content=payload, headers=hdrs)
                     status, nbytes = resp.status_code, len(resp.content)
                 except Exception as e:  # noqa: BLE001 - a failed request is a result here
                     status = type(e).__name__

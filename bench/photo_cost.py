@@ -2,6 +2,7 @@
 
     git worktree add /tmp/before 90f1b45      # e.g. the tree before the product-led layouts
     python -m bench.photo_cost /tmp/before --size 300x250 --size 1080x1080 --pairs 3
+    python -m bench.photo_cost /tmp/before --fresh 400     # every request a new photo
 
 Each run is a fresh process in its tree: the service's own ``CreativePipeline`` in process, fresh
 titles, one creative a request at one size, each request carrying one of four photos from
@@ -38,13 +39,42 @@ def tree_cpu():
     return tot
 
 
-def photos():
+def bottle_on_grass():
+    """A product on a textured ground: a shaded bottle drawn on skimage's grass (a cut-out by segmentation)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+    from skimage import data
+    w, h = 800, 600
+    g = np.asarray(Image.fromarray(data.grass()).resize((w, h)), np.float32)[..., None] / 255.0
+    ground = np.clip(g * np.array([120, 190, 90]) * 1.3, 0, 255)
+    m = Image.new('L', (w, h), 0)
+    d = ImageDraw.Draw(m)
+    d.rounded_rectangle((370, 180, 510, 520), radius=30, fill=255)
+    d.rectangle((415, 80, 465, 190), fill=255)
+    a = np.asarray(m, np.float32)[..., None] / 255.0
+    yy, xx = np.mgrid[0:h, 0:w]
+    obj = np.array([150, 40, 30]) * (1.1 - 0.35 * (xx / w + yy / h))[..., None]
+    return Image.fromarray((ground * (1 - a) + obj * a).astype(np.uint8))
+
+
+def photos(fresh):
+    """The photos in turn; ``fresh``: each a new image (a few pixels cropped off), so every request
+    pays the cut-out, the segmentation and the object box again, as a feed of different products."""
     from PIL import Image
     from skimage import data
-    out = []
+    base = []
     for name in ('coffee', 'chelsea', 'astronaut', 'rocket'):
         im = Image.fromarray(getattr(data, name)()).convert('RGB')
         im.thumbnail((800, 800))
+        base.append(im)
+    if fresh:
+        base.append(bottle_on_grass())
+    out = []
+    for i in range(fresh or len(base)):
+        im = base[i % len(base)]
+        if fresh:
+            k = 1 + (i // len(base)) % 37
+            im = im.crop((k, k // 2, im.width - k // 3, im.height - k))
         buf = io.BytesIO()
         im.save(buf, 'JPEG', quality=88)
         out.append(base64.b64encode(buf.getvalue()).decode())
@@ -56,10 +86,10 @@ def main():
     from service.engine import TorchEngine
     from service.pipeline import CreativePipeline
     from service.schemas import CreativeRequest
-    size, seconds, conc = {size!r}, {seconds!r}, {concurrency!r}
+    size, seconds, conc, fresh = {size!r}, {seconds!r}, {concurrency!r}, {fresh!r}
     settings = Settings()
     models = TorchEngine.load(settings)
-    imgs, n = photos(), itertools.count()
+    imgs, n = photos(fresh), itertools.count()
 
     def body():
         i = next(n)
@@ -93,8 +123,8 @@ if __name__ == '__main__':
 '''
 
 
-def run_once(tree: Path, size: str, seconds: float, concurrency: int) -> dict:
-    script = _RUN.format(size=size, seconds=seconds, concurrency=concurrency)
+def run_once(tree: Path, size: str, seconds: float, concurrency: int, fresh: int = 0) -> dict:
+    script = _RUN.format(size=size, seconds=seconds, concurrency=concurrency, fresh=fresh)
     path = tree / ".photo_cost_run.py"  # a file, not -c: the compose pool spawns its workers from __main__
     path.write_text(script)
     try:
@@ -114,14 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", action="append", default=None, help="a WIDTHxHEIGHT size (repeatable)")
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--fresh", type=int, default=0, metavar="N",
+                    help="N different photos (the four, plus a bottle on grass, each cropped anew): every "
+                         "request a new photo, as a feed of different products; default: the four in turn")
     args = ap.parse_args(argv)
     for size in args.size or ["300x250", "1080x1080"]:
         w, h = (int(v) for v in size.split("x"))
         concurrency = 16 if w * h <= 400_000 else 4  # large creatives: few in flight, or the compose budget sheds
         cpu, rate = [], []
         for i in range(args.pairs):
-            a = run_once(REPO, size, args.seconds, concurrency)
-            b = run_once(args.other.resolve(), size, args.seconds, concurrency)
+            a = run_once(REPO, size, args.seconds, concurrency, args.fresh)
+            b = run_once(args.other.resolve(), size, args.seconds, concurrency, args.fresh)
             cpu.append(a["cpu_ms_per_creative"] / b["cpu_ms_per_creative"])
             rate.append(a["creatives_per_s"] / b["creatives_per_s"])
             print(json.dumps({"size": size, "pair": i + 1, "this": a, "other": b}), flush=True)

@@ -11,8 +11,12 @@ is not one colour (a gradient backdrop, a textured wall, a table) is tried here,
    "probably foreground", every other pixel as "probably background". A lit centre of a studio
    backdrop or a vignette then starts as background, which a rectangle initialisation would
    have called foreground. A photo whose object is cut by its frame is refused below.
+   Where the largest connected part of the seeds holds under SEED_MAIN of them (a lifestyle
+   scene: the seeds are everywhere), or holes in the seeds take over twice HOLES_MAX of the
+   object they outline (a cup's coffee has the wooden table's colour), no cut is tried.
 2. **GrabCut**, ITERATIONS rounds (colour mixture models of foreground and background, then a
-   minimum cut with an edge-aware smoothness term).
+   minimum cut with an edge-aware smoothness term), on the seeds' box grown by CROP_MARGIN of
+   its sides (its own border band background): GrabCut's cost grows with the pixels it sees.
 3. **Clean-up.** Along the cut's rim (RIM px), pixels within KEEP_DE of a border colour are
    dropped (GrabCut's smoothness pulls patches of a textured ground in beside the object), then a
    1-px opening; the largest connected part and the parts of at least a tenth of its size are
@@ -53,6 +57,8 @@ BAND = 0.04         # the border band seeded as background, a share of each side
 ITERATIONS = 4
 SEED_DE = 15.0
 SEED_SHARE = 0.3
+SEED_MAIN = 0.5     # the largest seed part must hold this share of the seeds, or no cut is tried
+CROP_MARGIN = 0.25  # GrabCut runs on the seeds' box grown by this share of its sides
 KEEP_DE = 8.0
 RIM = 6             # ... within this many px of the cut's edge (the object's inside may share a ground colour)
 HOLES_MAX = 0.05    # holes left inside the object, a share of its filled area
@@ -168,12 +174,33 @@ def segment(rgb: np.ndarray) -> Segmentation:
     mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
     mask[dist >= max(SEED_DE, SEED_SHARE * float(np.percentile(dist, 99)))] = cv2.GC_PR_FGD
     mask[:band], mask[-band:], mask[:, :band], mask[:, -band:] = (cv2.GC_BGD,) * 4
-    if not (mask == cv2.GC_PR_FGD).any():
+    seeds = ndimage.binary_opening(mask == cv2.GC_PR_FGD)
+    labels, n = ndimage.label(seeds)
+    if n == 0:
         return Segmentation(None, 0.0, 0.0, 0.0, 0.0, "nothing stands out from the border's colours")
+    sizes = ndimage.sum_labels(seeds, labels, index=np.arange(1, n + 1))
+    if sizes.max() < SEED_MAIN * sizes.sum():  # GrabCut would not change that: skip its cost
+        return Segmentation(None, float(seeds.mean()), 0.0, 0.0, float(sizes.max() / sizes.sum()),
+                            f"no one object stands out (the largest seed holds {sizes.max() / sizes.sum():.2f})")
+    kept = np.isin(labels, np.flatnonzero(sizes >= 0.1 * sizes.max()) + 1)
+    filled = ndimage.binary_fill_holes(kept)
+    seed_holes = float((filled & ~kept).sum() / max(1, filled.sum()))
+    if seed_holes > 2 * HOLES_MAX:  # the ground's colour inside the object: GrabCut keeps such holes
+        return Segmentation(None, float(filled.mean()), 0.0, 0.0, float(sizes.max() / sizes.sum()),
+                            f"the ground's colours fill {seed_holes:.2f} of the object")
+    # GrabCut on the seeds' box with a margin (its own border band background), not the whole photo
+    ys, xs = np.nonzero(kept)
+    my = max(band + 4, round(CROP_MARGIN * (ys.max() - ys.min() + 1)))
+    mx = max(band + 4, round(CROP_MARGIN * (xs.max() - xs.min() + 1)))
+    y0, y1 = max(0, ys.min() - my), min(h, ys.max() + 1 + my)
+    x0, x1 = max(0, xs.min() - mx), min(w, xs.max() + 1 + mx)
+    sub = mask[y0:y1, x0:x1].copy()
+    sub[:band], sub[-band:], sub[:, :band], sub[:, -band:] = (cv2.GC_BGD,) * 4
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(0)
-    cv2.grabCut(small, mask, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    raw = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    cv2.grabCut(np.ascontiguousarray(small[y0:y1, x0:x1]), sub, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    raw = np.zeros((h, w), bool)
+    raw[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
     # what GrabCut's smoothness pulled in that has a border colour is background (a textured
     # ground's patches beside the object); holes this opens inside the object are filled below
     rim = raw & ~ndimage.binary_erosion(raw, iterations=RIM)

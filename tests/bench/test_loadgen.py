@@ -75,3 +75,44 @@ async def test_a_dead_server_is_an_error_not_a_crash():
     s = res.summary()
     assert s["error_count"] == 3 and s["ok"] == 0
     assert all(k.endswith("Error") for k in s["errors"])
+
+
+@pytest.mark.parametrize("client", ["raw", "httpx"])
+async def test_both_clients_read_every_answer_whole(stub_server, client):
+    url = stub_server(Stub(delay_s=0.0))  # uvicorn answers the stub chunked (no Content-Length)
+    res = await loadgen.run_load(url, dict, concurrency=3, rate=200, duration_s=5, max_requests=30, client=client)
+    assert len(res.samples) == 30
+    assert all(s.status == 200 and s.nbytes == len(b"\x89PNG stub") for s in res.samples)
+
+
+async def test_the_raw_client_reuses_kept_alive_connections_and_follows_a_close():
+    """Content-Length answers on one kept-alive connection, then one that closes it: the next
+    request opens a new connection."""
+    from bench.rawhttp import RawClient
+
+    connections = []
+
+    async def handle(reader, writer):
+        connections.append(writer)
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(next(h.split(b":")[1] for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")))
+            body = await reader.readexactly(length)
+            close = body == b"close"
+            writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n%s\r\n%s"
+                         % (len(body) * 2, b"Connection: close\r\n" if close else b"", body * 2))
+            await writer.drain()
+            if close:
+                writer.close()
+                break
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, RawClient(f"http://127.0.0.1:{port}", max_connections=1) as client:
+        for body in (b"ab", b"cd", b"close", b"ef"):
+            r = await client.post("/x", content=body, headers={"Content-Type": "text/plain"})
+            assert (r.status_code, r.content) == (201, body * 2)
+        assert len(connections) == 2  # ab, cd and close on the first; ef on a new one
