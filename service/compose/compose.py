@@ -99,7 +99,7 @@ def compose_creative(
     canvas = first if first is not None else Image.new("RGB", (w, h), palette.panel)
     for i, d in enumerate(plan.decor):
         if i > 0 or first is None:  # (the first, a whole-canvas scene, is the canvas already)
-            paint_decor(canvas, d, visual, palette, keep if keep_out else [])
+            paint_decor(canvas, d, visual, palette, keep if keep_out else [], over_photo=placement is not None)
         if d.kind == "visual" and plan.family == "photo" and asset is not None and product_rect is not None:
             placement = place_product(canvas, asset, int_rect(product_rect), bleed=True)  # under the scrim
     visual_only = canvas.copy()  # what the occlusion metric measures saliency on

@@ -16,7 +16,7 @@ from models.scene.raster_skia import THUMBNAIL_SIDE, thumbnail
 
 from .logo import LogoPlacement
 from .logo import place_logo as _place_logo
-from .palette import Palette
+from .palette import Palette, relative_luminance, srgb_to_linear
 from .plan import Decor, Rect, int_rect
 from .product import ProductAsset, drop_shadow, rounded_mask
 
@@ -114,7 +114,36 @@ def full_scene(d: Decor, visual, size: tuple[int, int], keep: list[Rect] | None 
     return scene_image(visual, w, h, scene_keep_out((x, y, w, h), keep or []))
 
 
-def paint_decor(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: list[Rect] | None = None) -> None:
+def photo_tint(canvas: Image.Image, rect: tuple[int, int, int, int], color) -> tuple[int, int, int]:
+    """A scrim's colour over a photo: the hue of the photo's own shadows under it (the mean of its
+    darker half, in linear light) brought to ``color``'s WCAG luminance, so the copy's contrast is
+    what the palette colour would give while the scrim reads as the photo's shade, not a
+    stranger's colour laid on it."""
+    x, y, w, h = rect
+    region = canvas.crop((x, y, x + w, y + h))
+    region.thumbnail((48, 48))
+    lin = srgb_to_linear(np.asarray(region.convert("RGB")).reshape(-1, 3))
+    lum = lin @ _LUMA
+    shade = lin[lum <= np.median(lum)].mean(0)
+    have, want = float(shade @ _LUMA), float(relative_luminance(tuple(float(c) for c in color[:3])))
+    if have <= 1e-4:
+        return int(color[0]), int(color[1]), int(color[2])
+    if have >= want:
+        out = shade * (want / have)
+    else:  # lighter than the photo's shade: toward white, keeping its hue
+        t = (want - have) / max(1e-6, 1.0 - have)
+        out = shade * (1 - t) + t
+    srgb = np.where(out <= 0.0031308, out * 12.92, 1.055 * np.power(np.clip(out, 0, 1), 1 / 2.4) - 0.055)
+    r, g, b = (int(round(float(c) * 255)) for c in np.clip(srgb, 0, 1))
+    return r, g, b
+
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+def paint_decor(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: list[Rect] | None = None,
+                over_photo: bool = False) -> None:
+    """One decor layer. ``over_photo``: a scrim takes the photo's own shade (``photo_tint``)."""
     x, y, w, h = int_rect(d.rect)
     if w <= 0 or h <= 0:
         return
@@ -137,6 +166,8 @@ def paint_decor(canvas: Image.Image, d: Decor, visual, palette: Palette, keep: l
         else:
             canvas.paste(color, (x, y, x + w, y + h))
     elif d.kind == "scrim":
+        if over_photo:
+            color = photo_tint(canvas, (x, y, w, h), color)
         canvas.paste(color, (x, y, x + w, y + h), _scrim_mask(w, h, d.side, d.opacity))
 
 

@@ -242,3 +242,18 @@ def _jpeg_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=90)
     return buf.getvalue()
+
+
+@pytest.mark.parametrize("palette_colour", [(28, 30, 36), (120, 110, 100), (240, 238, 235)])
+def test_a_scrim_over_a_photo_takes_the_photos_shade_at_the_palette_colours_luminance(palette_colour):
+    from service.compose.paint import photo_tint
+    from service.compose.palette import relative_luminance
+
+    rng = np.random.default_rng(2)
+    photo = np.zeros((200, 300, 3), np.uint8)
+    photo[:] = (30, 60, 140)                     # navy shadows ...
+    photo[:, 150:] = (200, 215, 240)             # ... and a pale sky
+    photo = np.clip(photo + rng.normal(0, 4, photo.shape), 0, 255).astype(np.uint8)
+    tint = photo_tint(Image.fromarray(photo), (0, 0, 300, 200), palette_colour)
+    assert relative_luminance(tint) == pytest.approx(relative_luminance(palette_colour), rel=0.03, abs=0.002)
+    assert tint[2] > tint[0]  # the photo's blue, not the palette's grey

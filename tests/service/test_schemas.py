@@ -112,3 +112,15 @@ def test_openapi_schema_documents_fields_and_examples():
     assert "copy" in schema["properties"] and "copy_" not in schema["properties"]
     assert schema["properties"]["style"]["description"]
     assert schema["examples"][0]["product"]["title"]
+
+
+@pytest.mark.parametrize("path,limit", [("product.title", 200), ("product.category", 100), ("copy.headline", 200)])
+def test_max_length_holds_for_the_text_as_sent_not_after_stripping(path, limit):
+    """The schema's maxLength is on the raw text: a leading newline does not buy a character
+    (schemathesis sent a 201-character title starting with "\\r" and got a 200)."""
+    assert _error_locs(_with(path, "\r" + "x" * limit)) == [tuple(path.split("."))]
+    req = CreativeRequest.model_validate(_with(path, " " + "x" * (limit - 1)))  # at the limit: stripped, kept
+    node = req.model_dump(by_alias=True)
+    for p in path.split("."):
+        node = node[p]
+    assert node == "x" * (limit - 1)
