@@ -29,9 +29,20 @@ def _box(creative: dict) -> list[int]:
     return next(e["box"] for e in creative["layers"]["elements"] if e["type"] == "product")
 
 
-@pytest.mark.parametrize("photo", ["coffee", "room"])
+def _on_gravel() -> Image.Image:
+    """A product on a busy ground that separates (segment.py cuts it out): a bottle on gravel."""
+    from tests.compose.test_segment import _bottle_mask, _paint, _texture
+
+    return _paint(_texture(900, 700, "gravel", (170, 170, 160)), _bottle_mask(900, 700, 0.5), (40, 90, 170), 3)
+
+
+PHOTOS = {"coffee": lambda: Image.fromarray(data.coffee()), "room": lambda: _room(1200, 800, (420, 200, 800, 700)),
+          "gravel": _on_gravel}
+
+
+@pytest.mark.parametrize("photo", list(PHOTOS))
 async def test_every_named_size_shows_the_product_at_its_floor(client, photo):
-    img = Image.fromarray(data.coffee()) if photo == "coffee" else _room(1200, 800, (420, 200, 800, 700))
+    img = PHOTOS[photo]()
     body = product_request(title="Stoneware espresso cup", sizes=list(NAMED_SIZES), variants=2, return_layers=True)
     body["product"]["image"] = _b64(img, "JPEG", quality=90)
     r = await client.post("/creative", json=body)
@@ -82,3 +93,19 @@ async def test_unusual_photos_are_read_as_the_photo_they_are(client, kind):
     assert bw * bh / (c["width"] * c["height"]) >= 0.25
     decoded = decode_image(base64.b64decode(payload), max_bytes=10_000_000)
     assert decoded.size == (600, 400) and decoded.mode == "RGB"  # upright, 8 bits a channel
+
+
+async def test_a_product_on_a_busy_ground_is_shown_both_as_its_photo_and_cut_out(client):
+    """Segmented (service/compose/segment.py): the full-bleed and split layouts show the photo, the
+    others the cut-out on the scene; the wide and square sizes offer both among their variants."""
+    body = product_request(title="Cobalt glass bottle", sizes=["landscape", "square", "story"], variants=4,
+                           return_layers=True)
+    body["product"]["image"] = _b64(_on_gravel(), "JPEG", quality=90)
+    r = await client.post("/creative", json=body)
+    assert r.status_code == 200, r.text
+    families: dict[str, set[str]] = {}
+    for c in r.json()["creatives"]:
+        families.setdefault(c["size"], set()).add(c["layout"].split("/")[1].removesuffix("-mirrored"))
+        assert c["checks"]["overlaps"] == 0 and c["checks"]["min_contrast_ratio"] >= 4.5
+    for size, fams in families.items():
+        assert fams & {"photo", "split"} and fams - {"photo", "split"}, (size, fams)
