@@ -40,7 +40,9 @@ def tree_cpu():
 
 
 def bottle_on_grass():
-    """A product on a textured ground: a shaded bottle drawn on skimage's grass (a cut-out by segmentation)."""
+    """A product on a textured ground: a shaded bottle drawn on skimage's grass (a cut-out by
+    segmentation). Drawn here, not taken from tests/compose/test_segment.py: this script also runs
+    in older trees, which lack that file."""
     import numpy as np
     from PIL import Image, ImageDraw
     from skimage import data

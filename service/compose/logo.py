@@ -34,8 +34,8 @@ from PIL import Image
 from .items import SMALL_BANNER_H, WORDMARK_ASPECT, logo_min_height
 from .palette import BLACK, RGB, WHITE, Palette, hls_color, mix, to_hls
 from .plan import Rect, int_rect
-from .product import (BORDER_TOLERANCE, UNIFORM_BORDER_SHARE, WORK_SIDE, ProductAsset, background_color, resized,
-                      rounded_mask)
+from .cutout import BORDER_TOLERANCE, UNIFORM_BORDER_SHARE, background_color
+from .product import WORK_SIDE, ProductAsset, resized, rounded_mask
 from .report import luminance_map
 
 LOGO_CONTRAST = 3.0     # WCAG 2.x non-text contrast: what a logo's pixels need against what is behind them

@@ -4,7 +4,7 @@ A product photo becomes one of three assets:
 - ``alpha``: it already has transparency -> used as is (cropped to its content);
 - ``cutout``: a plain, near-uniform background (the typical white packshot) -> removed by a
   flood fill from the border with a colour tolerance, with a feathered edge and the background
-  colour "unmixed" from edge pixels so no white halo is left;
+  colour "unmixed" from edge pixels so no white halo is left (the pixels: ``cutout.py``);
 - ``card``: anything busier (a lifestyle photo) -> it fills the rectangle the layout gives it
   (a split's whole visual area, the full canvas of the ``photo`` family, a product area with
   rounded corners elsewhere), cropped to the window of that aspect that keeps its salient object
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import warnings
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -34,9 +33,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
-from scipy.cluster.vq import kmeans2
 from skimage import color as skcolor
 
+from .cutout import border_colours, crop_to_alpha, decontaminated, flood_cutout_alpha, unmix_edges
 from .design import saliency
 from .images import image_key
 from .palette import contrast_ratio, relative_luminance
@@ -47,11 +46,6 @@ WORK_SIDE = 900
 CARD_SIDE = 2048            # a photo kept with its background keeps this much resolution (full-bleed at 1080+)
 MAX_UPSCALE = 2.2           # never enlarge a photo more than this: beyond it the blur shows
 SUBJECT_MARGIN = 0.04       # a crop keeps this share of the object's long side around it
-BORDER_TOLERANCE = 30       # max per-channel difference still counted as background
-UNIFORM_BORDER_SHARE = 0.80  # share of border pixels that must match the background colour
-BORDER_PRODUCT_MAX = 0.08  # at most this share of the frame may stay product after the fill
-HOLE_TOLERANCE = 5          # enclosed regions this close to the background colour are holes...
-HOLE_MIN_SHARE = 0.005      # ...when they cover at least 0.5% of the image (not a logo dot)
 
 
 @dataclass(frozen=True)
@@ -147,7 +141,7 @@ def _prepare_work(img: Image.Image, cut_busy: bool) -> ProductAsset:
     if work.mode == "RGBA":
         own_alpha = np.asarray(work.getchannel("A"))
         if (own_alpha < 250).mean() > 0.01:
-            return ProductAsset(_crop_to_alpha(work), "alpha")
+            return ProductAsset(crop_to_alpha(work), "alpha")
         work = work.convert("RGB")
     rgb = np.asarray(work, dtype=np.int16)
     alpha = flood_cutout_alpha(rgb)
@@ -163,104 +157,11 @@ def _prepare_work(img: Image.Image, cut_busy: bool) -> ProductAsset:
                    "support": round(seg.support, 3), "parts": round(seg.parts, 3), "reason": seg.reason}
         cutout = None
         if seg.alpha is not None:
-            cutout = ProductAsset(_crop_to_alpha(_decontaminated(np.asarray(work, dtype=np.uint8), seg.alpha)),
+            cutout = ProductAsset(crop_to_alpha(decontaminated(np.asarray(work, dtype=np.uint8), seg.alpha)),
                                   "cutout")
         return ProductAsset(full.convert("RGBA"), "card", cutout=cutout, segmentation=figures)
-    out = _unmix_edges(rgb, alpha)
-    return ProductAsset(_crop_to_alpha(out), "cutout")
-
-
-def _border_pixels(rgb: np.ndarray) -> np.ndarray:
-    return np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]], axis=0)
-
-
-def background_color(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """(median border colour, share of border pixels within tolerance of it)."""
-    border = _border_pixels(rgb)
-    bg = np.median(border, axis=0)
-    share = float((np.abs(border - bg).max(axis=1) <= BORDER_TOLERANCE).mean())
-    return bg, share
-
-
-def flood_cutout_alpha(rgb: np.ndarray) -> np.ndarray | None:
-    """Alpha 0..1 removing the border-connected plain background; None when it is not plain."""
-    h, w, _ = rgb.shape
-    if h < 8 or w < 8:
-        return None
-    bg, share = background_color(rgb)
-    if share < UNIFORM_BORDER_SHARE:
-        return None
-    dist = np.abs(rgb - bg).max(axis=2).astype(np.float32)  # (H, W) Chebyshev distance to bg
-    candidate = dist <= BORDER_TOLERANCE
-    labels, _n = ndimage.label(candidate)
-    border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    border_labels = border_labels[border_labels > 0]
-    background = np.isin(labels, border_labels)
-    product_share = 1.0 - background.mean()
-    if product_share < 0.02 or product_share > 0.98:
-        return None  # nothing left, or nothing removed: not a packshot
-    if (~_border_pixels(background[..., None])[:, 0]).mean() > BORDER_PRODUCT_MAX:
-        return None  # a textured ground (bricks between their mortar) left along the frame: not plain
-    # Enclosed holes (the inside of a mug handle) cannot be reached from the border; remove the
-    # sizeable ones that match the background almost exactly.
-    holes = (dist <= HOLE_TOLERANCE) & ~background
-    if holes.any():
-        hl, hn = ndimage.label(holes)
-        sizes = ndimage.sum_labels(holes, hl, index=np.arange(1, hn + 1))
-        big = np.flatnonzero(sizes >= HOLE_MIN_SHARE * h * w) + 1
-        background |= np.isin(hl, big)
-    return _edge_alpha(rgb, bg, ~background)
-
-
-def _edge_alpha(rgb: np.ndarray, bg: np.ndarray, product: np.ndarray) -> np.ndarray:
-    """Alpha with a matted edge: 1 inside, 0 outside, and across a 2-px band around the edge the
-    share of the nearest solid product colour in each pixel (projection onto fg - bg)."""
-    interior = ndimage.binary_erosion(product, iterations=2)
-    if not interior.any():
-        return product.astype(np.float32)
-    band = ndimage.binary_dilation(product, iterations=2) & ~interior
-    _, (iy, ix) = ndimage.distance_transform_edt(~interior, return_indices=True)
-    by, bx = np.nonzero(band)
-    fg = rgb[iy[by, bx], ix[by, bx]].astype(np.float32) - bg       # (N, 3) solid colour - background
-    px = rgb[by, bx].astype(np.float32) - bg                        # (N, 3) pixel - background
-    a = (fg * px).sum(1) / np.maximum((fg * fg).sum(1), 1.0)
-    a = np.clip(a, 0.0, 1.0)
-    a[a < 0.04] = 0.0  # compression noise in the background is not product
-    alpha = interior.astype(np.float32)
-    alpha[by, bx] = a
-    return alpha
-
-
-def _unmix_edges(rgb: np.ndarray, alpha: np.ndarray) -> Image.Image:
-    """Edge pixels are product blended with background: solve for the product colour."""
-    bg, _ = background_color(rgb)
-    a = alpha[..., None]
-    color = rgb.astype(np.float32)
-    partial = (alpha > 0.02) & (alpha < 0.98)
-    unmixed = (color - (1.0 - a) * bg) / np.maximum(a, 0.02)
-    color[partial] = unmixed[partial]
-    rgba = np.dstack([np.clip(color, 0, 255), alpha * 255.0]).round().astype(np.uint8)
-    return Image.fromarray(rgba, "RGBA")
-
-
-def _decontaminated(rgb: np.ndarray, alpha: np.ndarray) -> Image.Image:
-    """RGBA whose partly transparent edge pixels take the colour of the nearest solid product
-    pixel: on a busy ground there is no one background colour to unmix, and the ground's colour
-    left in the edge would show as a dark or bright fringe on the scene."""
-    solid = alpha >= 0.98
-    color = rgb.copy()
-    edge = (alpha > 0.0) & ~solid
-    if solid.any() and edge.any():
-        _, (iy, ix) = ndimage.distance_transform_edt(~solid, return_indices=True)
-        ey, ex = np.nonzero(edge)
-        color[ey, ex] = rgb[iy[ey, ex], ix[ey, ex]]
-    return Image.fromarray(np.dstack([color, (alpha * 255.0).round().astype(np.uint8)]), "RGBA")
-
-
-def _crop_to_alpha(img: Image.Image) -> Image.Image:
-    a = img.getchannel("A").point(lambda v: 255 if v > 10 else 0)
-    box = a.getbbox()
-    return img.crop(box) if box else img
+    out = unmix_edges(rgb, alpha)
+    return ProductAsset(crop_to_alpha(out), "cutout")
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -391,12 +292,7 @@ def subject_box(asset: ProductAsset) -> tuple[int, int, int, int]:
     lab = skcolor.rgb2lab(np.asarray(small, dtype=np.float64) / 255.0)
     h, w, _ = lab.shape
     b = 3
-    border = np.concatenate([lab[:b].reshape(-1, 3), lab[-b:].reshape(-1, 3),
-                             lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)])
-    with warnings.catch_warnings():  # a plain border gives empty clusters: fewer colours, not a fault
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)  # one colour only: k-means++ divides by zero
-        centres, labels = kmeans2(border, 8, seed=0, minit="++")
+    centres, labels = border_colours(lab, b)
     # a colour on one side of the border only is an object touching that edge, not the background:
     # a background colour shows on two sides at least (or holds a large share of the whole border)
     sides = np.repeat(np.arange(4), [b * w, b * w, b * h, b * h])

@@ -1,7 +1,7 @@
 """Cut a product out of a photo whose background is not plain: OpenCV's GrabCut, gated by a
 measured confidence, with a matted edge.
 
-The flood fill (product.flood_cutout_alpha) takes plain and studio backgrounds. A photo whose border
+The flood fill (cutout.flood_cutout_alpha) takes plain and studio backgrounds. A photo whose border
 is not one colour (a gradient backdrop, a textured wall, a table) is tried here, once per asset:
 
 1. **Seeds** (the saliency ``product.subject_box`` uses, per pixel). On a copy at most SEG_SIDE px
@@ -40,7 +40,7 @@ is not one colour (a gradient backdrop, a textured wall, a table) is tried here,
    low-resolution mask's staircase. Within RIM mask pixels of the contour, patches of
    full-resolution pixels within KEEP_DE of a border colour or of the nearest pixel outside the
    object are cleared (ground the enlarged mask spilt over). The edge pixels then take the colour
-   of the nearest solid product pixel (``product._decontaminated``), so no fringe of the old
+   of the nearest solid product pixel (``cutout.decontaminated``), so no fringe of the old
    ground is left. A slit the small mask closed deep inside (a tail against a leg) stays closed.
 
 Cost (one core of the 2-core VM, photos up to 900 px): 20-45 ms for a photo refused before
@@ -53,13 +53,13 @@ scikit-image's wheel (coffee, chelsea, astronaut, rocket: all refused), not on o
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
-from scipy.cluster.vq import kmeans2
 from skimage import color as skcolor
+
+from .cutout import border_colours
 
 SEG_SIDE = 320      # GrabCut runs on a copy this long
 BAND = 0.04         # the border band seeded as background, a share of each side (>= 3 px)
@@ -169,15 +169,11 @@ def segment(rgb: np.ndarray) -> Segmentation:
     if h < 4 * band or w < 4 * band:
         return Segmentation(None, 0.0, 0.0, 0.0, 0.0, "too small to segment")
     lab = skcolor.rgb2lab(small.astype(np.float32) / 255.0).astype(np.float32)
-    border = np.concatenate([lab[:band].reshape(-1, 3), lab[-band:].reshape(-1, 3),
-                             lab[:, :band].reshape(-1, 3), lab[:, -band:].reshape(-1, 3)])
-    with warnings.catch_warnings():  # a plain border gives empty clusters: fewer colours, not a fault
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)  # one colour only: k-means++ divides by zero
-        centres, _ = kmeans2(border.astype(np.float64), 8, seed=0, minit="++")
+    centres, _ = border_colours(lab, band)
     centres = centres[np.isfinite(centres).all(1)]
     if not len(centres):
-        centres = border.mean(0, keepdims=True)
+        centres = np.concatenate([lab[:band].reshape(-1, 3), lab[-band:].reshape(-1, 3),
+                                  lab[:, :band].reshape(-1, 3), lab[:, -band:].reshape(-1, 3)]).mean(0, keepdims=True)
     dist = np.full((h, w), np.inf, np.float32)
     for c in centres.astype(np.float32):
         np.minimum(dist, np.sqrt(((lab - c) ** 2).sum(-1)), out=dist)

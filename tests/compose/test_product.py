@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from service.compose.cutout import flood_cutout_alpha
 from service.compose.product import (
-    MAX_UPSCALE, flood_cutout_alpha, object_window, photo_placement, place_product, prepare_product, rounded_mask,
-    subject_box,
+    MAX_UPSCALE, object_window, photo_placement, place_product, prepare_product, rounded_mask, subject_box,
 )
 
 from .conftest import packshot
