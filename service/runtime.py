@@ -12,7 +12,7 @@ from typing import Any, Callable, Literal
 from service.config import Settings
 from service.metrics import LOOP_LAG
 from service.creatives import CreativeService
-from service.engine import TorchEngine
+from service.engine import Engine, ProcessEngine, load_engine
 from service.feedback import Feedback
 from service.jobs.service import JobService
 from service.pipeline import CreativePipeline
@@ -39,6 +39,7 @@ class Runtime:
         self.started_at = time.time()
         self._task: asyncio.Task | None = None
         self._lag_task: asyncio.Task | None = None
+        self._owned_engine: Engine | None = None  # loaded here (not given): closed by stop()
         self._previous_sigterm: Callable[[int, FrameType | None], Any] | None = None
 
     def ready_creatives(self) -> CreativeService | None:
@@ -95,7 +96,8 @@ class Runtime:
     async def _load(self) -> None:
         try:
             if self.pipeline is None:
-                engine = await asyncio.to_thread(TorchEngine.load, self.settings)
+                engine = await asyncio.to_thread(load_engine, self.settings)
+                self._owned_engine = engine
                 self.pipeline = CreativePipeline(self.settings, engine)
             if not self.pipeline.ready:
                 await self.pipeline.start()
@@ -131,6 +133,8 @@ class Runtime:
                 log.warning("drain did not finish within ADLOOM_DRAIN_TIMEOUT_S; stopping hard")
                 await self.pipeline.stop(drain=False)
         await self.feedback.stop()
+        if isinstance(self._owned_engine, ProcessEngine):  # the model process this runtime started
+            await asyncio.to_thread(self._owned_engine.close)
         if self.phase != "failed":
             self.phase = "stopped"
 

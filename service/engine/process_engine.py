@@ -1,0 +1,232 @@
+"""``ProcessEngine``: the models in a process of their own, behind the same ``Engine`` protocol.
+
+In the serving process the model stages' Python (the tokenizer's glue, the generator's per-item
+loop, the critic's 64x64 renders, which skia draws holding the GIL) shared one interpreter lock
+with the event loop: under load the loop waited for it, and so did every /healthz, every 429 and
+every answer being written (bench/RESULTS.md, "Issue 27, the model process"). Here a spawned child
+loads ``TorchEngine`` and runs each stage's batches on a thread of its own, as the serving process
+did; the serving process keeps the micro-batchers, whose stage threads now only wait on a pipe.
+
+What crosses the pipes is small: texts and embeddings (384 floats), scenes ((17, 29) float32) and
+scores; a scene's 64x64 thumbnail, rendered once in the child, comes back with it so the compose
+workers are shipped it as before. One pipe per stage (a stage runs one batch at a time) and one for
+control (ready, warm-up, stop). Results are the child's ``TorchEngine``'s, byte for byte.
+
+A child that dies (killed, out of memory) is started again and the batch that was in flight is
+sent once more; a second death of the same batch is the batch's error, as the compose pool does.
+The child exits when the serving process does (its control pipe closes).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import pickle
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from service.config import Settings
+from service.engine.protocol import Embedding, GenerateItem, Score, Visual
+from service.vocabulary import STAGES, Stage
+
+log = logging.getLogger("adloom.engine")
+
+# How long the child may take to import torch and load the models before start-up fails.
+LOAD_TIMEOUT_S = 600.0
+
+
+class EngineProcessError(RuntimeError):
+    """The model process died (twice for one batch) or could not start."""
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself when it pickles, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any unpicklable exception is reported by its text
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _stage_loop(engine: Any, stage: str, conn: Connection) -> None:
+    """The child's thread for one stage: a batch in, its results (or its error) out."""
+    from models.scene.raster_skia import cached_thumbnail
+
+    method = getattr(engine, stage)
+    while True:
+        try:
+            payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result: Any = method(payload)
+            if stage == "generate":  # the thumbnails rendered here travel with their scenes
+                result = (result, [cached_thumbnail(scene) for scene in result])
+            conn.send(("ok", result))
+        except BaseException as e:  # noqa: BLE001 - the batch's error belongs to the caller
+            conn.send(("error", _portable(e)))
+
+
+def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connection]) -> None:
+    """Entry point of the model process (``fields``: the serving process's settings, as values:
+    a Settings subclass, as the tests' hermetic one, need not pickle)."""
+    from service.logs import setup_logging
+
+    settings = Settings.model_construct(**fields)
+    setup_logging(settings.log_level, settings.log_json)
+    if settings.worker_nice:
+        try:  # as the model threads were: the serving process's loop gets the cores first
+            os.nice(settings.worker_nice)
+        except OSError:
+            pass
+    try:
+        from service.engine.torch_engine import TorchEngine
+
+        engine = TorchEngine.load(settings)
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, which fails start-up
+        control.send(("error", _portable(e)))
+        return
+    control.send(("ready", engine.ids, engine.text_dim))
+    for stage, conn in stages.items():
+        threading.Thread(target=_stage_loop, args=(engine, stage, conn), name=f"adloom-model-{stage}",
+                         daemon=True).start()
+    while True:  # control: warm-up and stop; the parent going away closes the pipe
+        try:
+            msg = control.recv()
+        except (EOFError, OSError):
+            break
+        if msg[0] == "warm_up":
+            try:
+                engine.warm_up(msg[1])
+                control.send(("ok", None))
+            except BaseException as e:  # noqa: BLE001
+                control.send(("error", _portable(e)))
+        elif msg[0] == "stop":
+            break
+    os._exit(0)  # the stage threads may be blocked in recv; nothing is left to flush
+
+
+class _Child:
+    """One started model process and the parent's ends of its pipes."""
+
+    def __init__(self, settings: Settings, generation: int):
+        ctx = mp.get_context("spawn")
+        self.generation = generation
+        self.control, child_control = ctx.Pipe()
+        pipes = {stage: ctx.Pipe() for stage in STAGES}
+        self.stages = {stage: parent for stage, (parent, _) in pipes.items()}
+        self.process = ctx.Process(target=_child, name="adloom-models", daemon=True,
+                                   args=(dict(settings), child_control, {s: c for s, (_, c) in pipes.items()}))
+        self.process.start()
+        child_control.close()
+        for _, c in pipes.values():
+            c.close()
+        if not self.control.poll(LOAD_TIMEOUT_S):
+            self.close()
+            raise EngineProcessError(f"the model process did not load within {LOAD_TIMEOUT_S:.0f} s")
+        try:
+            msg = self.control.recv()
+        except EOFError:
+            self.close()
+            raise EngineProcessError(f"the model process exited while loading (exit code "
+                                     f"{self.process.exitcode})") from None
+        if msg[0] == "error":
+            self.close()
+            raise msg[1]
+        _, self.ids, self.text_dim = msg
+
+    def close(self) -> None:
+        try:
+            self.control.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        for conn in (self.control, *self.stages.values()):
+            conn.close()
+
+
+class ProcessEngine:
+    """An ``Engine`` whose models live in a spawned child process (see the module's docstring)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()  # one restart at a time
+        self._stage_locks = {stage: threading.Lock() for stage in STAGES}  # one batch a pipe
+        self._child = _Child(settings, 0)
+        self.restarts = 0
+        log.info("model process started", extra={"event": "model_process", "pid": self._child.process.pid})
+
+    @classmethod
+    def load(cls, settings: Settings) -> "ProcessEngine":
+        return cls(settings)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return dict(self._child.ids)
+
+    @property
+    def text_dim(self) -> int:
+        return int(self._child.text_dim)
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.process.pid
+
+    def _restart(self, dead: _Child) -> _Child:
+        with self._lock:
+            if self._child is dead:  # another stage's thread may have restarted it already
+                log.warning("model process died; starting it again",
+                            extra={"event": "model_process_restart", "exit_code": dead.process.exitcode})
+                dead.close()
+                self._child = _Child(self.settings, dead.generation + 1)
+                self.restarts += 1
+            return self._child
+
+    def _call(self, stage: Stage, payload: list) -> Any:
+        with self._stage_locks[stage]:
+            child = self._child
+            for attempt in (0, 1):
+                conn = child.stages[stage]
+                try:
+                    conn.send(payload)
+                    status, result = conn.recv()
+                except (EOFError, OSError, BrokenPipeError) as e:
+                    if attempt:
+                        raise EngineProcessError(f"the model process died twice during one {stage} batch") from e
+                    child = self._restart(child)
+                    continue
+                if status == "error":
+                    raise result
+                return result
+        raise AssertionError("unreachable")
+
+    def encode(self, texts: list[str]) -> list[Embedding]:
+        return self._call("encode", list(texts))
+
+    def generate(self, items: list[GenerateItem]) -> list[Visual]:
+        from models.scene.raster_skia import remember_thumbnail
+
+        scenes, thumbs = self._call("generate", list(items))
+        for scene, thumb in zip(scenes, thumbs):
+            if thumb is not None:
+                remember_thumbnail(scene, thumb)
+        return scenes
+
+    def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
+        return self._call("score", list(items))
+
+    def warm_up(self, buckets: list[int]) -> None:
+        with self._lock:
+            self._child.control.send(("warm_up", list(buckets)))
+            status, result = self._child.control.recv()
+        if status == "error":
+            raise result
+
+    def close(self) -> None:
+        """Stop the model process (idempotent)."""
+        with self._lock:
+            self._child.close()

@@ -1,0 +1,79 @@
+"""The models in a process of their own (service/engine/process_engine.py, what `adloom serve` runs):
+the same results as in this process, a child that dies is started again with the batch retried,
+errors reach the caller, and the pipeline works through it."""
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from models.scene.raster_skia import cached_thumbnail
+from service.engine import ProcessEngine
+from service.schemas import CreativeRequest
+from tests.conftest import hermetic_settings
+from tests.waits import HANG_GUARD_S
+
+
+@pytest.fixture(scope="module")
+def process_engine():
+    engine = ProcessEngine(hermetic_settings())
+    yield engine
+    engine.close()
+
+
+TEXTS = ["gold bokeh on black", "红色连衣裙", "Trail running shoes"]
+
+
+def test_the_model_process_gives_this_process_s_results_byte_for_byte(process_engine, loaded_models):
+    assert process_engine.ids == loaded_models.ids and process_engine.text_dim == loaded_models.text_dim
+    assert process_engine.pid != os.getpid()
+    a, b = process_engine.encode(TEXTS), loaded_models.encode(TEXTS)
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(a, b))
+    items = [(a[i], 7 + i, None) for i in range(len(TEXTS))]
+    scenes, expected = process_engine.generate(items), loaded_models.generate(items)
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(scenes, expected))
+    # the 64x64 thumbnails rendered there came back with the scenes (the compose workers get them)
+    assert all(cached_thumbnail(s) is not None for s in scenes)
+    pairs = [(s, a[0]) for s in scenes]
+    assert process_engine.score(pairs) == loaded_models.score(pairs)
+
+
+def test_a_killed_model_process_is_started_again_and_the_batch_answered(process_engine, loaded_models):
+    before, pid = process_engine.restarts, process_engine.pid
+    os.kill(pid, signal.SIGKILL)
+    got = process_engine.encode(TEXTS)  # sent to the dead child, then once more to a new one
+    assert process_engine.restarts == before + 1 and process_engine.pid != pid
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(got, loaded_models.encode(TEXTS)))
+
+
+def test_a_failing_batch_raises_in_the_caller_and_the_process_carries_on(process_engine):
+    with pytest.raises(RuntimeError):  # torch's own error, pickled back as it was raised
+        process_engine.generate([(np.zeros(3, np.float32), 1, None)])  # wrong dimension
+    assert len(process_engine.encode(["still here"])) == 1
+
+
+def test_close_stops_the_model_process():
+    engine = ProcessEngine(hermetic_settings())
+    proc = engine._child.process
+    engine.close()
+    assert not proc.is_alive()
+
+
+async def test_a_pipeline_on_the_model_process_gives_the_in_process_creatives(make_pipeline, process_engine):
+    import asyncio
+
+    req = CreativeRequest.model_validate({"product": {"title": "Linen summer dress", "price": 49.0},
+                                          "sizes": ["300x250", "1080x1080"], "variants": 2, "seed": 5})
+    outs = []
+    for engine in (process_engine, None):
+        pipe = make_pipeline(engine=engine)
+        await pipe.start()
+        try:
+            outs.append(await asyncio.wait_for(pipe.run(req), HANG_GUARD_S))
+        finally:
+            await pipe.stop()
+    a, b = outs
+    assert [c.image for c in a.creatives] == [c.image for c in b.creatives]
+    assert [c.scores for c in a.creatives] == [c.scores for c in b.creatives]
