@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import heapq
+import itertools
 import logging
+import math
 import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
@@ -32,6 +37,13 @@ log = logging.getLogger("adloom.compose")
 Mode = Literal["process", "thread"]
 WARM_HOLD_S = 0.05  # how long a warm-up no-op holds its worker
 WARM_ROUNDS = 200  # rounds of no-ops before warm() gives up waiting for every worker (>= 10 s)
+# A request's creatives are chunked to about this many estimated seconds each (a creative larger
+# than that is a chunk of its own): a worker frees often enough that a small request queued behind
+# a large one waits for one chunk.
+CHUNK_S = 0.07
+# A request estimated at most this many seconds of compose is light: its jobs may also run on the
+# workers kept for light requests (a 300x250 creative is about 0.012 s, a 1080x1080 one 0.066 s).
+LIGHT_S = 0.05
 
 
 PARENT_CHECK_S = 1.0  # how often a worker looks whether the serving process is still there
@@ -83,84 +95,196 @@ def balance(costs: list[float], n: int) -> list[list[int]]:
     return [sorted(p) for p in parts if p]
 
 
-class ComposePool:
-    """``await pool.run(fn, *args)`` runs ``fn`` on a worker (process or thread) and returns its result."""
+@dataclass
+class _Lane:
+    """Workers of one kind: an executor of ``size`` workers at ``nice``, and its jobs in flight."""
 
-    def __init__(self, workers: int, mode: Mode = "process", *, nice: int = 0, png_level: int = 1,
+    name: str
+    size: int
+    nice: int
+    executor: concurrent.futures.Executor
+    in_flight: int = 0
+
+
+class ComposePool:
+    """``await pool.run(fn, *args)`` runs ``fn`` on a worker (process or thread) and returns its result.
+
+    Two lanes: ``workers`` general workers take any job; ``light_workers`` more (a lane of their
+    own) take only light requests' jobs (a request estimated at most ``LIGHT_S`` of compose).
+    Light jobs go to the light lane first, then to any free general worker; the general workers
+    run ``general_nice`` above the light lane's ``nice``, so on saturated cores a light job gets
+    the CPU before a large request's creatives. Under a stream of large requests a light one
+    then neither waits for a large one's creative nor crawls beside it."""
+
+    def __init__(self, workers: int, mode: Mode = "process", *, light_workers: int = 0, nice: int = 0,
+                 general_nice: int = 0, png_level: int = 1,
                  thread_initializer: Callable[[int], None] | None = None):
-        self.workers, self.mode, self.nice, self.png_level = workers, mode, nice, png_level
+        self.workers, self.light_workers, self.mode = workers, light_workers, mode
+        self.nice, self.png_level = nice, png_level
         self._thread_initializer = thread_initializer
         self._lock = threading.Lock()
         self.restarts = 0  # process pools rebuilt after a worker died
-        self._executor = self._new_executor()
+        # Jobs no worker has taken yet, two heaps by key: light requests' jobs and the others.
+        self._light: list[_Queued] = []
+        self._large: list[_Queued] = []
+        self._seq = itertools.count()
+        general = min(19, nice + general_nice) if light_workers else nice
+        self._lanes = [self._lane("light", light_workers, nice)] if light_workers else []
+        self._lanes.append(self._lane("general", workers, general))
 
-    def _new_executor(self) -> concurrent.futures.Executor:
+    @property
+    def processes(self) -> int:
+        """Workers in all: the general ones and those kept for light requests."""
+        return self.workers + self.light_workers
+
+    def _lane(self, name: str, size: int, nice: int) -> _Lane:
+        return _Lane(name, size, nice, self._new_executor(name, size, nice))
+
+    def _new_executor(self, name: str, size: int, nice: int) -> concurrent.futures.Executor:
+        prefix = f"adloom-compose-{name}"
         if self.mode == "thread":
             if self._thread_initializer is None:
-                return concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="adloom-compose")
-            return concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="adloom-compose",
-                                                         initializer=self._thread_initializer, initargs=(self.nice,))
+                return concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix=prefix)
+            return concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix=prefix,
+                                                         initializer=self._thread_initializer, initargs=(nice,))
         return concurrent.futures.ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_process, initargs=(self.nice, self.png_level))
+            size, mp_context=multiprocessing.get_context("spawn"), initializer=_init_process,
+            initargs=(nice, self.png_level))
 
     @property
     def executor(self) -> concurrent.futures.Executor:
-        return self._executor
+        """The general lane's executor."""
+        return self._lanes[-1].executor
 
     def worker_pids(self) -> set[int]:
         """The process ids of the pool's live worker processes (none in thread mode): what an
         operator (or a fault test) looks for in ``ps``."""
-        procs = getattr(self._executor, "_processes", None) or {}  # ProcessPoolExecutor keeps no public list
-        return {p.pid for p in procs.values() if p.pid is not None}
+        pids: set[int] = set()
+        for lane in self._lanes:
+            procs = getattr(lane.executor, "_processes", None) or {}  # ProcessPoolExecutor keeps no public list
+            pids.update(p.pid for p in procs.values() if p.pid is not None)
+        return pids
 
-    async def run(self, fn: Callable, *args):
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for a worker."""
+        return len(self._light) + len(self._large)
+
+    async def run(self, fn: Callable, *args, priority: float = 0.0, order: float = 0.0):
+        """``fn(*args)`` on a worker. Jobs wait here, not in an executor (which holds at most one
+        per worker), and a free worker takes the one with the smallest ``(time queued + priority,
+        order)``: ``priority`` is the request's estimated compose seconds, so a small request
+        overtakes a large one queued less than that long before it (shortest first, aged: a large
+        one is never passed for ever). A job with ``priority`` up to ``LIGHT_S`` is light."""
         loop = asyncio.get_running_loop()
-        executor = self._executor
-        try:
-            return await loop.run_in_executor(executor, fn, *args)
-        except BrokenProcessPool:
-            self._replace(executor)
-            log.warning("a compose worker died; pool rebuilt, job retried", extra={"event": "compose_restart"})
-            return await loop.run_in_executor(self._executor, fn, *args)
-
-    def _replace(self, broken: concurrent.futures.Executor) -> None:
-        """Swap a broken process pool for a new one (once, however many jobs saw it break)."""
+        job = _Queued((time.monotonic() + priority, order, next(self._seq)), fn, args, loop.create_future(), loop,
+                      light=priority <= LIGHT_S)
         with self._lock:
-            if self._executor is broken:
-                self._executor = self._new_executor()
+            heapq.heappush(self._light if job.light else self._large, job)
+        self._pump()
+        return await job.future
+
+    def _next(self, lane: _Lane) -> "_Queued | None":
+        """The job a free worker of ``lane`` takes now, popped (under the lock), or None."""
+        if lane.in_flight >= lane.size:
+            return None
+        if lane.name == "light":
+            return heapq.heappop(self._light) if self._light else None
+        if self._light and not (self._large and self._large[0] < self._light[0]):
+            return heapq.heappop(self._light)
+        return heapq.heappop(self._large) if self._large else None
+
+    def _pump(self) -> None:
+        """Hand queued jobs to the lanes' executors while a worker is free for them (any thread);
+        the light lane first, so light jobs leave the general workers to the others."""
+        for lane in self._lanes:
+            while True:
+                with self._lock:
+                    job = self._next(lane)
+                    if job is None:
+                        break
+                    if job.future.cancelled():  # its request is gone (deadline, shutdown): not composed
+                        continue
+                    lane.in_flight += 1
+                    executor = lane.executor
+                try:
+                    done = executor.submit(job.fn, *job.args)
+                except Exception as e:  # noqa: BLE001 - a broken or shut-down executor: handled in _done
+                    done = concurrent.futures.Future()
+                    done.set_exception(e)
+                done.add_done_callback(functools.partial(self._done, job, lane, executor))
+
+    def _done(self, job: "_Queued", lane: _Lane, executor: concurrent.futures.Executor,
+              done: concurrent.futures.Future) -> None:
+        """A job ended (on the executor's thread): retry it once if its worker died, else hand the
+        result to its request's loop; then the next queued job goes to the freed worker."""
+        with self._lock:
+            lane.in_flight -= 1
+        exc = None if done.cancelled() else done.exception()
+        if isinstance(exc, BrokenProcessPool) and not job.retried:
+            job.retried = True
+            self._replace(lane, executor)
+            log.warning("a compose worker died; pool rebuilt, job retried",
+                        extra={"event": "compose_restart", "lane": lane.name})
+            with self._lock:
+                heapq.heappush(self._light if job.light else self._large, job)
+        else:
+            try:
+                job.loop.call_soon_threadsafe(_deliver, job.future, done)
+            except RuntimeError:  # the request's loop is closed: nobody waits for this result
+                pass
+        self._pump()
+
+    def _replace(self, lane: _Lane, broken: concurrent.futures.Executor) -> None:
+        """Swap a lane's broken process pool for a new one (once, however many jobs saw it break)."""
+        with self._lock:
+            if lane.executor is broken:
+                lane.executor = self._new_executor(lane.name, lane.size, lane.nice)
                 self.restarts += 1
         broken.shutdown(wait=False, cancel_futures=True)
 
     async def warm(self, fn: Callable, *args) -> set[int]:
-        """Start and warm every worker: threads run ``fn`` once each; processes warm in their
-        initializer, and this returns only when every one of them has answered a no-op job.
-        Without that wait one worker answered both no-ops while the other was still importing
-        and warming (about 3 s of CPU), so "ready" came before the pool was, and the first
-        requests paid for the warm-up. Returns the warm workers' process ids (empty for threads)."""
+        """Start and warm every worker of every lane: threads run ``fn`` once each; processes warm
+        in their initializer, and this returns only when every one of them has answered a no-op
+        job. Without that wait one worker answered both no-ops while the other was still
+        importing and warming (about 3 s of CPU), so "ready" came before the pool was, and the
+        first requests paid for the warm-up. Returns the warm workers' process ids (empty for
+        threads)."""
+        loop = asyncio.get_running_loop()
         if self.mode == "thread":
-            await asyncio.gather(*(self.run(fn, *args) for _ in range(self.workers)))
+            await asyncio.gather(*(loop.run_in_executor(lane.executor, fn, *args)
+                                   for lane in self._lanes for _ in range(lane.size)))
             return set()
         seen: set[int] = set()
-        for _ in range(WARM_ROUNDS):
-            seen.update(await asyncio.gather(*(self.run(_started, WARM_HOLD_S) for _ in range(self.workers))))
-            if len(seen) >= self.workers:
-                break
-        else:
-            log.warning("compose workers not all seen warm", extra={"event": "compose_warm", "seen": len(seen)})
+        for lane in self._lanes:
+            mine: set[int] = set()
+            for _ in range(WARM_ROUNDS):
+                mine.update(await asyncio.gather(*(loop.run_in_executor(lane.executor, _started, WARM_HOLD_S)
+                                                   for _ in range(lane.size))))
+                if len(mine) >= lane.size:
+                    break
+            else:
+                log.warning("compose workers not all seen warm",
+                            extra={"event": "compose_warm", "lane": lane.name, "seen": len(mine)})
+            seen |= mine
         return seen
 
     def chunks(self, jobs: list, cost: Callable[[Any], float] | None = None) -> list[list]:
-        """``jobs`` split into at most ``workers`` non-empty chunks: round-robin, or, given each
-        job's ``cost``, balanced (``balance``)."""
-        return [[jobs[i] for i in part] for part in self._parts(jobs, cost)]
+        """``jobs`` split into non-empty chunks: round-robin over the workers, or, given each job's
+        ``cost`` (estimated seconds), balanced (``balance``) into at least ``workers`` chunks of
+        about ``CHUNK_S`` each where the jobs allow."""
+        return [[jobs[i] for i in part] for part in self._parts(jobs, cost)[0]]
 
-    def _parts(self, jobs: list, cost: Callable[[Any], float] | None) -> list[list[int]]:
-        """The chunks as lists of job indices."""
+    def _parts(self, jobs: list, cost: Callable[[Any], float] | None) -> tuple[list[list[int]], list[float]]:
+        """The chunks as lists of job indices, and each chunk's cost."""
         n = max(1, min(self.workers, len(jobs)))
         if cost is None:
-            return [list(range(i, len(jobs), n)) for i in range(n) if i < len(jobs)]
-        return balance([float(cost(j)) for j in jobs], n)
+            parts = [list(range(i, len(jobs), n)) for i in range(n) if i < len(jobs)]
+            return parts, [0.0] * len(parts)
+        costs = [float(cost(j)) for j in jobs]
+        n = min(len(jobs), max(n, math.ceil(sum(costs) / CHUNK_S)))
+        parts = balance(costs, n)
+        return parts, [sum(costs[i] for i in p) for p in parts]
 
     async def map_chunked(self, fn: Callable, jobs: list, *args,
                           cost: Callable[[Any], float] | None = None) -> list:
@@ -168,9 +292,13 @@ class ComposePool:
         once; the results come back in job order. One request's sizes differ in cost by 10x and
         more (a 1080x1920 story against a 320x50 banner): round-robin chunks left one worker
         composing the two largest while the other sat idle, so a request with a ``cost`` per job
-        is split by it instead."""
-        parts = self._parts(jobs, cost)
-        results = await asyncio.gather(*(self.run(fn, [jobs[i] for i in part], *args) for part in parts))
+        is split by it instead, its costliest chunk queued first. Chunks of about ``CHUNK_S``
+        free a worker often, so a small request that arrives meanwhile waits for one chunk, not
+        for a large request's whole share; its priority is its total cost (see ``run``)."""
+        parts, part_costs = self._parts(jobs, cost)
+        total = sum(part_costs)
+        results = await asyncio.gather(*(self.run(fn, [jobs[i] for i in part], *args, priority=total, order=-c)
+                                         for part, c in zip(parts, part_costs)))
         out: list = [None] * len(jobs)
         for part, res in zip(parts, results):
             for i, r in zip(part, res):
@@ -178,4 +306,40 @@ class ComposePool:
         return out
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            queued, self._light, self._large = self._light + self._large, [], []
+        for job in queued:  # never started: their requests are told, on their own loops
+            try:
+                job.loop.call_soon_threadsafe(job.future.cancel)
+            except RuntimeError:
+                pass
+        for lane in self._lanes:
+            lane.executor.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class _Queued:
+    """A job waiting for a worker: ordered by ``key`` only."""
+
+    key: tuple[float, float, int]
+    fn: Callable = field(compare=False)
+    args: tuple = field(compare=False)
+    future: asyncio.Future = field(compare=False)
+    loop: asyncio.AbstractEventLoop = field(compare=False)
+    light: bool = field(default=False, compare=False)
+    retried: bool = field(default=False, compare=False)
+
+    def __lt__(self, other: "_Queued") -> bool:
+        return self.key < other.key
+
+
+def _deliver(future: asyncio.Future, done: concurrent.futures.Future) -> None:
+    """On the request's loop: the executor's outcome into the request's future."""
+    if future.cancelled():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif (exc := done.exception()) is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(done.result())

@@ -65,6 +65,20 @@ class Settings(BaseSettings):
     compose_mode: Literal["process", "thread"] = Field(
         "process", description="Compose in worker processes (parallel: skia and Pillow hold the GIL) or in "
                                "threads of the serving process (lighter; for tests and tiny hosts).")
+    compose_light_workers: int = Field(
+        1, ge=0, le=16,
+        description="Compose workers kept for light requests (at most 0.05 s of compose, e.g. up to four "
+                    "300x250 creatives) beside ADLOOM_COMPOSE_WORKERS, so that under a stream of large requests a "
+                    "light one never waits for a large one's creative; they also take light work when idle. "
+                    "0 = none.")
+    compose_general_nice: int = Field(
+        3, ge=0, le=19,
+        description="How much further the general compose workers are niced than ADLOOM_WORKER_NICE when there are "
+                    "light workers: on saturated cores a light request's creative gets the CPU first.")
+    engine_mode: Literal["process", "thread"] = Field(
+        "process", description="Where `adloom serve` runs the models: a process of their own (the event loop "
+                               "then shares its interpreter lock with no model code) or threads of the serving "
+                               "process (one process less; the library and the tests' pipelines use threads).")
     max_compose_mpx: float = Field(
         0.0, ge=0, le=10_000,
         description="Megapixels of admitted creatives not yet composed and encoded; beyond that requests get 429 "

@@ -132,7 +132,8 @@ class CreativePipeline:
                            if on_cpu else None)
         # A custom render seam (tests, peers) may not pickle: it runs on threads.
         mode = settings.compose_mode if render is render_creative else "thread"
-        self.compose_pool = ComposePool(settings.compose_workers, mode, nice=settings.worker_nice,
+        self.compose_pool = ComposePool(settings.compose_workers, mode, light_workers=settings.compose_light_workers,
+                                        nice=settings.worker_nice, general_nice=settings.compose_general_nice,
                                         png_level=settings.png_compress_level,
                                         thread_initializer=lower_thread_priority)
         # Decoding caller images (Pillow releases the GIL there) stays on a thread of this process.

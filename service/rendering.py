@@ -68,15 +68,17 @@ def job(scene: np.ndarray, size: str, variant: int, seed: int) -> Job:
     return scene, cached_thumbnail(scene) if is_scene(scene) else None, size, variant, seed
 
 
-JOB_FIXED_PX = 160_000  # a creative's cost that does not grow with its size, in pixels' worth
+JOB_FIXED_S = 0.008  # a creative's compose + encode seconds that do not grow with its size
+JOB_S_PER_MPX = 0.050  # ... and those that do, per megapixel
 
 
 def job_cost(j: Job) -> float:
-    """A compose job's relative CPU cost, for splitting one request's jobs over the workers:
+    """A compose job's estimated CPU cost, for splitting one request's jobs over the workers:
     linear in the canvas's pixels plus a fixed part (fitted to CPU time per creative across the
-    named sizes: about 8 ms plus 50 ms per megapixel on the 2-core box of bench/RESULTS.md)."""
+    named sizes: about 8 ms plus 50 ms per megapixel on the 2-core box of bench/RESULTS.md), in
+    estimated seconds of one core: the compose pool also orders requests by it."""
     sz = parse_size(j[2])
-    return sz.width * sz.height + JOB_FIXED_PX
+    return JOB_FIXED_S + sz.width * sz.height / 1e6 * JOB_S_PER_MPX
 
 
 def render_jobs(jobs: list[Job], render: Callable[..., tuple[Rendered, float, float]], content: CreativeContent,

@@ -8,6 +8,7 @@ import base64
 import io
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -71,15 +72,19 @@ async def test_processes_give_the_same_creatives_as_threads_in_job_order(pipelin
 async def test_a_killed_worker_is_replaced_and_the_request_still_succeeds(pipelines):
     procs, _ = pipelines
     pool = procs.compose_pool
-    await asyncio.wait_for(procs.run(req(sizes=["300x250"], variants=1)), HANG_GUARD_S)  # workers started
-    pids = sorted(pool.worker_pids())
-    assert pids
-    os.kill(pids[0], signal.SIGKILL)
-    r = await asyncio.wait_for(procs.run(req(seed=33)), HANG_GUARD_S)
+    await asyncio.wait_for(pool.warm(None), HANG_GUARD_S)  # every worker of both lanes started
+    pids = set(pool.worker_pids())
+    assert len(pids) == pool.processes == 3  # two general workers and one kept for light requests
+    for pid in pids:  # every worker of both lanes
+        os.kill(pid, signal.SIGKILL)
+    r = await asyncio.wait_for(procs.run(req(seed=33)), HANG_GUARD_S)  # a large request: the general lane
     assert len(r.creatives) == 6 and all(c.image.startswith(b"\x89PNG") for c in r.creatives)
     assert pool.restarts == 1
+    light = await asyncio.wait_for(procs.run(req(sizes=["300x250"], variants=1, seed=5)), HANG_GUARD_S)
+    assert len(light.creatives) == 1 and pool.restarts == 2  # the light lane found dead and rebuilt too
     again = await asyncio.wait_for(procs.run(req(seed=33)), HANG_GUARD_S)
     assert [c.image for c in again.creatives] == [c.image for c in r.creatives]
+    assert not pids & pool.worker_pids() and len(pool.worker_pids()) == 3
 
 
 async def test_warm_returns_only_when_every_worker_has_warmed():
@@ -157,4 +162,82 @@ def test_chunks_by_cost_balance_the_workers_and_results_keep_job_order():
         out = asyncio.run(pool.map_chunked(double, sizes, cost=lambda s: s[0] * s[1]))
         assert out == [2 * w for w, _ in sizes]
     finally:
+        pool.shutdown()
+
+
+class _Gate:
+    """Jobs for a thread-mode pool that record the order they ran in; ``hold`` blocks until opened."""
+
+    def __init__(self):
+        self.ran: list[str] = []
+        self.opened = threading.Event()
+
+    def hold(self, name: str) -> str:
+        self.ran.append(name)
+        assert self.opened.wait(HANG_GUARD_S)
+        return name
+
+    def job(self, name: str) -> str:
+        self.ran.append(name)
+        return name
+
+
+async def _started_jobs(gate: _Gate, n: int) -> None:
+    for _ in range(int(HANG_GUARD_S / 0.01)):
+        if len(gate.ran) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {gate.ran} started")
+
+
+async def test_a_light_request_runs_in_its_own_lane_while_large_ones_hold_every_general_worker():
+    pool = ComposePool(1, "thread", light_workers=1)
+    gate = _Gate()
+    try:
+        large = [asyncio.ensure_future(pool.run(gate.hold, f"large{i}", priority=0.3)) for i in range(2)]
+        await _started_jobs(gate, 1)
+        light = await asyncio.wait_for(pool.run(gate.job, "light", priority=0.012), HANG_GUARD_S)
+        assert light == "light" and gate.ran == ["large0", "light"]  # large1 still waits for the general worker
+        assert pool.queued == 1
+        gate.opened.set()
+        assert await asyncio.wait_for(asyncio.gather(*large), HANG_GUARD_S) == ["large0", "large1"]
+    finally:
+        gate.opened.set()
+        pool.shutdown()
+
+
+async def test_a_free_worker_takes_the_smaller_request_first_but_an_old_large_one_is_not_passed():
+    pool = ComposePool(1, "thread")  # no light lane: one worker for everything
+    gate = _Gate()
+    try:
+        first = asyncio.ensure_future(pool.run(gate.hold, "busy", priority=0.0))
+        await _started_jobs(gate, 1)
+        old_large = asyncio.ensure_future(pool.run(gate.job, "old-large", priority=0.1))
+        await asyncio.sleep(0.2)  # queued longer ago than its estimated cost: it goes before newer work
+        jobs = [asyncio.ensure_future(pool.run(gate.job, "new-large", priority=0.3)),
+                asyncio.ensure_future(pool.run(gate.job, "new-small", priority=0.01))]
+        await asyncio.sleep(0)
+        gate.opened.set()
+        await asyncio.wait_for(asyncio.gather(first, old_large, *jobs), HANG_GUARD_S)
+        assert gate.ran == ["busy", "old-large", "new-small", "new-large"]
+    finally:
+        gate.opened.set()
+        pool.shutdown()
+
+
+async def test_a_queued_job_whose_request_is_gone_is_never_composed():
+    pool = ComposePool(1, "thread")
+    gate = _Gate()
+    try:
+        first = asyncio.ensure_future(pool.run(gate.hold, "busy"))
+        await _started_jobs(gate, 1)
+        gone = asyncio.ensure_future(pool.run(gate.job, "gone"))
+        kept = asyncio.ensure_future(pool.run(gate.job, "kept"))
+        await asyncio.sleep(0)
+        gone.cancel()
+        gate.opened.set()
+        assert await asyncio.wait_for(asyncio.gather(first, kept), HANG_GUARD_S) == ["busy", "kept"]
+        assert gate.ran == ["busy", "kept"]
+    finally:
+        gate.opened.set()
         pool.shutdown()
