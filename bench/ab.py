@@ -199,15 +199,17 @@ def run_once(tree: Path, program: str, timeout_s: float, threads: int | None = N
     return json.loads(line[3:])
 
 
-def served_once(tree: Path, size: str, seconds: float, concurrency: int = 64) -> dict:
-    """``adloom serve`` started in ``tree``, driven at ``concurrency`` for ``seconds`` after a 3 s warm-up."""
+def served_once(tree: Path, size: str, seconds: float, concurrency: int = 64,
+                env: dict[str, str] | None = None) -> dict:
+    """``adloom serve`` started in ``tree`` (with ``env`` on top of the embedded defaults), driven at
+    ``concurrency`` for ``seconds`` after a 3 s warm-up."""
     import asyncio
     import time
 
     from bench import loadgen, workload
     from bench.server import Served
 
-    with Served.adloom(name="ab", root=tree) as served:
+    with Served.adloom(env, name="ab", root=tree) as served:
         asyncio.run(loadgen.run_load(served.url, workload.Bodies("abwarm-", size=size), concurrency=concurrency,
                                      rate=1000.0, duration_s=3.0, max_backlog=concurrency))
         snaps = {}

@@ -288,6 +288,7 @@ def _overload(ov: dict | None) -> list[str]:
           "Heavy callers ignore Retry-After and pause *pause* ms after a 429; *heavy nice* is their nice value "
           "(on one box they share the server's cores; niced, they stand in for callers on other machines). "
           "Times are the prober's (client side, on the same 2 cores as the server and the 24 callers); "
+          "*unloaded* is the prober alone for 5 s first (no heavy callers; not in the stored *before* runs); "
           "*loop lag* is the server's own `adloom_event_loop_lag_seconds` (bucket upper bounds). *before* was "
           "measured with the same script on the commit before admission at entry (it is a stored reference, "
           "`bench/overload_before.json`).", ""]
@@ -299,11 +300,13 @@ def _overload(ov: dict | None) -> list[str]:
         lag = r.get("server_loop_lag_ms") or {}
         rows.append([name, r.get("heavy_pause_ms"), r.get("heavy_nice", 0), r.get("light_429_ms_p50"),
                      r.get("light_429_ms_p95"), r.get("healthz_ms_p50"), r.get("healthz_ms_p95"),
-                     r.get("light_200_ms_p50"), r.get("light_200_ms_p95"), lag.get("p95", "–"),
+                     r.get("light_200_ms_p50"), r.get("light_200_ms_p95"), r.get("unloaded_light_200_ms_p95", "–"),
+                     lag.get("p95", "–"),
                      ", ".join(f"{k}×{v}" for k, v in sorted(r["light_statuses"].items())),
                      ", ".join(f"{k}×{v}" for k, v in sorted(r["heavy_statuses"].items()))])
     L += _table(["run", "pause ms", "heavy nice", "light 429 p50 ms", "light 429 p95 ms", "/healthz p50 ms",
-                 "/healthz p95 ms", "light 200 p50 ms", "light 200 p95 ms", "loop lag p95 ms", "light answers",
+                 "/healthz p95 ms", "light 200 p50 ms", "light 200 p95 ms", "light 200 p95 ms unloaded",
+                 "loop lag p95 ms", "light answers",
                  "heavy answers"], rows)
     return L
 
