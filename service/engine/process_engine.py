@@ -22,6 +22,7 @@ import logging
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -74,6 +75,9 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
     from service.logs import setup_logging
 
     settings = Settings.model_construct(**fields)
+    # Ctrl-C reaches the whole process group: the serving process drains and then closes the
+    # pipes, which is when this process ends (as the compose workers do).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(settings.log_level, settings.log_json)
     if settings.worker_nice:
         try:  # as the model threads were: the serving process's loop gets the cores first

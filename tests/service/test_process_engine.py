@@ -49,7 +49,7 @@ def test_a_killed_model_process_is_started_again_and_the_batch_answered(process_
 
 
 def test_a_failing_batch_raises_in_the_caller_and_the_process_carries_on(process_engine):
-    with pytest.raises(RuntimeError):  # torch's own error, pickled back as it was raised
+    with pytest.raises(ValueError, match="384"):  # the generator's own error, pickled back as raised
         process_engine.generate([(np.zeros(3, np.float32), 1, None)])  # wrong dimension
     assert len(process_engine.encode(["still here"])) == 1
 
@@ -77,3 +77,33 @@ async def test_a_pipeline_on_the_model_process_gives_the_in_process_creatives(ma
     a, b = outs
     assert [c.image for c in a.creatives] == [c.image for c in b.creatives]
     assert [c.scores for c in a.creatives] == [c.scores for c in b.creatives]
+
+
+def test_the_model_process_exits_when_the_serving_process_is_killed():
+    """kill -9 of the serving process must not leave its model process behind (it holds the models)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = ("import os, signal\n"
+              "from service.engine import ProcessEngine\n"
+              "from tests.conftest import hermetic_settings\n"
+              "if __name__ == '__main__':\n"
+              "    engine = ProcessEngine(hermetic_settings())\n"
+              "    print(engine.pid, flush=True)\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=HANG_GUARD_S * 4,
+                         cwd=Path(__file__).resolve().parents[2])
+    pid = int(out.stdout.split()[0])
+
+    def alive() -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + HANG_GUARD_S
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive()
