@@ -119,8 +119,7 @@ class ComposePool:
     def __init__(self, workers: int, mode: Mode = "process", *, light_workers: int = 0, nice: int = 0,
                  general_nice: int = 0, png_level: int = 1,
                  thread_initializer: Callable[[int], None] | None = None):
-        self.workers, self.light_workers, self.mode = workers, light_workers, mode
-        self.nice, self.png_level = nice, png_level
+        self.workers, self.light_workers, self.mode, self.png_level = workers, light_workers, mode, png_level
         self._thread_initializer = thread_initializer
         self._lock = threading.Lock()
         self.restarts = 0  # process pools rebuilt after a worker died
@@ -180,9 +179,13 @@ class ComposePool:
         job = _Queued((time.monotonic() + priority, order, next(self._seq)), fn, args, loop.create_future(), loop,
                       light=priority <= LIGHT_S)
         with self._lock:
-            heapq.heappush(self._light if job.light else self._large, job)
+            self._queue(job)
         self._pump()
         return await job.future
+
+    def _queue(self, job: "_Queued") -> None:
+        """Put a job on its heap (under the lock)."""
+        heapq.heappush(self._light if job.light else self._large, job)
 
     def _next(self, lane: _Lane) -> "_Queued | None":
         """The job a free worker of ``lane`` takes now, popped (under the lock), or None."""
@@ -227,7 +230,7 @@ class ComposePool:
             log.warning("a compose worker died; pool rebuilt, job retried",
                         extra={"event": "compose_restart", "lane": lane.name})
             with self._lock:
-                heapq.heappush(self._light if job.light else self._large, job)
+                self._queue(job)
         else:
             try:
                 job.loop.call_soon_threadsafe(_deliver, job.future, done)
@@ -317,7 +320,7 @@ class ComposePool:
             lane.executor.shutdown(wait=False, cancel_futures=True)
 
 
-@dataclass
+@dataclass(order=True)
 class _Queued:
     """A job waiting for a worker: ordered by ``key`` only."""
 
@@ -328,9 +331,6 @@ class _Queued:
     loop: asyncio.AbstractEventLoop = field(compare=False)
     light: bool = field(default=False, compare=False)
     retried: bool = field(default=False, compare=False)
-
-    def __lt__(self, other: "_Queued") -> bool:
-        return self.key < other.key
 
 
 def _deliver(future: asyncio.Future, done: concurrent.futures.Future) -> None:

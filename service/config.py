@@ -85,8 +85,9 @@ class Settings(BaseSettings):
                     "(a request that finds none pending is always admitted). 0 = 4 per compose worker.")
     worker_nice: int = Field(
         5, ge=0, le=19,
-        description="Nice increment of the model and compose threads, so the event loop (admission, 429s, "
-                    "health probes) gets the CPU first when the cores are saturated; 0 = same priority.")
+        description="Nice increment of the model process (or threads) and the compose workers, so the event loop "
+                    "(admission, 429s, health probes) gets the CPU first when the cores are saturated; 0 = same "
+                    "priority.")
     png_compress_level: int = Field(1, ge=0, le=9, description="zlib level for PNG output: 1 is fast, 9 is small.")
 
     # --- cache --------------------------------------------------------------------------------

@@ -111,12 +111,17 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
     os._exit(0)  # the stage threads may be blocked in recv; nothing is left to flush
 
 
+def _exchange(conn: Connection, payload: list) -> tuple[str, Any]:
+    """Send a batch, wait for its ("ok", results) or ("error", exception)."""
+    conn.send(payload)
+    return conn.recv()
+
+
 class _Child:
     """One started model process and the parent's ends of its pipes."""
 
-    def __init__(self, settings: Settings, generation: int):
+    def __init__(self, settings: Settings):
         ctx = mp.get_context("spawn")
-        self.generation = generation
         self.control, child_control = ctx.Pipe()
         pipes = {stage: ctx.Pipe() for stage in STAGES}
         self.stages = {stage: parent for stage, (parent, _) in pipes.items()}
@@ -160,7 +165,7 @@ class ProcessEngine:
         self.settings = settings
         self._lock = threading.Lock()  # one restart at a time
         self._stage_locks = {stage: threading.Lock() for stage in STAGES}  # one batch a pipe
-        self._child = _Child(settings, 0)
+        self._child = _Child(settings)
         self.restarts = 0
         log.info("model process started", extra={"event": "model_process", "pid": self._child.process.pid})
 
@@ -186,27 +191,24 @@ class ProcessEngine:
                 log.warning("model process died; starting it again",
                             extra={"event": "model_process_restart", "exit_code": dead.process.exitcode})
                 dead.close()
-                self._child = _Child(self.settings, dead.generation + 1)
+                self._child = _Child(self.settings)
                 self.restarts += 1
             return self._child
 
     def _call(self, stage: Stage, payload: list) -> Any:
+        """One batch through ``stage``'s pipe; sent once more to a new child if the child died."""
         with self._stage_locks[stage]:
             child = self._child
-            for attempt in (0, 1):
-                conn = child.stages[stage]
+            try:
+                status, result = _exchange(child.stages[stage], payload)
+            except (EOFError, OSError):
                 try:
-                    conn.send(payload)
-                    status, result = conn.recv()
-                except (EOFError, OSError, BrokenPipeError) as e:
-                    if attempt:
-                        raise EngineProcessError(f"the model process died twice during one {stage} batch") from e
-                    child = self._restart(child)
-                    continue
-                if status == "error":
-                    raise result
-                return result
-        raise AssertionError("unreachable")
+                    status, result = _exchange(self._restart(child).stages[stage], payload)
+                except (EOFError, OSError) as e:
+                    raise EngineProcessError(f"the model process died twice during one {stage} batch") from e
+        if status == "error":
+            raise result
+        return result
 
     def encode(self, texts: list[str]) -> list[Embedding]:
         return self._call("encode", list(texts))
