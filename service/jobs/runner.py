@@ -3,7 +3,9 @@
 A row's files are named by row, size and variant and written by rename (a re-run after a crash
 rewrites the same bytes: the row's seed is derived from the job and row when the row has none);
 its manifest lines go to ``rows/{row}.jsonl`` the same way, and the job's ``manifest.jsonl`` is
-assembled from them, in row order, by the replica whose ``complete`` finished the job.
+assembled from them, in row order, by the replica whose ``complete`` counted the last row; only
+then is the job marked done (so a "done" job's manifest is always there), and only then is that
+last row acknowledged (a replica that dies before leaves it to be claimed and the job finished).
 Rows yield to online traffic: a row starts only while the pipeline's queues hold at most
 ``ADLOOM_JOB_YIELD_DEPTH`` items, and at most ``ADLOOM_JOB_CONCURRENCY`` rows run at once.
 """
@@ -120,10 +122,9 @@ class JobRunner:
             error = await render_when_free(creatives, self.output, item.job, item.row, json.loads(item.body),
                                            defaults, busy=lambda: creatives.queue_depth > self.settings.job_yield_depth,
                                            attempts=ROW_ATTEMPTS)
-            code = await self.store.complete(item.job, item.row, error)
+            if await self.store.complete(item.job, item.row, error) == 2:
+                await self.finish(item.job)  # before the ack: a replica that dies here leaves the row
             await self.store.ack(item)
-            if code == 2:
-                await self.finish(item.job)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - left pending (Redis): claimed again after the idle time
@@ -133,8 +134,11 @@ class JobRunner:
             self._slots.release()
 
     async def finish(self, job: str) -> None:
-        """The job is done: its manifest, then (in the background) its webhook."""
+        """Every row is counted: the manifest, then the status "done", then (in the background,
+        from the one caller that marked it done) the webhook. Safe to call again."""
         lines = await asyncio.to_thread(assemble_manifest, self.output, job)
+        if not await self.store.mark_done(job):  # cancelled, expired, or another replica was first
+            return
         meta = await self.store.get(job)
         if meta is None:  # expired or deleted meanwhile: nobody to tell
             return

@@ -8,8 +8,11 @@ default, survives nothing) behave the same to the runner and the API:
 - ``take`` hands a consumer rows no one has; ``claim_stale`` hands it rows another consumer took
   and did not acknowledge within ``idle_ms`` (it died); ``ack`` forgets a row for good.
 - ``complete`` counts a row done or failed *once* (a set of finished rows decides), records its
-  error, and reports whether this call finished the job (so exactly one replica writes the
-  manifest and calls the webhook).
+  error, and reports whether every row is now counted while the job is not yet done: then the
+  caller writes the manifest and only after it ``mark_done`` sets the status (so "done" always
+  means the manifest is there). ``mark_done`` is true for exactly one caller, the one that calls
+  the webhook. A replica that dies between the two left its last row unacknowledged: the replica
+  that claims the row gets "finish it" from ``complete`` again, although the row was counted.
 """
 from __future__ import annotations
 
@@ -40,32 +43,45 @@ class Item:
 
 
 # The scripts compare and set a job's status (vocabulary.JobStatus) in Redis: the same strings.
-# complete(): count the row once; finish the job when every row is counted and the feed is in.
+# complete(): count the row once; report when every row is counted, the feed is in and the job
+# is still active (the caller then writes the manifest and calls mark_done).
 # KEYS: job hash, finished-rows set, errors list. ARGV: row, field (done|failed), error JSON or "".
-# Returns 0 (already counted), 1 (counted), 2 (counted, and this call finished the job).
+# Returns 0 (already counted), 1 (counted), 2 (every row counted: finish the job; also for a row
+# counted before, so the replica that claims a dead replica's last row finishes its job).
 _COMPLETE = """
-if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
-if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+local counted = redis.call('SADD', KEYS[2], ARGV[1]) == 1
+if counted then
+  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+  if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+end
 local s = redis.call('HMGET', KEYS[1], 'status', 'enqueued', 'total', 'done', 'failed')
 if s[2] == '1' and (s[1] == 'queued' or s[1] == 'running')
    and tonumber(s[4]) + tonumber(s[5]) >= tonumber(s[3]) then
-  redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[4])
   return 2
 end
+if not counted then return 0 end
 if s[1] == 'queued' then redis.call('HSET', KEYS[1], 'status', 'running') end
 return 1
 """
 
-# rows_enqueued(): the feed is in; a job whose rows all finished already is done now.
+# rows_enqueued(): the feed is in; 2 when every row was counted already (the caller finishes).
 _ENQUEUED = """
 redis.call('HSET', KEYS[1], 'enqueued', '1', 'total', ARGV[1])
 local s = redis.call('HMGET', KEYS[1], 'status', 'done', 'failed')
 if (s[1] == 'queued' or s[1] == 'running') and tonumber(s[2]) + tonumber(s[3]) >= tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[2])
   return 2
 end
 return 1
+"""
+
+# mark_done(): the manifest is written; an active job is done (1), once.
+_DONE = """
+local s = redis.call('HGET', KEYS[1], 'status')
+if s == 'queued' or s == 'running' then
+  redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[1])
+  return 1
+end
+return 0
 """
 
 # cancel(): only a job still queued or running can be cancelled.
@@ -109,6 +125,7 @@ class RedisJobStore:
         self.stream, self.group, self.prefix, self.ttl_s = stream, group, prefix, ttl_s
         self._complete = self.client.register_script(_COMPLETE)
         self._enqueued = self.client.register_script(_ENQUEUED)
+        self._done = self.client.register_script(_DONE)
         self._cancel = self.client.register_script(_CANCEL)
         self._group_ready = False
 
@@ -190,7 +207,10 @@ class RedisJobStore:
         key, rows, errors = self._keys(job)
         detail = json.dumps({"row": row, "detail": error}) if error else ""
         return int(await self._complete(keys=[key, rows, errors],
-                                        args=[row, "failed" if error else "done", detail, time.time()]))
+                                        args=[row, "failed" if error else "done", detail]))
+
+    async def mark_done(self, job: str) -> bool:
+        return await self._done(keys=[self._keys(job)[0]], args=[time.time()]) == 1
 
     async def cancel(self, job: str) -> bool:
         return await self._cancel(keys=[self._keys(job)[0]], args=[time.time()]) == 1
@@ -220,17 +240,15 @@ class MemoryJobStore:
             self._n += 1
             self.queue.put_nowait(Item(str(self._n), job, row, body))
 
-    def _finish_if_complete(self, meta: dict) -> bool:
-        if (meta["enqueued"] and meta["status"] in ACTIVE_STATUSES
-                and meta["done"] + meta["failed"] >= meta["total"]):
-            meta.update(status="done", finished_at=time.time())
-            return True
-        return False
+    @staticmethod
+    def _all_counted(meta: dict) -> bool:
+        return bool(meta["enqueued"] and meta["status"] in ACTIVE_STATUSES
+                    and meta["done"] + meta["failed"] >= meta["total"])
 
     async def rows_enqueued(self, job: str, total: int, meta: dict | None = None) -> bool:
         state = self.jobs[job]
         state.update(meta or {}, enqueued=1, total=total)
-        return self._finish_if_complete(state)
+        return self._all_counted(state)
 
     async def get(self, job: str) -> dict | None:
         meta = self.jobs.get(job)
@@ -257,17 +275,28 @@ class MemoryJobStore:
 
     async def complete(self, job: str, row: int, error: str | None) -> int:
         meta, done = self.jobs.get(job), self.finished.get(job)
-        if meta is None or done is None or row in done:
+        if meta is None or done is None:
             return 0
-        done.add(row)
-        meta["failed" if error else "done"] += 1
-        if error:
-            self.errs[job].append({"row": row, "detail": error})
-        if self._finish_if_complete(meta):
+        counted = row not in done
+        if counted:
+            done.add(row)
+            meta["failed" if error else "done"] += 1
+            if error:
+                self.errs[job].append({"row": row, "detail": error})
+        if self._all_counted(meta):
             return 2
+        if not counted:
+            return 0
         if meta["status"] == "queued":
             meta["status"] = "running"
         return 1
+
+    async def mark_done(self, job: str) -> bool:
+        meta = self.jobs.get(job)
+        if meta is None or meta["status"] not in ACTIVE_STATUSES:
+            return False
+        meta.update(status="done", finished_at=time.time())
+        return True
 
     async def cancel(self, job: str) -> bool:
         meta = self.jobs.get(job)
@@ -294,5 +323,6 @@ class JobStore(Protocol):
     async def claim_stale(self, consumer: str, idle_ms: int, count: int) -> list[Item]: ...
     async def ack(self, item: Item) -> None: ...
     async def complete(self, job: str, row: int, error: str | None) -> int: ...
+    async def mark_done(self, job: str) -> bool: ...
     async def cancel(self, job: str) -> bool: ...
     async def close(self) -> None: ...

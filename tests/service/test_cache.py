@@ -299,8 +299,11 @@ async def test_l1_hit_does_not_touch_redis(caches, redis_process):
 
 async def test_redis_killed_and_restarted(caches, redis_process):
     # An hour-long Redis timeout: a call that waited on the dead server instead of failing over
-    # at once would hang (the hang guard), where the real one is answered by compute.
-    cache = caches(redis_url=redis_process.url, l1_size=0, backoff_s=0.3, max_backoff_s=1.0, redis_timeout_s=3600)
+    # at once would hang (the hang guard), where the real one is answered by compute. The back-off
+    # runs on an injected clock, so a slow machine cannot let it expire before the test says so.
+    now = [1000.0]
+    cache = caches(redis_url=redis_process.url, l1_size=0, backoff_s=0.3, max_backoff_s=1.0,
+                   redis_timeout_s=3600, clock=lambda: now[0])
     enc = FakeEncoder()
     await cache.get_or_compute(["warm"], enc)
     await cache.flush_writes()
@@ -326,7 +329,7 @@ async def test_redis_killed_and_restarted(caches, redis_process):
     assert errors() == before + 1
 
     redis_process.start()
-    await asyncio.sleep(0.35)  # back-off expires; the next call probes and finds Redis back
+    now[0] += 0.35  # back-off expires; the next call probes and finds Redis back
     await cache.get_or_compute(["after"], enc)
     await cache.flush_writes()
     assert sample("adloom_redis_up") == 1

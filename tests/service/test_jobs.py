@@ -149,6 +149,103 @@ async def test_rows_a_dead_replica_left_pending_are_claimed_and_finished_exactly
     await dead.close()
 
 
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_the_last_row_asks_for_the_finish_and_done_comes_after_it(kind, request):
+    """``complete`` of the last row reports "finish it" without setting "done": the caller writes
+    the manifest first and then ``mark_done`` (true once). Until then, a row counted before (a
+    dead replica's row claimed again) also reports "finish it"."""
+    from service.jobs.store import MemoryJobStore
+
+    if kind == "redis":
+        store = RedisJobStore(request.getfixturevalue("redis_url"), stream=f"adloom:test:{uuid.uuid4().hex[:8]}")
+    else:
+        store = MemoryJobStore()
+    job = "job_" + uuid.uuid4().hex[:8]
+    await store.create(job, {})
+    assert await store.complete(job, 1, None) == 1
+    assert not await store.rows_enqueued(job, 3)  # rows 2 and 3 still to come
+    assert await store.complete(job, 1, None) == 0  # counted once
+    assert await store.complete(job, 2, "bad photo") == 1
+    assert await store.complete(job, 3, None) == 2  # the last row: finish the job ...
+    meta = await store.get(job)
+    assert (meta["status"], meta["done"], meta["failed"]) == ("running", 2, 1)  # ... not done yet
+    assert await store.complete(job, 3, None) == 2  # claimed again before the finish: still finish it
+    assert (await store.get(job))["done"] == 2
+    assert await store.mark_done(job) is True
+    assert await store.mark_done(job) is False  # one caller sends the webhook
+    meta = await store.get(job)
+    assert meta["status"] == "done" and meta["finished_at"] >= meta["created_at"]
+    assert await store.complete(job, 3, None) == 0
+    # the feed ends after its rows all finished: rows_enqueued asks for the finish
+    other = "job_" + uuid.uuid4().hex[:8]
+    await store.create(other, {})
+    assert await store.complete(other, 1, "no title") == 1
+    assert await store.rows_enqueued(other, 1)
+    assert (await store.get(other))["status"] == "running"
+    await store.close()
+
+
+async def test_a_job_is_done_only_once_its_manifest_is_written(make_pipeline, tmp_path, monkeypatch):
+    """Whoever reads "done" finds manifest.jsonl: the status is set after the manifest."""
+    import service.jobs.runner as runner_mod
+    from tests.conftest import running_app
+
+    statuses = []
+    real = runner_mod.assemble_manifest
+
+    def assemble(output, job):
+        statuses.append(store.jobs[job]["status"])  # what a reader polling now would be told
+        return real(output, job)
+
+    monkeypatch.setattr(runner_mod, "assemble_manifest", assemble)
+    settings = _settings(tmp_path)
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        store = app.state.runtime.jobs.store
+        for rows in ([row(i) for i in range(6)], [{"product": {"title": ""}}]):  # rendered; all rejected
+            r = await client.post("/jobs", json={"defaults": {"sizes": [SIZE]}, "rows": rows})
+            job = r.json()["id"]
+            state = await _wait_done(client, job)
+            assert state["status"] == "done" and statuses[-1] == "running"
+            assert len(_manifest(tmp_path, job)) == state["done"] == len(rows) - state["failed"]
+    assert len(statuses) == 2
+
+
+async def test_a_replica_that_dies_after_counting_the_last_row_leaves_the_job_to_another(
+        make_pipeline, redis_url, tmp_path):
+    """Replica A renders and counts a job's last row, then dies before the manifest: the job is
+    not reported done without it; replica B claims the row and finishes the job once."""
+    from tests.conftest import running_app
+
+    settings = _settings(tmp_path, redis_url=redis_url, job_claim_idle_s=0.5)
+    dead = RedisJobStore(redis_url, stream=settings.jobs_stream)
+    async with running_app(make_pipeline(**settings.model_dump()), settings) as (app, client):
+        runner: JobRunner = app.state.runtime.jobs.runner
+        await runner.stop()
+        job = (await client.post("/jobs", json={"defaults": {"sizes": [SIZE]},
+                                                "rows": [row(i) for i in range(3)]})).json()["id"]
+        taken = await dead.take("replica-a", 3, 1000)
+        assert len(taken) == 3
+        from service.jobs.rows import render_row
+
+        codes = []
+        for item in taken:
+            assert await render_row(app.state.runtime.creatives, runner.output, job, item.row,
+                                    json.loads(item.body), {"sizes": [SIZE]}) is None
+            codes.append(await dead.complete(job, item.row, None))
+        assert codes == [1, 1, 2]  # A was told to finish the job, and died: no manifest, no ack
+        for item in taken[:2]:
+            await dead.ack(item)
+        state = (await client.get(f"/jobs/{job}")).json()
+        assert state["status"] == "running" and state["done"] == 3
+        assert not (tmp_path / "jobs" / job / "manifest.jsonl").exists()
+        runner.start()  # replica B
+        state = await _wait_done(client, job)
+        assert (state["status"], state["done"], state["failed"]) == ("done", 3, 0)
+        assert sorted(m["row"] for m in _manifest(tmp_path, job)) == [1, 2, 3]
+        assert (await dead.client.xpending(settings.jobs_stream, dead.group))["pending"] == 0
+    await dead.close()
+
+
 async def test_cancel_skips_the_rows_not_started(make_pipeline, redis_url, tmp_path):
     from tests.conftest import running_app
 
