@@ -222,12 +222,13 @@ class CreativePipeline:
 
     # -- admission -----------------------------------------------------------------------------
 
-    def check_admission(self) -> None:
-        """QueueFullError when not even the smallest request could be admitted now (used by the
-        load-shedding middleware, before the body is read)."""
+    def check_admission(self, variants: int = 1, mpx: float = 0.0) -> None:
+        """QueueFullError when a request of ``variants`` and ``mpx`` could not be admitted now (by
+        default: not even the smallest request). The load-shedding middleware asks before the body
+        is read, and again with what a small body asks for before the route validates it."""
         for batcher in (self.generator, self.scorer):
-            batcher.check_capacity(1)
-        self.compose_budget.check(0.0)
+            batcher.check_capacity(variants)
+        self.compose_budget.check(mpx)
 
     def _admit(self, req: CreativeRequest, mpx: float) -> dict[Stage, bool]:
         """Take the request's compose share and its generate and score slots, or raise (429).

@@ -56,15 +56,25 @@ class _Strict(BaseModel):
         (found by schemathesis). Checked here, the error still names the field."""
         if isinstance(data, dict):
             errors = []
-            for name, field in cls.model_fields.items():
-                value = data.get(field.alias or name)
-                limit = next((m.max_length for m in field.metadata if getattr(m, "max_length", None)), None)
-                if isinstance(value, str) and limit is not None and len(value) > limit:
-                    errors.append(InitErrorDetails(type="string_too_long", loc=(field.alias or name,), input=value,
+            for key, limit in _text_limits(cls):
+                value = data.get(key)
+                if isinstance(value, str) and len(value) > limit:
+                    errors.append(InitErrorDetails(type="string_too_long", loc=(key,), input=value,
                                                    ctx={"max_length": limit}))
             if errors:
                 raise ValidationError.from_exception_data(cls.__name__, errors)
         return handler(data)
+
+
+@lru_cache(maxsize=None)
+def _text_limits(model: type[BaseModel]) -> tuple[tuple[str, int], ...]:
+    """A model's (field as sent, maxLength) pairs, read once per class (not on every request)."""
+    out = []
+    for name, field in model.model_fields.items():
+        limit = next((m.max_length for m in field.metadata if getattr(m, "max_length", None)), None)
+        if limit is not None:
+            out.append((field.alias or name, limit))
+    return tuple(out)
 
 
 class Product(_Strict):

@@ -23,12 +23,17 @@ def main_motif(scene: np.ndarray | None) -> str:
     """The scene's most prominent layer kind (opacity x size), or "plain"."""
     if scene is None or not isinstance(scene, np.ndarray) or scene.shape != (scene_format.ROWS, scene_format.P):
         return "plain"
-    s = scene_format.sanitize(scene)[1:]
-    weight = s[:, scene_format.ALPHA] * (0.2 + s[:, scene_format.SIZE])
-    weight[s[:, scene_format.ALPHA] < scene_format.ALPHA_MIN] = 0
+    # what sanitize would make of the two fields read (opacity, size) and of the kind, without
+    # sanitizing the other 27 (a served request's CPU: sanitize was 7 % of the event loop's time)
+    layers = np.asarray(scene[1:], np.float32)
+    alpha = np.clip(layers[:, scene_format.ALPHA], *scene_format.LIMITS[scene_format.ALPHA])
+    alpha = np.where(alpha < scene_format.ALPHA_MIN, np.float32(0.0), alpha)
+    size = np.clip(layers[:, scene_format.SIZE], *scene_format.LIMITS[scene_format.SIZE])
+    weight = alpha * (0.2 + size)
+    weight[alpha < scene_format.ALPHA_MIN] = 0
     if not weight.any():
         return "plain"
-    row = s[int(np.argmax(weight))]
+    row = layers[int(np.argmax(weight))]
     return scene_format.KINDS[int(np.argmax(row[:scene_format.N_KINDS]))]
 
 

@@ -1,20 +1,31 @@
-"""Load shedding: 429 before the body is read when no request at all could be admitted now."""
+"""Load shedding: 429 before the body is parsed when the request could not be admitted now."""
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import json
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.compose.sizes import parse_size
 from service.errors import QueueFullError
 from service.middleware.errors import queue_full_detail, request_id_of, send_error
 
+# Bodies up to this size (a request without a photo is a few hundred bytes) are read here to see
+# what the request needs; larger ones, and bodies of unknown length, go on to the route's checks.
+PEEK_MAX_BYTES = 16 * 1024
+_DEFAULT_SIZES = ("medium_rectangle",)  # schemas.CreativeRequest.sizes' default
+
 
 class LoadShedMiddleware:
-    """429 before the body is read or parsed when no request at all could be admitted now.
+    """429 before the body is validated when the request could not be admitted now.
 
     Every creative needs at least one slot in the generate and the score queue and some compose
     capacity, so while a queue or the compose backlog is full no request can be admitted: refusing
-    here costs microseconds, where the route would first read, validate and decode the request.
-    Requests that get past it are still admitted all-or-nothing by the batchers (a request with
-    several variants may still get the route's 429).
+    then costs microseconds, before the body is even read. Otherwise a small JSON body is read and
+    peeked at (``variants`` and ``sizes``): a request whose variants do not fit the model queues or
+    whose megapixels do not fit the compose backlog now is refused here too, without the route's
+    validation, so a flood of large requests that are all refused costs the event loop little
+    while small ones are still admitted. Anything the peek cannot read goes on to the route, which
+    validates it and still admits all-or-nothing (a request that gets past may still get a 429).
     Runs after the API-key check, so an anonymous caller learns nothing about our load.
     """
 
@@ -30,7 +41,75 @@ class LoadShedMiddleware:
             return await self.app(scope, receive, send)
         try:
             pipeline.check_admission()
+            length = _content_length(scope)
+            if length is None or length > PEEK_MAX_BYTES:
+                return await self.app(scope, receive, send)
+            body, first = await _read_body(receive, length)
+            if body is not None:
+                needs = _needs(body)
+                if needs is not None:
+                    pipeline.check_admission(*needs)
         except QueueFullError as exc:
             return await send_error(send, 429, queue_full_detail(exc), request_id_of(scope),
                                     [(b"retry-after", exc.retry_after_header.encode())])
-        await self.app(scope, receive, send)
+        await self.app(scope, _replay(first, receive), send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _read_body(receive: Receive, length: int) -> tuple[bytes | None, list[Message]]:
+    """Read up to ``length`` bytes of the body -> (the body, or None when it did not end as
+    announced; the messages read, to hand on unchanged)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages  # a disconnect: the route's own receive sees it
+        size += len(message.get("body", b""))
+        if size > length:
+            return None, messages
+        if not message.get("more_body", False):
+            break
+    return b"".join(m.get("body", b"") for m in messages), messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that gives the messages already read first, then the connection's own."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+def _needs(body: bytes) -> tuple[int, float] | None:
+    """(variants, megapixels) a /creative body asks for, or None when the peek cannot tell (the
+    route then validates it and answers 422 where it is wrong)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    variants = data.get("variants", 1)
+    sizes = data.get("sizes", _DEFAULT_SIZES)
+    if type(variants) is not int or variants < 1 or not isinstance(sizes, list):
+        return None
+    try:
+        pixels = sum(size.width * size.height for size in map(parse_size, sizes))
+    except ValueError:
+        return None
+    return variants, pixels * variants / 1e6

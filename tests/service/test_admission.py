@@ -226,6 +226,40 @@ async def test_light_request_gets_its_429_while_heavy_ones_run(make_pipeline, ap
         assert p.compose_budget.pending_mpx == 0
 
 
+async def test_a_request_that_cannot_fit_is_refused_before_validation_while_small_ones_go_on(
+        make_pipeline, app_factory):
+    """With one heavy request being composed, another heavy one (4 × 1080×1080) does not fit the
+    compose backlog and a light one does: the middleware reads a small body's variants and sizes
+    and refuses the heavy one before the route validates it (a misspelt field still gets the 429,
+    not the 422); the light one is handed on whole (200, or 422 naming its misspelt field)."""
+    render = GatedCompose()
+    p = make_pipeline(seams={"render": render}, max_compose_mpx=5.0, max_queue=64)
+    heavy = {"product": {"title": "heavy stripes"}, "sizes": ["square"], "variants": 4}
+    light = {"product": {"title": "light"}, "sizes": ["medium_rectangle"], "variants": 1}
+    async with app_factory(p) as (_, client):
+        try:
+            first = asyncio.ensure_future(client.post("/creative", json={**heavy, "seed": 1}))
+            await asyncio.wait_for(until(lambda: p.compose_budget.pending_mpx > 0), HANG_GUARD_S)
+            before = sample("adloom_rejected_total", reason="queue_full")
+            for body in ({**heavy, "seed": 2}, {**heavy, "varients": 2}, {**heavy, "sizes": ["1080x1080", "square"]}):
+                r = await client.post("/creative", json=body)
+                assert r.status_code == 429, r.text
+                assert "compose" in r.json()["detail"] and int(r.headers["retry-after"]) >= 1
+            assert sample("adloom_rejected_total", reason="queue_full") == before + 3
+            r = await client.post("/creative", json={**light, "varients": 2})
+            assert r.status_code == 422 and "varients" in r.text
+            r = await client.post("/creative", json=light)
+            assert r.status_code == 200 and len(r.json()["creatives"]) == 1
+            r = await client.post("/creative", content=b'{"product": {"title": "x"}, "sizes": ["sq')
+            assert r.status_code == 422  # the peek cannot read it: the route says what is wrong
+            assert not first.done()
+        finally:
+            render.gate.set()
+        assert (await asyncio.wait_for(first, HANG_GUARD_S)).status_code == 200
+        r = await client.post("/creative", json={**heavy, "seed": 3})
+        assert r.status_code == 200 and len(r.json()["creatives"]) == 4  # backlog gone: admitted
+
+
 async def test_a_lone_request_larger_than_the_compose_budget_is_admitted(make_pipeline):
     p = make_pipeline(max_compose_mpx=0.1)
     await p.start()

@@ -214,3 +214,30 @@ async def test_feedback_redis_down_buffers_then_refuses_with_retry_after(make_pi
         full = await _feedback(client, "down-2", ev)
         assert full.status_code == 503 and int(full.headers["Retry-After"]) >= 1
         assert "adloom_feedback_buffered_events 4.0" in (await client.get("/metrics")).text
+
+
+def test_main_motif_is_the_most_prominent_sanitized_layer_kind():
+    """The arm's scene motif reads the scene as sanitize would make it (clamped opacity and size,
+    faint layers unused, the kind's largest logit), on raw generator-like scenes."""
+    from models.scene import format as sf
+    from service.feedback.arms import main_motif
+
+    def reference(scene):
+        s = sf.sanitize(scene)[1:]
+        weight = s[:, sf.ALPHA] * (0.2 + s[:, sf.SIZE])
+        weight[s[:, sf.ALPHA] < sf.ALPHA_MIN] = 0
+        return sf.KINDS[int(np.argmax(s[int(np.argmax(weight))][:sf.N_KINDS]))] if weight.any() else "plain"
+
+    rng = np.random.default_rng(5)
+    seen = set()
+    for i in range(300):
+        scene = rng.normal(0.3, 0.8, (sf.ROWS, sf.P)).astype(np.float32)
+        if i % 3 == 0:  # some layers faint or switched off
+            scene[1:, sf.ALPHA] = rng.uniform(-0.5, 0.01, sf.ROWS - 1)
+        if i % 7 == 0:
+            scene[1:, sf.ALPHA] = 0.0
+        got = main_motif(scene)
+        assert got == reference(scene)
+        seen.add(got)
+    assert "plain" in seen and len(seen) > 5  # the cases above reach both answers
+    assert main_motif(None) == "plain" and main_motif(np.zeros((2, 2))) == "plain"
