@@ -7,10 +7,6 @@ only adds latency: at concurrency 1 every stage runs without a batch wait). The 
 and rejects at once (``QueueFullError`` -> 429) instead of letting callers wait. Every item carries
 an absolute deadline (``time.monotonic()``); an expired or cancelled item is dropped before it
 costs compute. The model function runs in an executor so the event loop never blocks on torch.
-With ``small_first`` (for a device where a batch costs what its items cost alone: the CPU) the
-items of the smallest requests go first, aged by how long they have waited so a large request
-is never passed for ever, and a batch that mixes them with a larger request's items is computed
-as two calls, the small requests' first: a one-creative request does not wait for another's four.
 An exception fails only the futures of its batch (and, with ``isolate_failures``, only the
 poisoned items: the batch is bisected and retried). The background loop never dies.
 
@@ -53,7 +49,6 @@ class _Item(Generic[T, R]):
     future: asyncio.Future[R]
     deadline: float
     enqueued_at: float
-    group: int = 1  # how many items its caller submitted together (its request's size here)
 
 
 class _BatchQueue(Generic[T, R]):
@@ -66,16 +61,12 @@ class _BatchQueue(Generic[T, R]):
     """
 
     def __init__(self, max_size: int, max_batch_size: int, max_wait_s: float,
-                 upstream: Callable[[], int] | None = None, clock: Clock = time.monotonic,
-                 item_s: Callable[[], float] | None = None):
+                 upstream: Callable[[], int] | None = None, clock: Clock = time.monotonic):
         self.max_size = max_size
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.upstream = upstream
         self.clock = clock
-        # small requests first: an item's turn is its arrival plus its request's estimated
-        # seconds (group x seconds an item), None for first come, first served
-        self.item_s = item_s
         self.closing = False  # set on drain: flush what is queued without waiting
         self._items: deque[_Item[T, R]] = deque()
         self._arrived = asyncio.Event()
@@ -145,22 +136,10 @@ class _BatchQueue(Generic[T, R]):
         return self.upstream is not None and self.upstream() <= 0
 
     def _take(self) -> tuple[list[_Item[T, R]], list[_Item[T, R]]]:
-        """Pop up to max_batch_size live items (in turn order with ``item_s``); cancelled ones are
-        discarded on the way."""
+        """Pop up to max_batch_size live items; cancelled ones are discarded on the way."""
         live: list[_Item[T, R]] = []
         expired: list[_Item[T, R]] = []
         now = self.clock()
-        if self.item_s is not None:
-            waiting = [i for i in self._items if not i.future.done()]
-            expired = [i for i in waiting if i.deadline <= now]
-            waiting = [i for i in waiting if i.deadline > now]
-            if any(i.group != waiting[0].group for i in waiting):
-                per_item = self.item_s()
-                waiting.sort(key=lambda i: i.enqueued_at + i.group * per_item)  # stable: FIFO on ties
-            live = waiting[:self.max_batch_size]
-            taken = set(map(id, live))
-            self._items = deque(i for i in waiting if id(i) not in taken)
-            return live, expired
         while self._items and len(live) < self.max_batch_size:
             item = self._items.popleft()
             if item.future.done():
@@ -192,7 +171,6 @@ class MicroBatcher(Generic[T, R]):
         upstream: Callable[[], int] | None = None,
         clock: Clock = time.monotonic,
         on_batch: Callable[[list[T]], None] | None = None,
-        small_first: bool = False,
     ):
         if not isinstance(stage, str) or not stage:
             raise ValueError(f"stage must be a non-empty string, got {stage!r}")
@@ -235,8 +213,6 @@ class MicroBatcher(Generic[T, R]):
         self._in_flight: list[_Item[T, R]] = []
         self._reserved = 0  # slots held by admitted callers that have not submitted yet
         self._batch_s_ewma = max(self.max_wait_ms / 1000.0, 0.05)  # prior until the first batch
-        self.small_first = small_first
-        self._item_s_ewma = 0.005  # seconds an item, for small_first's turns; prior until the first batch
         self._depth_gauge = QUEUE_DEPTH.labels(stage)
         self._wait_hist = QUEUE_WAIT.labels(stage)
         self._size_hist = BATCH_SIZE.labels(stage)
@@ -277,7 +253,7 @@ class MicroBatcher(Generic[T, R]):
                 max_workers=1, thread_name_prefix=f"adloom-{self.stage}"
             )
         self._queue = _BatchQueue(self.max_queue, self.max_batch_size, self.max_wait_ms / 1000.0, self._upstream,
-                                  self._clock, (lambda: self._item_s_ewma) if self.small_first else None)
+                                  self._clock)
         self._closed = False
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"adloom-batcher-{self.stage}"
@@ -400,7 +376,7 @@ class MicroBatcher(Generic[T, R]):
             self._rejected_full.inc()
             raise QueueFullError(self.stage, self._estimate_retry_after(len(items)))
         loop = asyncio.get_running_loop()
-        queued = [_Item(value, loop.create_future(), deadline, now, len(items)) for value in items]
+        queued = [_Item(value, loop.create_future(), deadline, now) for value in items]
         self._queue.put_many(queued)
         self._set_depth()
         return [q.future for q in queued]
@@ -444,17 +420,9 @@ class MicroBatcher(Generic[T, R]):
             self._wait_hist.observe(now - item.enqueued_at)
         self._in_flight = items
         started = time.perf_counter()
-        smallest = min((i.group for i in items), default=1)
-        if self.small_first and any(i.group != smallest for i in items):
-            # the smallest requests' items as a call of their own, answered before the rest
-            await self._compute([i for i in items if i.group == smallest])
-            await self._compute([i for i in items if i.group != smallest])
-        else:
-            await self._compute(items)
+        await self._compute(items)
         elapsed = time.perf_counter() - started
         self._batch_s_ewma += _EWMA_ALPHA * (elapsed - self._batch_s_ewma)
-        if items:
-            self._item_s_ewma += _EWMA_ALPHA * (elapsed / len(items) - self._item_s_ewma)
 
     async def _compute(self, items: list[_Item[T, R]], shared: bool = False) -> None:
         """Run fn on the live items; on failure bisect (if isolating) or fail them all.

@@ -58,11 +58,6 @@ class Settings(BaseSettings):
         True, description="Flush a batch at once when no other request is on its way to the stage "
                           "(no batch wait at low load).")
     max_queue: int = Field(256, ge=1, description="Items a stage may queue; beyond that requests get 429.")
-    batch_small_first: bool = Field(
-        True, description="On CPU (where a batch costs what its items cost alone), a model stage takes the items of "
-                          "the smallest requests first, aged by their wait, and computes them as a call of their own "
-                          "before a larger request's: a one-creative request does not wait for a four-creative one. "
-                          "Off: first come, first served. Results are the same either way.")
     request_timeout_s: float = Field(30.0, gt=0, le=600,
                                      description="Per-request deadline; expired work is dropped (504).")
     compose_workers: int = Field(default_factory=lambda: max(2, min(8, available_cores())), ge=1, le=64,

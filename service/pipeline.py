@@ -148,8 +148,7 @@ class CreativePipeline:
             upstream = functools.partial(self._ahead.__getitem__, stage) if settings.flush_when_idle else None
             return MicroBatcher(stage, functools.partial(self._batch, stage), upstream=upstream,
                                 max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
-                                max_queue=settings.max_queue, executor=self.model_pool,
-                                small_first=settings.batch_small_first and on_cpu)
+                                max_queue=settings.max_queue, executor=self.model_pool)
 
         self.encoder, self.generator, self.scorer = (batcher(s) for s in STAGES)
         self._by_stage = {b.stage: b for b in self.batchers}

@@ -222,46 +222,6 @@ async def test_items_queued_behind_a_running_batch_flush_immediately(make_batche
     assert fn.batches == [[0], [1, 2, 3]]
 
 
-@pytest.mark.parametrize("small_first", [True, False])
-async def test_small_first_answers_a_small_request_before_a_larger_ones_items(make_batcher, small_first):
-    """Behind a running batch, a 4-item request then a 1-item one: with small_first the 1-item
-    request is computed as a call of its own first; without it, both share one batch in order."""
-    fn = Recorder(gated=True)
-    b = await make_batcher(fn, max_batch_size=8, max_wait_ms=0, small_first=small_first)
-    first = asyncio.create_task(b.submit(0, deadline=in_(AMPLE_S)))
-    await until(lambda: b.in_flight == 1, "the first batch starting")
-    large = asyncio.create_task(b.submit_many([100, 101, 102, 103], deadline=in_(AMPLE_S)))
-    await until(lambda: b.depth == 4, "the large request queueing")
-    small = asyncio.create_task(b.submit(7, deadline=in_(AMPLE_S)))
-    await until(lambda: b.depth == 5, "the small request queueing")
-    fn.gate.set()
-    assert await guarded(asyncio.gather(first, small, large), "the results") == [0, 70, [1000, 1010, 1020, 1030]]
-    if small_first:
-        assert fn.batches == [[0], [7], [100, 101, 102, 103]]
-    else:
-        assert fn.batches == [[0], [100, 101, 102, 103, 7]]
-
-
-async def test_small_first_does_not_pass_a_large_request_that_waited_longer_than_its_cost(make_batcher):
-    """A request's turn is its arrival plus its items' estimated seconds: a small request that
-    arrives with the large one goes first, one that arrives long after does not."""
-    now = [1000.0]
-    for later_s, expected in ((0.0, [[0], [7], [100, 101, 102], [103]]),
-                              (100.0, [[0], [100, 101, 102, 103], [7]])):
-        fn = Recorder(gated=True)
-        b = await make_batcher(fn, max_batch_size=4, max_wait_ms=0, small_first=True, clock=lambda: now[0])
-        first = asyncio.create_task(b.submit(0, deadline=now[0] + 1e6))
-        await until(lambda: b.in_flight == 1, "the first batch starting")
-        large = asyncio.create_task(b.submit_many([100, 101, 102, 103], deadline=now[0] + 1e6))
-        await until(lambda: b.depth == 4, "the large request queueing")
-        now[0] += later_s
-        small = asyncio.create_task(b.submit(7, deadline=now[0] + 1e6))
-        await until(lambda: b.depth == 5, "the small request queueing")
-        fn.gate.set()
-        await guarded(asyncio.gather(first, small, large), "the results")
-        assert fn.batches == expected, later_s
-
-
 async def test_submit_many_keeps_order_across_batches(make_batcher):
     fn = Recorder()
     b = await make_batcher(fn, max_batch_size=3, max_wait_ms=1)
