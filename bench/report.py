@@ -381,9 +381,23 @@ def _method(results: dict) -> list[str]:
             f"- Full data, including every row: `results.json` (elapsed {results['elapsed_s']:.0f} s).", ""]
 
 
+def hand_run_sections(previous: str) -> str:
+    """The hand-run sections of an earlier RESULTS.md: everything from the first level-2 heading
+    that says "hand-run" (this module never writes one), or "" when there is none."""
+    lines = previous.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("## ") and "hand-run" in line.lower():
+            return "".join(lines[i:])
+    return ""
+
+
 def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
+    """results.json and RESULTS.md in ``out_dir``; an existing RESULTS.md keeps its hand-run
+    sections (A/B runs and notes written by people) after the newly generated part."""
     s = summarize(results)
     md, js = out_dir / "RESULTS.md", out_dir / "results.json"
     js.write_text(json.dumps({**s, "profile": results["profile"], "details": results}, indent=2) + "\n")
-    md.write_text(markdown(results, s))
+    kept = hand_run_sections(md.read_text()) if md.exists() else ""
+    generated = markdown(results, s)
+    md.write_text(generated + ("\n" if kept and not generated.endswith("\n\n") else "") + kept)
     return md, js
