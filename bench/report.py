@@ -281,7 +281,8 @@ def _overload(ov: dict | None) -> list[str]:
         return []
     L = ["## 5b. Overload by heavy callers", ""]
     if ov.get("skipped"):
-        return L + [f"Not run: {ov['skipped']}.", ""]
+        return L + [f"Not run: {ov['skipped']}. `python -m bench.overload --heavy-pause 0 --client-nice 10` runs it "
+                    "alone; the hand-run sections below hold its latest figures.", ""]
     L += ["`python -m bench.overload`: 24 client processes loop on `{\"variants\": 4, \"sizes\": [\"square\"]}` "
           "(about 5 MB of JSON per answer) against a server with `ADLOOM_MAX_QUEUE=8` and API keys on; a separate "
           "process sends one light request (300×250, 1 variant) and one `GET /healthz` every 50 ms, open loop. "

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.compose.sizes import parse_size
 from service.errors import QueueFullError
+from service.schemas import MAX_SIZES, MAX_VARIANTS
 from service.middleware.errors import queue_full_detail, request_id_of, send_error
 
 # Bodies up to this size (a request without a photo is a few hundred bytes) are read here to see
@@ -106,7 +107,10 @@ def _needs(body: bytes) -> tuple[int, float] | None:
         return None
     variants = data.get("variants", 1)
     sizes = data.get("sizes", _DEFAULT_SIZES)
-    if type(variants) is not int or variants < 1 or not isinstance(sizes, list):
+    # only what validation would accept: a request that can never fit gets the route's 422, not
+    # a 429 that asks the caller to retry what will never succeed
+    if type(variants) is not int or not 1 <= variants <= MAX_VARIANTS or not isinstance(sizes, list) \
+            or not 1 <= len(sizes) <= MAX_SIZES:
         return None
     try:
         pixels = sum(size.width * size.height for size in map(parse_size, sizes))

@@ -252,6 +252,10 @@ async def test_a_request_that_cannot_fit_is_refused_before_validation_while_smal
             assert r.status_code == 200 and len(r.json()["creatives"]) == 1
             r = await client.post("/creative", content=b'{"product": {"title": "x"}, "sizes": ["sq')
             assert r.status_code == 422  # the peek cannot read it: the route says what is wrong
+            # asks for more than any request may: never "busy, retry", always the route's 422
+            for body in ({**light, "variants": 50}, {**light, "sizes": ["square"] * 40}):
+                r = await client.post("/creative", json=body)
+                assert r.status_code == 422, r.text
             assert not first.done()
         finally:
             render.gate.set()
