@@ -84,7 +84,8 @@ def test_a_new_run_keeps_the_hand_run_sections_of_results_md(tmp_path, monkeypat
     from bench import report
 
     monkeypatch.setattr(report, "summarize", lambda results: {"run": results["n"]})
-    monkeypatch.setattr(report, "markdown", lambda results, s: f"# adloom benchmark results\n\n## Headline\n\nrun {s['run']}\n")
+    monkeypatch.setattr(report, "markdown",
+                        lambda results, s: f"# adloom benchmark results\n\n## Headline\n\nrun {s['run']}\n")
     report.write({"n": 1, "profile": "tiny"}, tmp_path)
     md = tmp_path / "RESULTS.md"
     assert md.read_text() == "# adloom benchmark results\n\n## Headline\n\nrun 1\n"
