@@ -74,21 +74,12 @@ end
 return 1
 """
 
-# mark_done(): the manifest is written; an active job is done (1), once.
-_DONE = """
+# mark_done() and cancel(): only a job still queued or running ends, once, with ARGV[1] (done |
+# cancelled) as its status. Returns 1 when this call ended it.
+_END = """
 local s = redis.call('HGET', KEYS[1], 'status')
 if s == 'queued' or s == 'running' then
-  redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[1])
-  return 1
-end
-return 0
-"""
-
-# cancel(): only a job still queued or running can be cancelled.
-_CANCEL = """
-local s = redis.call('HGET', KEYS[1], 'status')
-if s == 'queued' or s == 'running' then
-  redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finished_at', ARGV[1])
+  redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2])
   return 1
 end
 return 0
@@ -125,8 +116,7 @@ class RedisJobStore:
         self.stream, self.group, self.prefix, self.ttl_s = stream, group, prefix, ttl_s
         self._complete = self.client.register_script(_COMPLETE)
         self._enqueued = self.client.register_script(_ENQUEUED)
-        self._done = self.client.register_script(_DONE)
-        self._cancel = self.client.register_script(_CANCEL)
+        self._end = self.client.register_script(_END)
         self._group_ready = False
 
     @classmethod
@@ -210,10 +200,10 @@ class RedisJobStore:
                                         args=[row, "failed" if error else "done", detail]))
 
     async def mark_done(self, job: str) -> bool:
-        return await self._done(keys=[self._keys(job)[0]], args=[time.time()]) == 1
+        return await self._end(keys=[self._keys(job)[0]], args=["done", time.time()]) == 1
 
     async def cancel(self, job: str) -> bool:
-        return await self._cancel(keys=[self._keys(job)[0]], args=[time.time()]) == 1
+        return await self._end(keys=[self._keys(job)[0]], args=["cancelled", time.time()]) == 1
 
     async def close(self) -> None:
         await self.client.aclose()  # type: ignore[attr-defined]  # redis 5; types-redis predates it
@@ -292,18 +282,18 @@ class MemoryJobStore:
         return 1
 
     async def mark_done(self, job: str) -> bool:
+        return self._end(job, "done")
+
+    def _end(self, job: str, status: JobStatus) -> bool:
+        """An active job ends with ``status`` (done | cancelled); True when this call ended it."""
         meta = self.jobs.get(job)
         if meta is None or meta["status"] not in ACTIVE_STATUSES:
             return False
-        meta.update(status="done", finished_at=time.time())
+        meta.update(status=status, finished_at=time.time())
         return True
 
     async def cancel(self, job: str) -> bool:
-        meta = self.jobs.get(job)
-        if meta is None or meta["status"] not in ACTIVE_STATUSES:
-            return False
-        meta.update(status="cancelled", finished_at=time.time())
-        return True
+        return self._end(job, "cancelled")
 
     async def close(self) -> None:
         return None
