@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from babel import Locale, UnknownLocaleError
@@ -12,6 +13,7 @@ from .locale_text import badge_text
 DEFAULT_LOCALE = "en_US"
 
 
+@functools.lru_cache(maxsize=256)
 def babel_locale(bcp47: str | None) -> Locale:
     """'de-DE' / 'zh-Hans-CN' / 'ja' -> Babel Locale; anything unparseable -> en_US."""
     if bcp47:
@@ -23,8 +25,12 @@ def babel_locale(bcp47: str | None) -> Locale:
     return Locale.parse(DEFAULT_LOCALE)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_price(amount: float, currency: str | None, locale: str | None) -> str:
-    """39.9, 'EUR', 'de-DE' -> '39,90 €'; without a currency just the localised number."""
+    """39.9, 'EUR', 'de-DE' -> '39,90 €'; without a currency just the localised number.
+
+    Cached: a request's price is formatted once, not once per size and variant (Babel's locale
+    lookup and pattern formatting were ~4 % of composing a 300x250 creative)."""
     loc = babel_locale(locale)
     if currency:
         try:
