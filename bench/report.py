@@ -378,7 +378,8 @@ def _method(results: dict) -> list[str]:
             "in the window. Every phase is bounded by count and by time so the run stays under 10 minutes.",
             "- Offline stage floors call the service's own `TorchEngine` and compose functions; the model stages "
             "include CPU batch invariance, the compose stage includes the compositor's text caches but "
-            "never a repeated headline.",
+            "never a repeated headline. Every repetition encodes new texts and generates new scenes (new seeds): "
+            "a scene seen before would find its thumbnail, which the generate stage renders, cached.",
             f"- Full data, including every row: `results.json` (elapsed {results['elapsed_s']:.0f} s).", ""]
 
 

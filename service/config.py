@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     critic_bf16: Literal["auto", "on", "off"] = Field(
         "auto", description="Score (the critic's convolutions) in bfloat16 on CPU: auto = when the CPU has native "
                             "bf16 (AMX or AVX512-BF16; 2.5x faster there, scores within 0.01). Off: float32.")
+    encoder_bf16: Literal["auto", "on", "off"] = Field(
+        "off", description="Encode texts with the encoder's matrix products in bfloat16 on CPU (on; auto = when the "
+                           "CPU has native bf16, AMX or AVX512-BF16): 1.5-1.9x faster encoding there, embeddings "
+                           "within a cosine of 0.99996 of float32, the text encoder's id then ends in +bf16. Off by "
+                           "default: the scene generator turns that difference into a different scene for some "
+                           "requests (bench/RESULTS.md), so the same request and seed would give another picture "
+                           "than float32 replicas do.")
     text_encoder: Path | None = Field(
         None, description="Folder of a sentence-transformers model; default: the packaged all-MiniLM-L6-v2.")
     checkpoint: Path = Field(

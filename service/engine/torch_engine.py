@@ -38,11 +38,17 @@ def cpu_has_native_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def critic_bf16(setting: str, device: torch.device) -> bool:
-    """Whether the score stage runs the critic under bfloat16 autocast (CPU only)."""
+def use_bf16(setting: str, device: torch.device) -> bool:
+    """Whether a model runs in bfloat16 on this device by its setting ("auto", "on", "off"): on
+    CPU only (CUDA has its own fp16 path); "auto" where the CPU computes bf16 natively."""
     if device.type != "cpu" or setting == "off":
         return False
     return setting == "on" or cpu_has_native_bf16()
+
+
+def critic_bf16(setting: str, device: torch.device) -> bool:
+    """Whether the score stage runs the critic under bfloat16 autocast (CPU only)."""
+    return use_bf16(setting, device)
 
 
 @dataclass
@@ -72,7 +78,7 @@ class TorchEngine:
         device = resolve_device(settings.device)
         dtype = torch.float16 if device.type == "cuda" else torch.float32
         started = time.perf_counter()
-        encoder = TextEncoder(settings.text_encoder, device)
+        encoder = TextEncoder(settings.text_encoder, device, bf16=use_bf16(settings.encoder_bf16, device))
         bundle = load_checkpoint(settings.checkpoint, device, dtype)
         trained_with = bundle.manifest.get("text_encoder")
         if trained_with and trained_with != encoder.id:
@@ -88,6 +94,7 @@ class TorchEngine:
             make_batch_invariant(bundle.critic)
         log.info("models loaded", extra={"event": "models_loaded", "text_encoder": encoder.id,
                                          "generator": bundle.id, "device": str(device),
+                                         "encoder_bf16": encoder.bf16,
                                          "threads": torch.get_num_threads(),
                                          "load_s": round(time.perf_counter() - started, 2)})
         bf16 = critic_bf16(settings.critic_bf16, device)
@@ -98,7 +105,9 @@ class TorchEngine:
     @property
     def ids(self) -> dict[str, str]:
         device = f"{self.device}+bf16-critic" if self.score_bf16 else str(self.device)
-        return {"text_encoder": self.encoder.id, "generator": self.bundle.id, "device": device}
+        # text_encoder: the weights and, when not float32, the precision ("...+bf16"): the cache's
+        # key, so replicas computing embeddings differently never share them
+        return {"text_encoder": self.encoder.embedding_id, "generator": self.bundle.id, "device": device}
 
     @property
     def text_dim(self) -> int:

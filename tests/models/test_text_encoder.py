@@ -63,3 +63,30 @@ def test_float16_bytes_do_not_depend_on_the_batch(encoder):
 def test_length_buckets_cover_every_length():
     assert LENGTH_BUCKETS[-1] == MAX_TOKENS and list(LENGTH_BUCKETS) == sorted(LENGTH_BUCKETS)
     assert all(n <= length_bucket(n) < 2 * n + 8 for n in range(1, MAX_TOKENS + 1))
+
+
+@pytest.fixture(scope="module")
+def bf16_encoder():
+    return TextEncoder(bf16=True)
+
+
+def test_bf16_is_close_to_float32_and_named_apart(encoder, bf16_encoder):
+    """The bfloat16 matrix products (ADLOOM_ENCODER_BF16) keep every embedding within a cosine of
+    float32's that no ranking of texts notices; the id of what was computed says which it is."""
+    texts = TEXTS + SHORT + LONG + ["Rotes Sommerkleid aus Leinen", "robe d'été rouge", "赤いドレス",
+                                    "فستان أحمر", "लाल पोशाक", "ชุดสีแดง"]
+    ref, got = encoder.encode(texts), bf16_encoder.encode(texts)
+    cos = (ref * got).sum(1)
+    assert cos.min().item() >= 0.9995, cos
+    assert not torch.equal(ref, got)  # it did compute in bf16
+    assert torch.allclose(got.norm(dim=1), torch.ones(len(texts)), atol=1e-5)
+    assert (ref @ ref.T - got @ got.T).abs().max().item() < 0.01  # how texts relate to each other
+    assert bf16_encoder.id == encoder.id  # the same weights: what a checkpoint was trained with
+    assert bf16_encoder.embedding_id == encoder.id + "+bf16" and encoder.embedding_id == encoder.id
+
+
+def test_bf16_float16_bytes_do_not_depend_on_the_batch(bf16_encoder):
+    alone = {t: bf16_encoder.encode([t]).numpy().astype("float16").tobytes() for t in SHORT}
+    crowd = bf16_encoder.encode(LONG + SHORT * 8 + TEXTS).numpy().astype("float16")[len(LONG):len(LONG) + len(SHORT)]
+    for i, t in enumerate(SHORT):
+        assert crowd[i].tobytes() == alone[t], t

@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from service.engine.torch_engine import critic_bf16
+from service.engine.torch_engine import critic_bf16, use_bf16
 
 
 def _items(engine, n: int):
@@ -26,6 +26,21 @@ def test_the_setting_picks_bf16_only_on_cpu():
     assert critic_bf16("on", torch.device("cpu")) is True
     assert critic_bf16("on", torch.device("cuda")) is False  # CUDA has its own fp16 path
     assert isinstance(critic_bf16("auto", torch.device("cpu")), bool)
+    assert use_bf16("on", torch.device("cpu")) and not use_bf16("off", torch.device("cpu"))
+    assert not use_bf16("on", torch.device("cuda"))
+
+
+def test_the_encoder_runs_in_bf16_by_its_setting_and_says_so():
+    from service.engine import TorchEngine
+    from tests.conftest import hermetic_settings
+
+    on = TorchEngine.load(hermetic_settings(encoder_bf16="on"))
+    off = TorchEngine.load(hermetic_settings(encoder_bf16="off"))
+    assert on.encoder.bf16 and not off.encoder.bf16
+    # the cache is keyed by this id: embeddings computed in another precision are never shared
+    assert on.ids["text_encoder"] == off.ids["text_encoder"] + "+bf16"
+    a, b = on.encode(["navy blue bokeh"])[0], off.encode(["navy blue bokeh"])[0]
+    assert float(np.dot(a, b)) > 0.9995 and not np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("bf16", [False, True])
