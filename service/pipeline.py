@@ -32,7 +32,7 @@ import numpy as np
 
 from service.batching import MicroBatcher
 from service.cache import EmbeddingCache
-from service.compose import parse_size
+from service.compose.sizes import megapixels as sizes_megapixels
 from service.compose.brandkit import scene_colours
 from service.compose_pool import ComposePool
 from service.config import Settings, available_cores
@@ -104,7 +104,7 @@ class ComposeBudget:
 
 def megapixels(req: CreativeRequest) -> float:
     """What a request asks the compositor for: megapixels over every size × variant."""
-    return sum(sz.width * sz.height for sz in map(parse_size, req.sizes)) * req.variants / 1e6
+    return sizes_megapixels(req.sizes, req.variants)
 
 
 class CreativePipeline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 NAMED_SIZES: dict[str, tuple[int, int]] = {
@@ -51,6 +52,12 @@ def parse_size(spec: str) -> Size:
             f"size {spec!r} is out of range: each side must be {MIN_SIDE}..{MAX_SIDE} pixels"
         )
     return Size(f"{w}x{h}", w, h)
+
+
+def megapixels(sizes: Iterable[str], variants: int) -> float:
+    """What a request asks the compositor for: megapixels over every size x variant (ValueError
+    for a size ``parse_size`` refuses)."""
+    return sum(sz.width * sz.height for sz in map(parse_size, sizes)) * variants / 1e6
 
 
 def aspect_class(width: int, height: int) -> str:

@@ -5,15 +5,15 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.compose.sizes import parse_size
+from service.compose.sizes import megapixels
 from service.errors import QueueFullError
-from service.schemas import MAX_SIZES, MAX_VARIANTS
+from service.schemas import MAX_SIZES, MAX_VARIANTS, CreativeRequest
 from service.middleware.errors import queue_full_detail, request_id_of, send_error
 
 # Bodies up to this size (a request without a photo is a few hundred bytes) are read here to see
 # what the request needs; larger ones, and bodies of unknown length, go on to the route's checks.
 PEEK_MAX_BYTES = 16 * 1024
-_DEFAULT_SIZES = ("medium_rectangle",)  # schemas.CreativeRequest.sizes' default
+_DEFAULT_SIZES = tuple(CreativeRequest.model_fields["sizes"].default)
 
 
 class LoadShedMiddleware:
@@ -113,7 +113,6 @@ def _needs(body: bytes) -> tuple[int, float] | None:
             or not 1 <= len(sizes) <= MAX_SIZES:
         return None
     try:
-        pixels = sum(size.width * size.height for size in map(parse_size, sizes))
+        return variants, megapixels(sizes, variants)
     except ValueError:
         return None
-    return variants, pixels * variants / 1e6

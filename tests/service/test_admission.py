@@ -200,13 +200,17 @@ class GatedCompose:
         return render_creative(visual, content, *args, **kw)
 
 
+# A heavy request (4 × 1080×1080, its compose held by GatedCompose) and a light one (one 300×250).
+HEAVY = {"product": {"title": "heavy stripes"}, "sizes": ["square"], "variants": 4}
+LIGHT = {"product": {"title": "light"}, "sizes": ["medium_rectangle"], "variants": 1}
+
+
 async def test_light_request_gets_its_429_while_heavy_ones_run(make_pipeline, app_factory):
     """Heavy requests (4 × 1080×1080) fill the compose backlog; a light request is refused while
     they are still being composed, and every admitted heavy request then succeeds."""
     render = GatedCompose()
     p = make_pipeline(seams={"render": render}, max_compose_mpx=4.0, max_queue=64)
-    heavy = {"product": {"title": "heavy stripes"}, "sizes": ["square"], "variants": 4}
-    light = {"product": {"title": "light"}, "sizes": ["medium_rectangle"], "variants": 1}
+    heavy, light = HEAVY, LIGHT
     async with app_factory(p) as (_, client):
         try:
             heavies = [asyncio.ensure_future(client.post("/creative", json={**heavy, "seed": i})) for i in range(3)]
@@ -234,8 +238,7 @@ async def test_a_request_that_cannot_fit_is_refused_before_validation_while_smal
     not the 422); the light one is handed on whole (200, or 422 naming its misspelt field)."""
     render = GatedCompose()
     p = make_pipeline(seams={"render": render}, max_compose_mpx=5.0, max_queue=64)
-    heavy = {"product": {"title": "heavy stripes"}, "sizes": ["square"], "variants": 4}
-    light = {"product": {"title": "light"}, "sizes": ["medium_rectangle"], "variants": 1}
+    heavy, light = HEAVY, LIGHT
     async with app_factory(p) as (_, client):
         try:
             first = asyncio.ensure_future(client.post("/creative", json={**heavy, "seed": 1}))
