@@ -29,8 +29,8 @@ def babel_locale(bcp47: str | None) -> Locale:
 def format_price(amount: float, currency: str | None, locale: str | None) -> str:
     """39.9, 'EUR', 'de-DE' -> '39,90 €'; without a currency just the localised number.
 
-    Cached: a request's price is formatted once, not once per size and variant (Babel's locale
-    lookup and pattern formatting were ~4 % of composing a 300x250 creative)."""
+    Cached: a request's price is formatted once, not once per size and variant (about 30 us a
+    call uncached: small beside a creative's ~12 ms)."""
     loc = babel_locale(locale)
     if currency:
         try:
