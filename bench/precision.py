@@ -3,6 +3,7 @@ composition) over a fixed set of requests, run twice in this tree with two envir
 
     python -m bench.precision ADLOOM_ENCODER_BF16=off ADLOOM_ENCODER_BF16=on
     python -m bench.precision ADLOOM_ENCODER_BF16=off ADLOOM_ENCODER_BF16=on --json out.json
+    python -m bench.precision "" "" --other /tmp/base     # this tree against another checkout
 
 ``bench.identity`` holds the scene fixed and compares composition; a precision switch of a model
 changes the scene itself (through the text embedding), so this one sends real requests: 102
@@ -87,10 +88,12 @@ asyncio.run(main())
 """
 
 
-def run_env(env: dict[str, str], case_file: Path, out_dir: Path) -> dict:
+def run_env(env: dict[str, str], case_file: Path, out_dir: Path, tree: Path = REPO) -> dict:
+    """The fixed requests through ``tree``'s pipeline (this interpreter) with ``env`` on top."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-c", _PROGRAM, str(case_file), str(out_dir)], cwd=REPO,
-                          capture_output=True, text=True, timeout=3600, env={**os.environ, **env})
+    proc = subprocess.run([sys.executable, "-c", _PROGRAM, str(case_file), str(out_dir)], cwd=tree,
+                          capture_output=True, text=True, timeout=3600,
+                          env={**os.environ, "PYTHONPATH": str(tree), **env})
     if proc.returncode != 0 or "DONE" not in proc.stdout:
         raise RuntimeError(f"{env}: failed\n{proc.stderr[-3000:]}")
     meta: dict = json.loads((out_dir / "meta.json").read_text())
@@ -121,13 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.precision", description=__doc__.split("\n\n")[0])
     ap.add_argument("a", help="NAME=VALUE[,NAME=VALUE...]: the first run's environment")
     ap.add_argument("b", help="the second run's environment")
+    ap.add_argument("--other", type=Path, default=REPO,
+                    help="run the second environment in this checkout (e.g. a git worktree of main)")
     ap.add_argument("--json", type=Path, help="write the report here too")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="adloom-precision-") as tmp:
         t = Path(tmp)
         (t / "bodies.json").write_text(json.dumps(bodies()))
         a = run_env(_env(args.a), t / "bodies.json", t / "a")
-        b = run_env(_env(args.b), t / "bodies.json", t / "b")
+        b = run_env(_env(args.b), t / "bodies.json", t / "b", args.other.resolve())
         report = compare(a, b, t / "a", t / "b")
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.json:

@@ -6,6 +6,7 @@ from a model hub (these machines have no route to one).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from models.invariance import make_row_blocked
+from models.packing import packed_forward, supports
+
+log = logging.getLogger("adloom.encoder")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -49,6 +53,15 @@ LINEAR_BLOCK = 32
 # and blocks of a fixed shape keep them batch-invariant; but the scene generator makes another
 # scene of some of them (`python -m bench.precision`): hence off unless asked for. Where bf16 is
 # emulated (no AVX512-BF16 or AMX) it is slower than float32.
+
+
+# PACKING_NOTE. ``encode`` used to run one forward pass per length bucket; on CPU it now runs one
+# for all of them, each Linear over the real tokens of every group at once (models/packing.py),
+# with the same embeddings bit for bit. Loading checks that on these texts (every bucket up to 64
+# tokens, several scripts) and falls back to a pass per bucket if it does not hold.
+PACKING_PROBES = ["yoga", "x", "Linen summer dress", "navy blue background with stripes", "一件时尚的红色连衣裙",
+                  "Rotes Sommerkleid aus Leinen, leicht und luftig", "فستان أحمر", "लाल पोशाक", "ชุดสีแดง",
+                  "gold bokeh on black, " * 4, "a much longer product description " * 9]
 
 
 def length_bucket(n_tokens: int) -> int:
@@ -106,6 +119,10 @@ class TextEncoder:
         if self.device.type == "cpu":  # batch invariance (LINEAR_BLOCK above)
             make_row_blocked(self.model, LINEAR_BLOCK, torch.bfloat16 if self.bf16 else None)
         self.dim = int(self.model.config.hidden_size)
+        # PACKING_NOTE: on CPU one forward pass for every length group, used only where it was just
+        # checked to give the same embeddings, bit for bit, as the per-group forward.
+        self.packed = False
+        self.packed = self.device.type == "cpu" and supports(self.model) and self._packing_holds()
         name = self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
         # the weights: what a checkpoint was trained with (the precision does not change the space)
         self.id = f"{name}@{_weights_hash(self.path)}"
@@ -119,20 +136,33 @@ class TextEncoder:
             raise TypeError("encode() takes a list of str")
         if not texts:
             return torch.empty(0, self.dim)
+        return self._encode(texts, self.packed)
+
+    def _encode(self, texts: list[str], packed: bool) -> torch.Tensor:
         lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]]
         groups: dict[int, list[int]] = {}
         for i, n in enumerate(lengths):
             groups.setdefault(length_bucket(n), []).append(i)
+        # each group padded to exactly its length; one forward pass per group, or all in one (packed)
+        batches = [self.tokenizer([texts[i] for i in rows], padding="max_length", truncation=True, max_length=length,
+                                  return_tensors="pt").to(self.device) for length, rows in groups.items()]
+        hidden = (packed_forward(self.model, batches) if packed
+                  else [self.model(**batch).last_hidden_state for batch in batches])
         out = torch.empty(len(texts), self.dim)
-        for length, rows in groups.items():  # one forward pass per padded length
-            out[rows] = self._embed([texts[i] for i in rows], length)
+        for rows, batch, h in zip(groups.values(), batches, hidden):
+            mask = batch["attention_mask"].unsqueeze(-1).float()  # (B, T, 1)
+            pooled = (h.float() * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, D)
+            out[rows] = F.normalize(pooled, p=2, dim=1).cpu()
         return out
 
-    def _embed(self, texts: list[str], length: int) -> torch.Tensor:
-        """Texts that all fit in ``length`` tokens, padded to exactly that -> (B, dim) unit vectors."""
-        batch = self.tokenizer(texts, padding="max_length", truncation=True, max_length=length,
-                               return_tensors="pt").to(self.device)
-        hidden = self.model(**batch).last_hidden_state.float()  # (B, T, D)
-        mask = batch["attention_mask"].unsqueeze(-1).float()  # (B, T, 1)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, D)
-        return F.normalize(pooled, p=2, dim=1).cpu()
+    @torch.inference_mode()
+    def _packing_holds(self) -> bool:
+        """Whether the packed forward gives these weights' embeddings bit for bit here (PACKING_NOTE)."""
+        try:
+            same = torch.equal(self._encode(PACKING_PROBES, True), self._encode(PACKING_PROBES, False))
+        except Exception as e:  # noqa: BLE001 - any failure of the packed path means: do not use it
+            log.warning("packed text encoding failed (%s: %s); encoding per length bucket", type(e).__name__, e)
+            return False
+        if not same:
+            log.warning("packed text encoding differs from the per-bucket forward here; encoding per length bucket")
+        return same

@@ -1,3 +1,5 @@
+import random
+
 import pytest
 import torch
 
@@ -90,3 +92,39 @@ def test_bf16_float16_bytes_do_not_depend_on_the_batch(bf16_encoder):
     crowd = bf16_encoder.encode(LONG + SHORT * 8 + TEXTS).numpy().astype("float16")[len(LONG):len(LONG) + len(SHORT)]
     for i, t in enumerate(SHORT):
         assert crowd[i].tobytes() == alone[t], t
+
+
+MIXED = SHORT + LONG + TEXTS + ["Rotes Sommerkleid aus Leinen", "赤いドレス", "فستان أحمر", "लाल पोशाक", "ชุดสีแดง",
+                                "gold bokeh on black", "a", "trail running shoes, waterproof, size 42 " * 3]
+
+
+@pytest.mark.parametrize("which", ["float32", "bf16"])
+def test_packed_forward_gives_the_per_bucket_embeddings_bit_for_bit(encoder, bf16_encoder, which):
+    """One forward pass for every length group (models/packing.py) is what encode uses on CPU; its
+    embeddings are exactly those of one transformers forward pass per group, in any mix of lengths."""
+    enc = encoder if which == "float32" else bf16_encoder
+    assert enc.packed, "the packed forward should hold on this CPU (see models/packing.py)"
+    rng = random.Random(7)
+    for n in (1, 2, 3, 5, 9, 17, len(MIXED)):
+        texts = rng.sample(MIXED, n)
+        assert torch.equal(enc._encode(texts, True), enc._encode(texts, False)), texts
+
+
+def test_packing_falls_back_when_it_would_change_an_embedding(encoder, monkeypatch):
+    import models.text_encoder as te
+    from models.packing import supports
+
+    assert supports(encoder.model) and not supports(torch.nn.Linear(4, 4))
+    packed_forward = te.packed_forward
+
+    def off_by_a_bit(model, batches):
+        return [h * (1 + 1e-6) for h in packed_forward(model, batches)]
+
+    monkeypatch.setattr(te, "packed_forward", off_by_a_bit)
+    assert encoder._packing_holds() is False
+
+    def broken(model, batches):
+        raise RuntimeError("another transformers")
+
+    monkeypatch.setattr(te, "packed_forward", broken)
+    assert encoder._packing_holds() is False
