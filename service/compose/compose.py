@@ -28,6 +28,7 @@ from PIL import Image
 from models.scene import format as scene_format
 
 from .content import CreativeContent, long_headline, make_copy, measure_role, right_to_left
+from .design import saliency
 from .elements import ComposedCreative, finish
 from .families import make_plan, mirror_plan
 from .fitting import fit_plan, floating_product_rect
@@ -102,7 +103,9 @@ def compose_creative(
             paint_decor(canvas, d, visual, palette, keep if keep_out else [], over_photo=placement is not None)
         if d.kind == "visual" and plan.family == "photo" and asset is not None and product_rect is not None:
             placement = place_product(canvas, asset, int_rect(product_rect), bleed=True)  # under the scrim
-    visual_only = canvas.copy()  # what the occlusion metric measures saliency on
+    # the occlusion metric's saliency, of the visual alone (before product, cards and copy): taken
+    # now, at 64 px, rather than from a full-size copy of the canvas kept until the end
+    visual_saliency = saliency(canvas)
     underlays = [pixel_box(d.rect) for d in plan.decor if d.kind != "visual"]
     decor = [{"type": "scene" if d.kind == "visual" else d.kind, "text": None, "box": pixel_box(d.rect),
               "font": None, "size_px": None, "color": None if d.kind == "visual" else to_hex(getattr(palette, d.color))}
@@ -130,7 +133,7 @@ def compose_creative(
     colors = paint_fills_and_pick_colors(canvas, placed, palette, glyph_map, known)
     background = canvas.copy()
     draw_text(canvas, placed, colors)
-    out = finish(canvas, background, placed, colors, product_box, stack_fits, plan, visual_only, underlays, decor,
+    out = finish(canvas, background, placed, colors, product_box, stack_fits, plan, visual_saliency, underlays, decor,
                  product_bleeds=bleed and asset is not None and asset.kind == "card",
                  product_floor=reachable_floor(asset, w, h, aspect, plan.pad) if asset is not None else None,
                  logo_contrast=logo_placement.share if logo_placement is not None else None)

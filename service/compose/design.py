@@ -197,11 +197,12 @@ def _clip01(v: float) -> float:
 PRODUCT_WEIGHT, LOGO_WEIGHT = 0.25, 0.15  # composition's share for the product and the logo, when present
 
 
-def measure(elements: list[dict], visual: Image.Image, background: np.ndarray | Pixels, underlays: list[list[int]],
-            min_contrast: float | None, truncated: bool, banner: bool,
+def measure(elements: list[dict], visual_saliency: np.ndarray, background: np.ndarray | Pixels,
+            underlays: list[list[int]], min_contrast: float | None, truncated: bool, banner: bool,
             product: tuple[float, float, list[int]] | None = None,
             logo_contrast: float | None = None) -> tuple[dict, dict]:
     """-> (raw metrics for the response's ``design``, {"legibility", "composition"} scores).
+    ``visual_saliency``: ``saliency`` of the visual layer alone (the occlusion metric's map);
     ``product``: (floor, the share of its box inside the canvas, its box) when a product image is shown;
     ``logo_contrast``: the share of the logo's pixels at >= 3:1 against what is behind them."""
     H, W = background.shape[:2]
@@ -209,7 +210,7 @@ def measure(elements: list[dict], visual: Image.Image, background: np.ndarray | 
     text = [e for e in elements if e["type"] in TEXT and e["box"][2] > 0 and e["box"][3] > 0]
     solid = [e["box"] for e in elements if e["type"] in ("product", "logo") or e["type"] in TEXT]
 
-    occ = _mean_in(saliency(visual), [e["box"] for e in text] + [e["box"] for e in elements
+    occ = _mean_in(visual_saliency, [e["box"] for e in text] + [e["box"] for e in elements
                                                                  if e["type"] == "product"], W, H) or 0.0
     ground = [e for e in text if e["type"] not in ON_BUTTON]
     lum = _Luminance(background)

@@ -45,7 +45,7 @@ def _face_name(p: Placed) -> str | None:
 
 
 
-def finish(canvas, background, placed, colors, product_box, fits, plan, visual_only, underlays,
+def finish(canvas, background, placed, colors, product_box, fits, plan, visual_saliency, underlays,
            decor, product_bleeds: bool = False, product_floor: float | None = None,
            logo_contrast: float | None = None) -> ComposedCreative:
     elements: list[dict] = []
@@ -83,7 +83,7 @@ def finish(canvas, background, placed, colors, product_box, fits, plan, visual_o
         bx, by, bw, bh = product_box
         inside = max(0, min(bx + bw, w) - max(bx, 0)) * max(0, min(by + bh, h) - max(by, 0))
         product = (product_floor, inside / max(1, bw * bh), list(product_box))
-    design, scores = measure_design(measured, visual_only, Pixels(background), underlays, min_contrast,
+    design, scores = measure_design(measured, visual_saliency, Pixels(background), underlays, min_contrast,
                                     truncated, plan.aspect == "banner", product=product, logo_contrast=logo_contrast)
     return ComposedCreative(
         image=canvas,

@@ -37,7 +37,7 @@ def test_overlaps_count_pairs_and_safe_margin():
 
 
 def test_a_missing_contrast_measurement_is_reported_as_missing_and_scores_zero():
-    from service.compose.design import measure
+    from service.compose.design import measure, saliency
     from service.compose.report import min_contrast_ratio
 
     assert min_contrast_ratio([7.2, 4.81]) == 4.81
@@ -48,6 +48,6 @@ def test_a_missing_contrast_measurement_is_reported_as_missing_and_scores_zero()
     from PIL import Image
     head = [{"type": "headline", "box": [5, 5, 50, 20], "size_px": 16, "color": "#FFFFFF"}]
     for missing in (None, float("nan")):
-        _, unknown = measure(head, Image.fromarray(bg), bg, [], missing, False, False)
-        _, known = measure(head, Image.fromarray(bg), bg, [], 4.5, False, False)
+        _, unknown = measure(head, saliency(Image.fromarray(bg)), bg, [], missing, False, False)
+        _, known = measure(head, saliency(Image.fromarray(bg)), bg, [], 4.5, False, False)
         assert unknown["legibility"] < known["legibility"] - 0.15  # unmeasured contrast counts as none
