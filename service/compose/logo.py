@@ -36,7 +36,7 @@ from .palette import BLACK, RGB, WHITE, Palette, hls_color, mix, to_hls
 from .plan import Rect, int_rect
 from .cutout import BORDER_TOLERANCE, UNIFORM_BORDER_SHARE, background_color
 from .product import WORK_SIDE, ProductAsset, resized, rounded_mask
-from .report import luminance_map
+from .report import Pixels, luminance_map
 
 LOGO_CONTRAST = 3.0     # WCAG 2.x non-text contrast: what a logo's pixels need against what is behind them
 LOGO_SEEN_SHARE = 0.95  # ... at least this share of its opaque pixels (alpha >= 0.5)
@@ -255,8 +255,11 @@ def logo_contrast_share(canvas_before_logo: Image.Image | np.ndarray, logo_rgba:
     logo = logo_rgba.convert("RGBA")
     if logo.size != (w, h):
         logo = logo.resize((w, h), Image.Resampling.LANCZOS)
-    base = np.asarray(canvas_before_logo.convert("RGB") if isinstance(canvas_before_logo, Image.Image)
-                      else canvas_before_logo)
+    base: np.ndarray | Pixels
+    if isinstance(canvas_before_logo, Image.Image):  # only the pixels behind the logo are read
+        base = Pixels(canvas_before_logo if canvas_before_logo.mode == "RGB" else canvas_before_logo.convert("RGB"))
+    else:
+        base = canvas_before_logo
     H, W = base.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
     if x1 <= x0 or y1 <= y0:

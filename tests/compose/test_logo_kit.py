@@ -126,6 +126,18 @@ def test_contrast_share_is_per_pixel():
     assert logo_contrast_share(canvas, logo, (30, 5, 20, 10)) == 0.0
 
 
+def test_contrast_share_reads_an_image_as_its_array():
+    """The canvas as an image (only the pixels behind the logo are read) or as a whole array (and
+    in another mode): the same share, at the edges too."""
+    rng = np.random.default_rng(3)
+    canvas = Image.fromarray(rng.integers(0, 256, (60, 90, 3), dtype=np.uint8))
+    logo = Image.fromarray(rng.integers(0, 256, (16, 24, 4), dtype=np.uint8), "RGBA")
+    for box in ((10, 10, 24, 16), (-8, 50, 24, 16), (80, -4, 30, 20), (0, 0, 90, 60)):
+        share = logo_contrast_share(np.asarray(canvas), logo, box)
+        assert logo_contrast_share(canvas, logo, box) == share
+        assert logo_contrast_share(canvas.convert("RGBA"), logo, box) == share
+
+
 def _grounds() -> dict[str, Image.Image]:
     rng = np.random.default_rng(0)
     noise = (rng.random((60, 240, 3)) * 255).astype(np.uint8)
