@@ -14,7 +14,7 @@ depend on which other rows share its block (the blocks' fixed shape is what batc
 rests on, and a text's rows already sit at any offset in a block), and a padding position only
 reaches a real token through the attention, where its mask makes its weight exactly 0 (0 x a
 finite value adds nothing). So every embedding is bit for bit the one of the per-bucket forward:
-``matches_reference`` checks that when the encoder is loaded, and the encoder falls back to the
+``TextEncoder._packing_holds`` checks that when the encoder loads, and the encoder falls back to the
 ``transformers`` forward where it does not hold (another ``transformers`` version, another model).
 
 Measured (one thread, this 2-core EPYC, ms a text, per-bucket -> packed): a request's four texts
