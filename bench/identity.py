@@ -117,15 +117,20 @@ print("DONE", len(meta))
 """
 
 
-def run_tree(tree: Path, case_file: Path, out_dir: Path, env: dict[str, str] | None = None) -> dict:
+def run_program(program: str, args: list[str], tree: Path, out_dir: Path, env: dict[str, str] | None = None) -> dict:
+    """``program`` (``python -c``) run in ``tree`` with this interpreter, ``env`` on top: it writes
+    ``out_dir``/meta.json and prints DONE. Returns the meta (bench.precision runs its own program)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-c", _PROGRAM, str(case_file), str(out_dir), str(VARIANTS)],
-                          cwd=tree, capture_output=True, text=True, timeout=3600,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run([sys.executable, "-c", program, *args], cwd=tree, capture_output=True, text=True,
+                          timeout=3600, env={**os.environ, "PYTHONPATH": str(tree), **(env or {})})
     if proc.returncode != 0 or "DONE" not in proc.stdout:
-        raise RuntimeError(f"{tree}: failed\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{tree} {env or ''}: failed\n{proc.stderr[-3000:]}")
     meta: dict = json.loads((out_dir / "meta.json").read_text())
     return meta
+
+
+def run_tree(tree: Path, case_file: Path, out_dir: Path, env: dict[str, str] | None = None) -> dict:
+    return run_program(_PROGRAM, [str(case_file), str(out_dir), str(VARIANTS)], tree, out_dir, env)
 
 
 def pixel_diff(a_path: Path, b_path: Path) -> tuple[float, float]:
@@ -147,7 +152,6 @@ def _ranking(meta: dict, cid: int) -> list[int]:
 def compare(this: dict, other: dict, this_dir: Path, other_dir: Path, ids: list[int]) -> dict:
     diffs = {k: pixel_diff(this_dir / f"{k}.png", other_dir / f"{k}.png") for k in this}
     worst_mean = max(diffs, key=lambda k: diffs[k][0])
-    worst_psnr = min(diffs, key=lambda k: diffs[k][1])
     same_layout = sum(this[k]["layout"] == other[k]["layout"] for k in this)
     same_rank = sum(_ranking(this, i) == _ranking(other, i) for i in ids)
     return {
@@ -156,12 +160,18 @@ def compare(this: dict, other: dict, this_dir: Path, other_dir: Path, ids: list[
         "same_layout": round(same_layout / len(this), 4), "same_ranking": round(same_rank / len(ids), 4),
         "worst_mean_diff": {"case": worst_mean, "per_255": round(diffs[worst_mean][0], 4),
                             "psnr_db": round(diffs[worst_mean][1], 2)},
-        "worst_psnr": {"case": worst_psnr, "psnr_db": round(diffs[worst_psnr][1], 2),
-                       "per_255": round(diffs[worst_psnr][0], 4)},
-        "within_bounds": round(sum(within(*d) for d in diffs.values()) / len(diffs), 4),
-        "outside_bounds": {k: [round(m, 3), round(p, 2)] for k, (m, p) in sorted(diffs.items())
-                           if not within(m, p)},
+        **pixel_summary(diffs),
     }
+
+
+def pixel_summary(diffs: dict[str, tuple[float, float]]) -> dict:
+    """Per creative (mean |diff| /255, PSNR) -> the worst PSNR, the share within the bounds, and
+    the creatives outside them."""
+    worst = min(diffs, key=lambda k: diffs[k][1])
+    return {"worst_psnr": {"case": worst, "psnr_db": round(diffs[worst][1], 2), "per_255": round(diffs[worst][0], 4)},
+            "within_bounds": round(sum(within(*d) for d in diffs.values()) / len(diffs), 4),
+            "outside_bounds": {k: [round(m, 3), round(p, 2)] for k, (m, p) in sorted(diffs.items())
+                               if not within(m, p)}}
 
 
 def within(mean_diff: float, psnr: float) -> bool:

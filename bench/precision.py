@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.identity import AGREE_MIN, HEADLINES, N_REQUESTS, VARIANTS, pixel_diff, within
+from bench.identity import AGREE_MIN, HEADLINES, N_REQUESTS, VARIANTS, pixel_diff, pixel_summary, run_program
 
 REPO = Path(__file__).resolve().parent.parent
 COLOURED = ["gold bokeh on black", "navy blue", "rot", "bleu marine", "金色", "verde oliva", "#1E90FF stripes",
@@ -90,30 +87,19 @@ asyncio.run(main())
 
 def run_env(env: dict[str, str], case_file: Path, out_dir: Path, tree: Path = REPO) -> dict:
     """The fixed requests through ``tree``'s pipeline (this interpreter) with ``env`` on top."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-c", _PROGRAM, str(case_file), str(out_dir)], cwd=tree,
-                          capture_output=True, text=True, timeout=3600,
-                          env={**os.environ, "PYTHONPATH": str(tree), **env})
-    if proc.returncode != 0 or "DONE" not in proc.stdout:
-        raise RuntimeError(f"{env}: failed\n{proc.stderr[-3000:]}")
-    meta: dict = json.loads((out_dir / "meta.json").read_text())
-    return meta
+    return run_program(_PROGRAM, [str(case_file), str(out_dir)], tree, out_dir, env)
 
 
 def compare(a: dict, b: dict, a_dir: Path, b_dir: Path) -> dict:
     keys = [k for k in a if k not in ("encoder", "requests")]
     diffs = {k: pixel_diff(a_dir / f"{k}.png", b_dir / f"{k}.png") for k in keys}
-    worst = min(diffs, key=lambda k: diffs[k][1])
     same_rank = sum(a["requests"][i] == b["requests"][i] for i in a["requests"])
     return {"encoders": [a["encoder"], b["encoder"]], "creatives": len(keys), "requests": len(a["requests"]),
             "byte_identical": sum(a[k]["md5"] == b[k]["md5"] for k in keys),
             "same_layout": round(sum(a[k]["layout"] == b[k]["layout"] for k in keys) / len(keys), 4),
             "same_ranking": round(same_rank / len(a["requests"]), 4),
-            "within_bounds": round(sum(within(*d) for d in diffs.values()) / len(diffs), 4),
             "median_psnr_db": round(sorted(p for _, p in diffs.values())[len(diffs) // 2], 2),
-            "worst_psnr": {"case": worst, "psnr_db": round(diffs[worst][1], 2), "per_255": round(diffs[worst][0], 4)},
-            "outside_bounds": {k: [round(m, 3), round(p, 2)] for k, (m, p) in sorted(diffs.items())
-                               if not within(m, p)}}
+            **pixel_summary(diffs)}
 
 
 def _env(spec: str) -> dict[str, str]:

@@ -22,14 +22,16 @@ Measured (one thread, this 2-core EPYC, ms a text, per-bucket -> packed): a requ
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import torch
 
 
+@functools.cache
 def _attention_parts() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(the attention function for an implementation name, the bidirectional mask builder) of the
-    installed ``transformers``; ImportError where it has neither (then: no packing)."""
+    installed ``transformers``, looked up once; ImportError where it has neither (then: no packing)."""
     from transformers.masking_utils import create_bidirectional_mask
     from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
     from transformers.models.bert.modeling_bert import eager_attention_forward

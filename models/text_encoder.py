@@ -121,7 +121,6 @@ class TextEncoder:
         self.dim = int(self.model.config.hidden_size)
         # PACKING_NOTE: on CPU one forward pass for every length group, used only where it was just
         # checked to give the same embeddings, bit for bit, as the per-group forward.
-        self.packed = False
         self.packed = self.device.type == "cpu" and supports(self.model) and self._packing_holds()
         name = self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
         # the weights: what a checkpoint was trained with (the precision does not change the space)
