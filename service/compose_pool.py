@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
+from service.memory import keep_freed_memory
+
 log = logging.getLogger("adloom.compose")
 
 Mode = Literal["process", "thread"]
@@ -60,8 +62,9 @@ def _exit_with_parent(parent: int) -> None:
 
 def _init_process(nice: int, png_level: int) -> None:
     """A compose worker's start: lower its priority, leave Ctrl-C to the parent, exit with the
-    parent, warm the compositor."""
+    parent, keep freed memory for the next creative (service/memory.py), warm the compositor."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="adloom-parent-watch", daemon=True).start()
     if nice > 0 and hasattr(os, "nice"):
         try:
