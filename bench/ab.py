@@ -20,9 +20,10 @@ the per-pair ratios: throughput this / other (over 1: this tree is faster, as be
   warm-up, then the median latency of ``--requests``.
 * ``--all-sizes-cpu``: in one process, one thread, per request the CPU time of composing and
   encoding each of the 11 sizes (``time.process_time``), then the sum over the chunk of the
-  busiest of the tree's compose workers as that tree splits the request (its ``ComposePool``;
-  by ``job_cost`` where the tree has one): the compose stage's latency without the wall-clock
-  noise of a shared VM; median of ``--requests``.
+  busiest of the tree's compose workers as that tree splits the request on an idle pool (its
+  ``ComposePool``; by ``job_cost`` where the tree has one; a tree that splits into chunks of
+  ``CHUNK_S`` has more chunks than workers, and the busiest chunk understates its critical path):
+  the compose stage's latency without the wall-clock noise of a shared VM; median of ``--requests``.
 * ``--served``: each tree's ``adloom serve`` (embedded defaults, started in its own tree) driven
   over HTTP by ``bench.loadgen`` from this process, c=64 in flight (arrivals far above what the
   server can take, a client backlog of 64: the server is never idle), ``Accept: image/png``, fresh
@@ -178,7 +179,10 @@ for i in range({requests} + 1):
         per[size] = time.process_time() - t
     if i == 0:
         continue  # warm-up
-    chunks = pool.chunks(sizes, cost=cost) if cost is not None else pool.chunks(sizes)
+    try:  # a tree that splits a request on an idle pool into one chunk per worker
+        chunks = pool.chunks(sizes, cost=cost, whole=True)
+    except TypeError:
+        chunks = pool.chunks(sizes, cost=cost) if cost is not None else pool.chunks(sizes)
     critical.append(max(sum(per[s] for s in c) for c in chunks))
     total.append(sum(per.values()))
 pool.shutdown()

@@ -74,10 +74,10 @@ class Settings(BaseSettings):
                                "threads of the serving process (lighter; for tests and tiny hosts).")
     compose_light_workers: int = Field(
         1, ge=0, le=16,
-        description="Compose workers kept for light requests (at most 0.05 s of compose, e.g. up to four "
-                    "300x250 creatives) beside ADLOOM_COMPOSE_WORKERS, so that under a stream of large requests a "
-                    "light one never waits for a large one's creative; they also take light work when idle. "
-                    "0 = none.")
+        description="Compose workers kept for light requests (at most 0.05 s of compose, e.g. up to five "
+                    "300x250 creatives or one 1080x1080) beside ADLOOM_COMPOSE_WORKERS, so that under a stream of "
+                    "large requests a light one never waits for a large one's creative; they also take light work "
+                    "when idle. 0 = none.")
     compose_general_nice: int = Field(
         3, ge=0, le=19,
         description="How much further the general compose workers are niced than ADLOOM_WORKER_NICE when there are "

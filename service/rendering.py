@@ -69,14 +69,17 @@ def job(scene: np.ndarray, size: str, variant: int, seed: int) -> Job:
 
 
 JOB_FIXED_S = 0.008  # a creative's compose + encode seconds that do not grow with its size
-JOB_S_PER_MPX = 0.050  # ... and those that do, per megapixel
+JOB_S_PER_MPX = 0.022  # ... and those that do, per megapixel
 
 
 def job_cost(j: Job) -> float:
     """A compose job's estimated CPU cost, for splitting one request's jobs over the workers:
     linear in the canvas's pixels plus a fixed part (fitted to CPU time per creative across the
-    named sizes: about 8 ms plus 50 ms per megapixel on the 2-core box of bench/RESULTS.md), in
-    estimated seconds of one core: the compose pool also orders requests by it."""
+    named sizes, compose + PNG, in a process that keeps freed memory as the compose workers do:
+    about 8 ms plus 22 ms per megapixel on the 2-core box of bench/RESULTS.md, from 6.1 ms at
+    320x50 to 49.8 ms at 1080x1920; it was 50 ms per megapixel before the speed work of issue 27,
+    which left a story's share of a request overestimated by half), in estimated seconds of one
+    core: the compose pool also orders requests by it."""
     sz = parse_size(j[2])
     return JOB_FIXED_S + sz.width * sz.height / 1e6 * JOB_S_PER_MPX
 

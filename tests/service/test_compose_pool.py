@@ -4,6 +4,7 @@ killed mid-request costs no accepted work."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import base64
 import io
 import os
@@ -163,6 +164,47 @@ def test_chunks_by_cost_balance_the_workers_and_results_keep_job_order():
         assert out == [2 * w for w, _ in sizes]
     finally:
         pool.shutdown()
+
+
+async def test_a_request_on_an_idle_pool_takes_one_chunk_per_worker_and_finer_chunks_when_busy():
+    """Idle: one chunk per general worker (a chunk boundary idles a worker while results cross
+    back); busy: chunks of about CHUNK_S, so work queued meanwhile waits for one small chunk."""
+    from service.compose.sizes import NAMED_SIZES
+    from service.rendering import job_cost
+
+    sizes = list(NAMED_SIZES)
+    cost = functools.partial(_size_cost, job_cost)
+    pool = ComposePool(2, "thread")
+    gate = _Gate()
+    seen: list[list[str]] = []
+
+    def record(chunk):
+        seen.append(list(chunk))
+        return chunk
+
+    try:
+        assert pool.idle()
+        out = await asyncio.wait_for(pool.map_chunked(record, sizes, cost=cost), HANG_GUARD_S)
+        assert out == sizes and len(seen) == 2
+        loads = [sum(cost(s) for s in c) for c in seen]
+        assert max(loads) <= 1.1 * sum(loads) / 2  # balanced by cost
+        held = asyncio.ensure_future(pool.run(gate.hold, "other request"))
+        await _started_jobs(gate, 1)
+        assert not pool.idle()
+        seen.clear()
+        task = asyncio.ensure_future(pool.map_chunked(record, sizes, cost=cost))
+        await asyncio.sleep(0)  # the request is split now, while the other request holds a worker
+        gate.opened.set()
+        assert await asyncio.wait_for(task, HANG_GUARD_S) == sizes
+        assert len(seen) == len(pool.chunks(sizes, cost=cost)) > 2
+        await held
+    finally:
+        gate.opened.set()
+        pool.shutdown()
+
+
+def _size_cost(job_cost, size: str) -> float:
+    return job_cost((None, None, size, 0, 0))
 
 
 class _Gate:
