@@ -17,6 +17,7 @@ promised for identical batches only. The service (service/pipeline.py) and the e
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -52,15 +53,31 @@ def make_itemwise(model: torch.nn.Module) -> None:
     model.forward = forward
 
 
-def _blocked_linear(module: torch.nn.Linear, block: int, x: torch.Tensor) -> torch.Tensor:
-    return _blocked_gemm(block, module.weight.t(), module.bias, x)
+@dataclass
+class RowBlocks:
+    """The GEMM shapes a row-blocked model uses: blocks of exactly ``size`` rows, except that a
+    call with at most ``s`` rows, for the smallest ``s`` of ``small``, is one block of ``s`` rows.
+    ``small`` stays empty unless the caller has checked that a row's result is the same in every
+    one of these shapes (the text encoder does when it loads): otherwise a lone text would round
+    differently from the same text in a batch."""
+
+    size: int
+    small: tuple[int, ...] = ()
+
+    def block(self, rows: int) -> int:
+        return next((s for s in self.small if rows <= s), self.size)
 
 
-def _blocked_gemm(block: int, w: torch.Tensor, bias: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
-    """``x @ w + bias`` over blocks of exactly ``block`` rows, in ``w``'s dtype; the result in
-    ``x``'s dtype. ``w`` is (in, out)."""
+def _blocked_linear(module: torch.nn.Linear, blocks: RowBlocks, x: torch.Tensor) -> torch.Tensor:
+    return _blocked_gemm(blocks, module.weight.t(), module.bias, x)
+
+
+def _blocked_gemm(blocks: RowBlocks, w: torch.Tensor, bias: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
+    """``x @ w + bias`` over blocks of exactly ``blocks.block(rows)`` rows, in ``w``'s dtype; the
+    result in ``x``'s dtype. ``w`` is (in, out)."""
     rows = x.reshape(-1, x.shape[-1]).to(w.dtype)
     n = rows.shape[0]
+    block = blocks.block(n)
     pad = (-n) % block
     if pad:
         rows = torch.cat([rows, rows.new_zeros(pad, rows.shape[1])])
@@ -75,23 +92,26 @@ def _blocked_gemm(block: int, w: torch.Tensor, bias: torch.Tensor | None, x: tor
     return out[:n].to(x.dtype).reshape(*x.shape[:-1], out.shape[-1])
 
 
-def make_row_blocked(model: torch.nn.Module, block: int, compute_dtype: torch.dtype | None = None) -> None:
+def make_row_blocked(model: torch.nn.Module, block: int, compute_dtype: torch.dtype | None = None) -> RowBlocks:
     """Make every nn.Linear of ``model`` run on blocks of exactly ``block`` rows (the last one
     zero-padded): the GEMM shape never changes, so neither does a row's rounding. The cheaper
     form of ``make_batch_invariant`` for a model with many rows per item (the text encoder's
-    tokens), where a row at a time would cost too much.
+    tokens), where a row at a time would cost too much. Returns the model's ``RowBlocks``: set
+    its ``small`` once smaller blocks are known to round the same.
 
     ``compute_dtype`` (e.g. ``torch.bfloat16``): the GEMMs run in that dtype on a copy of the
     weights made once here (inputs cast on the way in, results cast back to the input's dtype);
     every other op keeps the model's own dtype. Still one fixed shape a block, so still invariant."""
+    blocks = RowBlocks(block)
     for m in model.modules():
         if isinstance(m, torch.nn.Linear):
             if compute_dtype is None or compute_dtype == m.weight.dtype:
-                m.forward = functools.partial(_blocked_linear, m, block)  # type: ignore[method-assign]  # on purpose
+                m.forward = functools.partial(_blocked_linear, m, blocks)  # type: ignore[method-assign]  # on purpose
             else:
                 w = m.weight.detach().t().contiguous().to(compute_dtype)  # (in, out)
                 bias = m.bias.detach().to(compute_dtype) if m.bias is not None else None
-                m.forward = functools.partial(_blocked_gemm, block, w, bias)  # type: ignore[method-assign]
+                m.forward = functools.partial(_blocked_gemm, blocks, w, bias)  # type: ignore[method-assign]
+    return blocks
 
 
 def pad_single(items: list) -> list:

@@ -128,3 +128,47 @@ def test_packing_falls_back_when_it_would_change_an_embedding(encoder, monkeypat
 
     monkeypatch.setattr(te, "packed_forward", broken)
     assert encoder._packing_holds() is False
+
+
+@pytest.mark.parametrize("which", ["float32", "bf16"])
+def test_small_blocks_give_the_32_row_embeddings_bit_for_bit(encoder, bf16_encoder, which):
+    """A lone short text runs on one 8- or 16-row GEMM block (SMALL_BLOCKS_NOTE): its embedding is
+    exactly the one it gets on 32-row blocks, alone, in pairs and in a crowd."""
+    from models.text_encoder import SMALL_BLOCKS
+
+    enc = encoder if which == "float32" else bf16_encoder
+    assert enc.blocks is not None and enc.blocks.small == SMALL_BLOCKS, "small blocks should hold on this CPU"
+    short = SHORT + ["Rotes Sommerkleid", "赤いドレス", "فستان أحمر", "लाल पोशाक", "gold bokeh on black", "a"]
+    sets = [[t] for t in short] + [short[i:i + 2] for i in range(0, len(short) - 1)]
+    small = [enc.encode(texts) for texts in sets]
+    enc.blocks.small = ()
+    try:
+        assert all(torch.equal(a, enc.encode(texts)) for a, texts in zip(small, sets))
+    finally:
+        enc.blocks.small = SMALL_BLOCKS
+    crowd = enc.encode(short * 4 + LONG)
+    for i, t in enumerate(short):
+        assert torch.equal(crowd[i], small[i][0]), t
+
+
+def test_small_blocks_are_not_used_where_they_would_change_an_embedding(encoder, monkeypatch):
+    from models.text_encoder import SMALL_BLOCKS
+
+    encode = encoder._encode
+
+    def off_by_a_bit(texts, packed):
+        out = encode(texts, packed)
+        return out * (1 + 1e-6) if encoder.blocks.small else out
+
+    def broken(texts, packed):
+        if encoder.blocks.small:
+            raise RuntimeError("no such GEMM shape")
+        return encode(texts, packed)
+
+    try:
+        monkeypatch.setattr(encoder, "_encode", off_by_a_bit)
+        assert encoder._small_blocks_hold() is False and encoder.blocks.small == ()
+        monkeypatch.setattr(encoder, "_encode", broken)
+        assert encoder._small_blocks_hold() is False and encoder.blocks.small == ()
+    finally:
+        encoder.blocks.small = SMALL_BLOCKS
