@@ -62,11 +62,26 @@ def _lin(c: float) -> float:
     return _LIN_BYTES[i] if i == c and 0 <= i <= 255 else _lin_formula(c)  # palette colours are bytes
 
 
+_LUMINANCE: dict[tuple, float] = {}  # colour tuple -> its luminance (a creative asks ~300 times, mostly the same)
+_LUMINANCE_MAX = 1 << 16
+
+
+def _scalar_luminance(rgb) -> float:
+    r, g, b = (float(v) for v in rgb[:3])
+    return 0.2126 * _lin(r) + 0.7152 * _lin(g) + 0.0722 * _lin(b)
+
+
 def relative_luminance(rgb) -> float | np.ndarray:
     """WCAG relative luminance of an (..., 3) sRGB colour or array of colours."""
-    if isinstance(rgb, tuple) or (isinstance(rgb, np.ndarray) and rgb.shape == (3,)):
-        r, g, b = (float(v) for v in rgb[:3])  # scalar fast path: this runs thousands of times
-        return 0.2126 * _lin(r) + 0.7152 * _lin(g) + 0.0722 * _lin(b)
+    if isinstance(rgb, tuple):  # scalar fast path: this runs thousands of times, remembered
+        lum = _LUMINANCE.get(rgb)
+        if lum is None:
+            if len(_LUMINANCE) >= _LUMINANCE_MAX:
+                _LUMINANCE.clear()
+            lum = _LUMINANCE[rgb] = _scalar_luminance(rgb)
+        return lum
+    if isinstance(rgb, np.ndarray) and rgb.shape == (3,):
+        return _scalar_luminance(rgb)
     lin = srgb_to_linear(rgb)
     lum = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
     return float(lum) if np.ndim(lum) == 0 else lum
@@ -91,11 +106,13 @@ def mix(c1: RGB, c2: RGB, t: float) -> RGB:
 def shade_for_contrast(color: RGB, bg: RGB, target: float, max_mix: float = 1.0) -> RGB | None:
     """The least-changed shade of ``color`` (towards white or black) reaching ``target`` against bg."""
     best: tuple[float, RGB] | None = None
+    lb = float(relative_luminance(tuple(bg)))  # contrast_ratio(c, bg), with bg's luminance taken once
     for end in (WHITE, BLACK):
         for step in range(0, 21):
             t = step / 20 * max_mix
             c = mix(color, end, t)
-            if contrast_ratio(c, bg) >= target:
+            lc = float(relative_luminance(c))
+            if (max(lc, lb) + 0.05) / (min(lc, lb) + 0.05) >= target:
                 if best is None or t < best[0]:
                     best = (t, c)
                 break
