@@ -181,7 +181,13 @@ class TextEncoder:
         """Whether the probe texts, alone and in pairs, embed bit for bit the same on SMALL_BLOCKS
         as on LINEAR_BLOCK rows (SMALL_BLOCKS_NOTE); ``self.blocks.small`` is left empty."""
         assert self.blocks is not None
-        probes = [[t] for t in PACKING_PROBES] + [PACKING_PROBES[i:i + 2] for i in range(0, 8, 2)]
+        sets = [[t] for t in PACKING_PROBES] + [PACKING_PROBES[i:i + 2] for i in range(0, 8, 2)]
+        # only sets of at most SMALL_BLOCKS[-1] real tokens reach a small block (packed or not:
+        # per bucket, a group's rows are at least its real tokens); the others would compare
+        # 32-row blocks with themselves
+        tokens = {t: len(ids) for t, ids in zip(PACKING_PROBES, self.tokenizer(PACKING_PROBES, truncation=True,
+                                                                             max_length=MAX_TOKENS)["input_ids"])}
+        probes = [texts for texts in sets if sum(tokens[t] for t in texts) <= SMALL_BLOCKS[-1]]
         try:
             self.blocks.small = SMALL_BLOCKS
             small = [self._encode(texts, self.packed) for texts in probes]

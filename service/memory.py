@@ -3,9 +3,10 @@
 A 1080x1920 creative passes through several canvas-sized buffers (skia's surface, Pillow's
 image, the copy kept as the background, the PNG encoder's input), 8 MB each. glibc's malloc
 serves a block that large with a fresh ``mmap`` and returns it with ``munmap`` when freed (its
-threshold adapts only up to the first few sizes it sees, and the heap's free top is trimmed back
-at 128 kB), so every creative touched new pages: the kernel zero-filled ~50 MB of page faults a
-story. Measured with cProfile and ``time.process_time`` on the 2-core box of bench/RESULTS.md,
+threshold adapts upwards once, and the heap's free top is trimmed back at twice that), so every
+creative touched new pages: ~7,300 minor faults (~29 MB zero-filled by the kernel) for each story,
+portrait and square composed (tests/service/test_memory.py). Measured with cProfile and
+``time.process_time`` on the 2-core box of bench/RESULTS.md,
 compose + PNG encode at 1080x1920, 1080x1350, 1080x1080 and 1200x628: 40 ms a creative with the
 defaults, 33 ms with the thresholds below, the same peak RSS (the process reuses the same blocks).
 The compose workers set them when they start (service/compose_pool.py); the model process gained

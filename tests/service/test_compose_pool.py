@@ -4,7 +4,6 @@ killed mid-request costs no accepted work."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import base64
 import io
 import os
@@ -173,7 +172,9 @@ async def test_a_request_on_an_idle_pool_takes_one_chunk_per_worker_and_finer_ch
     from service.rendering import job_cost
 
     sizes = list(NAMED_SIZES)
-    cost = functools.partial(_size_cost, job_cost)
+    def cost(size: str) -> float:
+        return job_cost((None, None, size, 0, 0))
+
     pool = ComposePool(2, "thread")
     gate = _Gate()
     seen: list[list[str]] = []
@@ -201,10 +202,6 @@ async def test_a_request_on_an_idle_pool_takes_one_chunk_per_worker_and_finer_ch
     finally:
         gate.opened.set()
         pool.shutdown()
-
-
-def _size_cost(job_cost, size: str) -> float:
-    return job_cost((None, None, size, 0, 0))
 
 
 class _Gate:

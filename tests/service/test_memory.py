@@ -2,6 +2,7 @@
 next creative's canvases reuse pages instead of faulting in fresh zeroed ones from the kernel."""
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -55,15 +56,9 @@ def test_large_creatives_reuse_kept_memory_where_the_defaults_fault_it_in_again(
 async def test_compose_workers_start_with_freed_memory_kept():
     pool = ComposePool(1, "process")
     try:
-        assert await _applied(pool)
+        assert await asyncio.wait_for(pool.run(_memory_applied), HANG_GUARD_S)
     finally:
         pool.shutdown()
-
-
-async def _applied(pool: ComposePool) -> bool:
-    import asyncio
-
-    return await asyncio.wait_for(pool.run(_memory_applied), HANG_GUARD_S)
 
 
 def _memory_applied() -> bool:
