@@ -34,3 +34,60 @@ def test_thumbnails_are_painted_step_by_step():
     scene = F.random_scene(np.random.default_rng(7))
     assert np.array_equal(raster_skia.render(scene, 64, 64), raster_skia.render(scene, 64, 64, merge=False))
     assert raster_skia.render(scene, 300, 250).shape == (250, 300, 3)
+
+
+def _discs_layer(n: int, W: int, H: int, sigma: float):
+    """A union layer of ``n`` small blurred discs scattered over a W x H canvas."""
+    import torch
+
+    from models.scene.geometry import Shape
+
+    rng = np.random.default_rng(n)
+    r = rng.uniform(0.006, 0.016, n) * min(W, H)
+    pos = rng.uniform(0, 1, (n, 2)) * [W, H]
+    return Shape("dots", color=torch.tensor([0.9, 0.3, 0.2]), alpha=torch.tensor(0.85), sigma=torch.tensor(sigma),
+                 circles=torch.tensor(np.column_stack([pos, r])))
+
+
+def _paint(shape, W: int, H: int, split: bool) -> np.ndarray:
+    import skia
+
+    bgra = np.zeros((H, W, 4), np.uint8)
+    surface = skia.Surface(bgra, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    raster_skia._paint_layer(surface.getCanvas(), shape, split=split)
+    del surface
+    return bgra
+
+
+@pytest.mark.parametrize("size,sigma", [((1080, 1920), 2.4), ((1200, 628), 3.0), ((1080, 1080), 2.0)])
+def test_a_scattered_blurred_union_is_blurred_a_group_at_a_time_with_the_same_picture(size, sigma, monkeypatch):
+    """skia blurs a mask over the union's whole bounds; discs farther apart than the blur reaches
+    are blurred a group at a time instead: the same picture, but for the blur's rounding."""
+    W, H = size
+    shape = _discs_layer(60, W, H, sigma)
+    groups: list[int] = []
+    apart = raster_skia._apart
+    monkeypatch.setattr(raster_skia, "_apart", lambda *a: groups.append(len(out := apart(*a))) or out)
+    split, whole = _paint(shape, W, H, split=True), _paint(shape, W, H, split=False)
+    assert groups and groups[0] > 10  # it was split into many groups
+    d = np.abs(split.astype(int) - whole.astype(int))
+    mad, psnr = _mad_psnr(split, whole)
+    assert d.max() <= 3 and psnr >= 60, (d.max(), mad, psnr)
+    assert split[..., 3].sum() > 0
+
+
+def test_a_union_blurred_less_than_two_px_is_never_split():
+    """Under SPLIT_MIN_SIGMA skia's blur depends on the mask's extent by more than rounding."""
+    shape = _discs_layer(60, 1080, 1920, 1.2)
+    assert np.array_equal(_paint(shape, 1080, 1920, split=True), _paint(shape, 1080, 1920, split=False))
+
+
+def test_blurred_unions_are_split_only_where_the_mask_is_large_and_mostly_empty():
+    boxes = np.array([[0, 0, 10, 10], [14, 0, 24, 10], [400, 400, 410, 410], [800, 900, 812, 910]], float)
+    # the first two are within each other's reach (3 sigma + 2 = 8.5 px): one group
+    assert raster_skia._apart(boxes, 8.5, 1.0) == [[0, 1], [2], [3]]
+    # a mask under SPLIT_MIN_PX device px (the same boxes on a canvas scaled to a quarter): whole
+    assert raster_skia._apart(boxes, 8.5, 0.25) == [[0, 1, 2, 3]]
+    # groups that would cover most of the union's mask anyway: whole
+    dense = np.array([[0, 0, 500, 600], [520, 0, 1000, 600]], float)
+    assert raster_skia._apart(dense, 8.5, 1.0) == [[0, 1]]
