@@ -129,7 +129,8 @@ class TorchEngine:
         for its palette and then put on it (one correction of its parameters)."""
         self._pin_threads()
         n = len(items)
-        items = _pad_single(items)
+        if not self.bundle.generator.itemwise:  # itemwise (CPU), a lone item is computed as in a batch: no pad
+            items = _pad_single(items)
         c = torch.from_numpy(np.stack([ci for ci, _, _ in items]))  # (B, D)
         # no colour named in the whole batch: no palette input (the adapter is gated off for them)
         palette = (torch.from_numpy(np.stack([p.vector if p is not None else _NO_PALETTE for _, _, p in items]))

@@ -100,8 +100,11 @@ def _batch_mates_change_an_item(g, palettes: bool = False) -> list:
     pal = _palettes(24) if palettes else None
 
     def one(i: int) -> np.ndarray:
+        # a batch of one, as the engine sends a lone item to an itemwise generator (no pad_single)
+        alone = g.generate(c[i:i + 1], seeds[i:i + 1], pal[i:i + 1] if pal is not None else None)[0]
         p = torch.stack(pad_single([pal[i]])) if pal is not None else None
-        return g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]), p)[0]
+        assert np.array_equal(alone, g.generate(torch.stack(pad_single([c[i]])), pad_single([seeds[i]]), p)[0])
+        return alone
 
     threads, differs = torch.get_num_threads(), []
     try:
