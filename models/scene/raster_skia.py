@@ -77,7 +77,11 @@ def _apart(boxes: np.ndarray, reach: float, scale: float) -> list[list[int]]:
     one group of all of them where splitting would not pay (SPLIT_MIN_PX, SPLIT_MAX_SHARE)."""
     whole = [list(range(len(boxes)))]
     g = boxes + np.array([-reach, -reach, reach, reach])
-    span = (g[:, 2].max() - g[:, 0].min()) * (g[:, 3].max() - g[:, 1].min()) * scale * scale
+
+    def extent(b: np.ndarray) -> float:  # device px of the box around boxes ``b``
+        return float((b[:, 2].max() - b[:, 0].min()) * (b[:, 3].max() - b[:, 1].min())) * scale * scale
+
+    span = extent(g)
     if span < SPLIT_MIN_PX:
         return whole
     touch = ((g[:, None, 0] < g[None, :, 2]) & (g[None, :, 0] < g[:, None, 2])
@@ -87,8 +91,7 @@ def _apart(boxes: np.ndarray, reach: float, scale: float) -> list[list[int]]:
         return whole
     order = np.argsort(labels, kind="stable")
     groups = [part.tolist() for part in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)]
-    area = sum((g[p, 2].max() - g[p, 0].min()) * (g[p, 3].max() - g[p, 1].min()) for p in groups) * scale * scale
-    return groups if area <= SPLIT_MAX_SHARE * span else whole
+    return groups if sum(extent(g[p]) for p in groups) <= SPLIT_MAX_SHARE * span else whole
 
 
 def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0, split: bool = False) -> None:
@@ -116,14 +119,17 @@ def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0, split: bool = Fa
             p.setMaskFilter(mask)
         return p
 
-    def draw(paths: list, p: skia.Paint, boxes: np.ndarray) -> None:
+    def draw(paths: list, p: skia.Paint, boxes: Callable[[], np.ndarray]) -> None:
+        """``boxes``: each piece's (x0, y0, x1, y1), asked for only where the union may be split."""
         if shape.per_piece:
             for path in paths:
                 canvas.drawPath(path, p)
             return
-        scale = canvas.getTotalMatrix().getScaleX()
-        groups = (_apart(boxes, 3 * blur + 2, scale)
-                  if split and blur * scale >= SPLIT_MIN_SIGMA and len(paths) > 1 else [range(len(paths))])
+        groups: list = [range(len(paths))]
+        if split and len(paths) > 1:
+            scale = canvas.getTotalMatrix().getScaleX()
+            if blur * scale >= SPLIT_MIN_SIGMA:
+                groups = _apart(boxes(), 3 * blur + 2, scale)
         for group in groups:
             union = skia.Path()
             for i in group:
@@ -137,8 +143,7 @@ def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0, split: bool = Fa
             path = skia.Path()
             path.addCircle(cx, cy, r)
             paths.append(path)
-        c = circles.reshape(-1, 3)
-        draw(paths, paint(), np.stack([c[:, 0] - c[:, 2], c[:, 1] - c[:, 2], c[:, 0] + c[:, 2], c[:, 1] + c[:, 2]], 1))
+        draw(paths, paint(), lambda: _point_boxes(circles[:, None, :2], circles[:, 2:]))  # centre grown by r
     if shape.rings is not None:  # one ring a layer (each ring has its own width)
         for cx, cy, r, hw in shape.rings.tolist():
             canvas.drawCircle(cx, cy, r, paint(Style=skia.Paint.kStroke_Style, StrokeWidth=2 * hw))
@@ -150,7 +155,7 @@ def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0, split: bool = Fa
             path.addPoly([skia.Point(x, y) for x, y in pts], True)
             paths.append(path)
         draw(paths, paint(Style=skia.Paint.kStrokeAndFill_Style, StrokeWidth=2 * rr, StrokeJoin=skia.Paint.kRound_Join)
-             if rr > 0 else paint(), _point_boxes(shape.polys.numpy(), rr))
+             if rr > 0 else paint(), lambda: _point_boxes(shape.polys.numpy(), rr))
     if shape.lines is not None:
         paths = []
         for pts in shape.lines.tolist():
@@ -161,11 +166,12 @@ def _draw_shape(canvas: skia.Canvas, shape, alpha: float = 1.0, split: bool = Fa
             paths.append(path)
         draw(paths, paint(Style=skia.Paint.kStroke_Style, StrokeWidth=2 * float(shape.line_hw),
                           StrokeJoin=skia.Paint.kRound_Join, StrokeCap=skia.Paint.kRound_Cap),
-             _point_boxes(shape.lines.numpy(), float(shape.line_hw)))
+             lambda: _point_boxes(shape.lines.numpy(), float(shape.line_hw)))
 
 
-def _point_boxes(pieces: np.ndarray, grow: float) -> np.ndarray:
-    """(M, V, 2) points -> (M, 4) boxes of each piece's points, grown by ``grow`` (a stroke's half-width)."""
+def _point_boxes(pieces: np.ndarray, grow: float | np.ndarray) -> np.ndarray:
+    """(M, V, 2) points -> (M, 4) boxes of each piece's points, grown by ``grow`` (a stroke's
+    half-width, or (M, 1): a radius a piece)."""
     lo, hi = pieces.min(axis=1) - grow, pieces.max(axis=1) + grow
     return np.concatenate([lo, hi], 1)
 
