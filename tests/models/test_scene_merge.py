@@ -91,3 +91,70 @@ def test_blurred_unions_are_split_only_where_the_mask_is_large_and_mostly_empty(
     # groups that would cover most of the union's mask anyway: whole
     dense = np.array([[0, 0, 500, 600], [520, 0, 1000, 600]], float)
     assert raster_skia._apart(dense, 8.5, 1.0) == [[0, 1]]
+
+
+def _premul(rng: np.random.Generator, h: int, w: int, clear_rows: int = 0) -> np.ndarray:
+    """Random premultiplied BGRA (colour <= alpha), its first ``clear_rows`` rows transparent."""
+    px = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    px[:clear_rows, :, 3] = 0
+    px[..., :3] = np.minimum(px[..., :3], px[..., 3:4])
+    return np.ascontiguousarray(px)
+
+
+def _skia_upscaled(small: np.ndarray, k: int, base: np.ndarray) -> np.ndarray:
+    """skia's own bilinear upscale of ``small`` drawn (source-over) on a copy of ``base``."""
+    import skia
+
+    out = base.copy()
+    img = skia.Image.fromarray(small, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    surface = skia.Surface(out, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    rect = skia.Rect.MakeLTRB(0, 0, small.shape[1] * k, small.shape[0] * k)
+    surface.getCanvas().drawImageRect(img, rect, skia.SamplingOptions(skia.FilterMode.kLinear), None)
+    del surface
+    return out
+
+
+@pytest.mark.parametrize("k,size", [(4, (1080, 1920)), (4, (301, 250)), (2, (299, 253)), (2, (64, 2))])
+def test_the_opencv_upscale_is_skias_byte_for_byte(k, size):
+    """_upscale_into (OpenCV, for speed) reproduces skia's bilinear upscale exactly: on an empty
+    canvas (the merged paint's first run) and, drawn 1:1, over other pixels (a later run)."""
+    import skia
+
+    W, H = size
+    rng = np.random.default_rng(W + H + k)
+    small = _premul(rng, max(2, -(-H // k)), max(2, -(-W // k)), clear_rows=3)
+    empty = np.zeros((H, W, 4), np.uint8)
+    mine = np.zeros_like(empty)
+    raster_skia._upscale_into(small, k, mine)
+    assert np.array_equal(mine, _skia_upscaled(small, k, empty))
+
+    base = _premul(rng, H, W)
+    drawn = base.copy()
+    surface = skia.Surface(drawn, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    image = skia.Image.fromarray(small, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    raster_skia._draw_scaled(surface.getCanvas(), image, (0, 0, small.shape[1] * k, small.shape[0] * k),
+                             exact=(k, W, H))
+    del surface
+    assert np.array_equal(drawn, _skia_upscaled(small, k, base))
+
+
+def test_a_factor_of_three_keeps_skias_draw():
+    """k = 3's weights are not multiples of 1/8: the OpenCV path would not be exact, so it is not used."""
+    assert 3 not in raster_skia.EXACT_FACTORS
+    rng = np.random.default_rng(3)
+    small = _premul(rng, 20, 30)
+    mine = np.zeros((60, 90, 4), np.uint8)
+    raster_skia._upscale_into(small, 3, mine)
+    assert not np.array_equal(mine, _skia_upscaled(small, 3, np.zeros_like(mine)))
+
+
+@pytest.mark.parametrize("size", [(300, 250), (1080, 1920), (1199, 627)])
+def test_renders_are_the_same_bytes_with_the_opencv_upscale_and_without(size, monkeypatch):
+    W, H = size
+    rng = np.random.default_rng(W * 3 + H)
+    scenes = [F.random_scene(rng, n_layers=int(rng.integers(1, 12))) for _ in range(10)]
+    keep = [[0.1 * W, 0.1 * H, 0.6 * W, 0.35 * H]]
+    fast = [raster_skia.render(s, W, H, keep_out=keep if i % 2 else None) for i, s in enumerate(scenes)]
+    monkeypatch.setattr(raster_skia, "EXACT_FACTORS", ())
+    for i, (s, img) in enumerate(zip(scenes, fast)):
+        assert np.array_equal(img, raster_skia.render(s, W, H, keep_out=keep if i % 2 else None)), i
