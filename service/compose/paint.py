@@ -5,7 +5,9 @@ backing: logo.py); and the pictures the palette is drawn from.
 
 from __future__ import annotations
 
+import collections
 import functools
+import threading
 
 import numpy as np
 from PIL import Image, ImageChops
@@ -14,6 +16,7 @@ from models.scene import format as scene_format
 from models.scene.raster_skia import render_image as render_scene_image
 from models.scene.raster_skia import THUMBNAIL_SIDE, thumbnail
 
+from .images import image_key
 from .logo import LogoPlacement
 from .logo import place_logo as _place_logo
 from .palette import Palette, relative_luminance, srgb_to_linear
@@ -32,10 +35,34 @@ def palette_source(visual) -> Image.Image:
     return as_rgb(visual)
 
 
+_PHOTO_COLOURS: collections.OrderedDict[tuple, Image.Image | None] = collections.OrderedDict()
+PHOTO_COLOURS_KEPT = 8
+
+
 def photo_colours(img: Image.Image | None) -> Image.Image | None:
-    """The product photo's opaque pixels, small (what the palette reads its colours from)."""
+    """The product photo's opaque pixels, small (what the palette reads its colours from); kept
+    per decoded photo (``image_key``), which every size and variant of a request reads again."""
     if img is None:
         return None
+    key = image_key(img)
+    if key is None:
+        return _photo_colours(img)
+    with _PHOTO_LOCK:
+        if key in _PHOTO_COLOURS:
+            _PHOTO_COLOURS.move_to_end(key)
+            return _PHOTO_COLOURS[key]
+    small = _photo_colours(img)  # shared by the creatives that read it: never drawn on
+    with _PHOTO_LOCK:
+        _PHOTO_COLOURS[key] = small
+        while len(_PHOTO_COLOURS) > PHOTO_COLOURS_KEPT:
+            _PHOTO_COLOURS.popitem(last=False)
+    return small
+
+
+_PHOTO_LOCK = threading.Lock()
+
+
+def _photo_colours(img: Image.Image) -> Image.Image | None:
     small = img.copy()
     small.thumbnail((48, 48))
     if small.mode == "RGBA":

@@ -8,6 +8,7 @@ otherwise, so panels and buttons pick up the brand's hue or the visual's own.
 from __future__ import annotations
 
 import colorsys
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -141,8 +142,26 @@ class Palette:
     key: RGB          # the visual's characteristic colour
 
 
+DOMINANT_MEMO_PX = 128 * 128  # images up to this size (scene thumbnails, photos' palette sources) are memoised
+
+
 def dominant_colors(visual: Image.Image, n: int = 6) -> list[tuple[int, RGB]]:
-    """(count, colour) pairs of the visual's main colours, most frequent first (median cut)."""
+    """(count, colour) pairs of the visual's main colours, most frequent first (median cut).
+
+    A small image's answer is memoised by its pixels: every size of a request reads the same
+    scene thumbnail and the same photo (Pillow's median cut is most of a palette's cost, 0.2 of
+    0.5 ms a creative with a photo)."""
+    if visual.width * visual.height > DOMINANT_MEMO_PX or visual.mode not in ("RGB", "RGBA", "L"):
+        return _dominant(visual, n)  # (a palette image's pixels alone are not the picture)
+    return list(_dominant_memo(visual.mode, visual.size, visual.tobytes(), n))
+
+
+@functools.lru_cache(maxsize=256)
+def _dominant_memo(mode: str, size: tuple[int, int], pixels: bytes, n: int) -> tuple[tuple[int, RGB], ...]:
+    return tuple(_dominant(Image.frombytes(mode, size, pixels), n))
+
+
+def _dominant(visual: Image.Image, n: int) -> list[tuple[int, RGB]]:
     small = visual.convert("RGB").resize((24, 24), Image.Resampling.BOX)
     q = small.quantize(colors=n, method=Image.Quantize.MEDIANCUT)
     pal = q.getpalette() or []

@@ -43,3 +43,48 @@ def test_palette_without_brand_follows_the_visual():
     r, g, b = p.accent
     assert b > r  # a blue visual gives a blue accent
     assert build_palette(visual, ["not-a-colour"]).brand == ()
+
+
+def test_dominant_colours_are_memoised_by_pixels_with_the_same_answer():
+    """Every size of a request reads the same thumbnail: the memo answers as the median cut does,
+    per picture (another picture of the same size gets its own answer), and a large image is
+    read afresh."""
+    import numpy as np
+
+    from service.compose import palette
+
+    rng = np.random.default_rng(4)
+    pics = [Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for _ in range(3)]
+    for pic in pics:
+        assert palette.dominant_colors(pic) == palette._dominant(pic, 6)
+        assert palette.dominant_colors(pic.copy()) == palette._dominant(pic, 6)
+    assert palette.dominant_colors(pics[0]) != palette.dominant_colors(pics[1])
+    big = Image.fromarray(rng.integers(0, 256, (200, 200, 3), dtype=np.uint8))
+    before = palette._dominant_memo.cache_info().currsize
+    assert palette.dominant_colors(big) == palette._dominant(big, 6)
+    assert palette._dominant_memo.cache_info().currsize == before
+
+
+def test_a_decoded_photos_palette_source_is_kept_per_photo():
+    """A compose worker gets a new copy of the photo with every job: the small picture the palette
+    reads is kept by the photo's digest, the same as made afresh, and each photo has its own."""
+    import io
+
+    import numpy as np
+
+    from service.compose import paint
+    from service.compose.images import decode_image
+
+    rng = np.random.default_rng(5)
+    encoded = []
+    for _ in range(2):
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (120, 90, 3), dtype=np.uint8)).save(buf, "PNG")
+        encoded.append(buf.getvalue())
+    a, b = (decode_image(data, max_bytes=10**7) for data in encoded)
+    first = paint.photo_colours(a)
+    assert first is not None and first.tobytes() == paint._photo_colours(a).tobytes()
+    assert paint.photo_colours(decode_image(encoded[0], max_bytes=10**7)) is first  # a new copy, kept
+    second = paint.photo_colours(b)
+    assert second is not None and second.tobytes() == paint._photo_colours(b).tobytes()
+    assert second.tobytes() != first.tobytes()
