@@ -15,7 +15,7 @@ import collections
 import functools
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -226,13 +226,11 @@ def _draw_scaled(canvas: skia.Canvas, image: skia.Image, dst: tuple[float, float
             canvas.drawImageRect(image, rect, sampling, paint)
             return
         k, W, H = exact
-        big = np.empty((H, W, 4), np.uint8)
-        _upscale_into(px, k, big)
-        # copy=False: the image reads ``big``, which skia does not keep alive; it is held here
-        # until the draw is done (on a raster canvas, when drawImage returns)
-        canvas.drawImage(skia.Image.fromarray(big, colorType=skia.kBGRA_8888_ColorType,
-                                              alphaType=skia.kPremul_AlphaType, copy=False), 0, 0)
-        del big
+        for top, band in _upscaled_bands(px, k, W, H):
+            # copy=False: the image reads the band, which is held (and not yet overwritten) until
+            # the draw is done: on a raster canvas, when drawImage returns
+            canvas.drawImage(skia.Image.fromarray(band, colorType=skia.kBGRA_8888_ColorType,
+                                                  alphaType=skia.kPremul_AlphaType, copy=False), 0, top)
         return
     # small pixel j reaches the canvas pixels whose centres lie within one small pixel of its
     # centre: x in (x0 + (j - 0.5) sx - 0.5, x0 + (j + 1.5) sx - 0.5); one more px of margin
@@ -358,6 +356,7 @@ def _paint_layerwise(canvas: skia.Canvas, ground: skia.Shader, shapes: list, vei
 
 
 EXACT_FACTORS = (2, 4)  # the reductions _upscale_into reproduces skia's bilinear upscale for
+BAND_ROWS = 128  # the upscale works a band of rows at a time: its 16-bit scratch stays ~1 MB
 
 
 def _upscale_into(small: np.ndarray, k: int, pixels: np.ndarray) -> None:
@@ -370,11 +369,27 @@ def _upscale_into(small: np.ndarray, k: int, pixels: np.ndarray) -> None:
     the sum is an integer: OpenCV's bilinear warp of the pixels times 64 (16 bits; its weights
     are exact in 1/32) gives it exactly, and floor(v / 64) = round((v - 31.5) / 64) is one
     saturating convert. (k = 3 is not exact this way: skia's own draw is used.)"""
-    H, W = pixels.shape[:2]
-    m = np.array([[k, 0.0, (k - 1) / 2], [0.0, k, (k - 1) / 2]])
-    wide = cv2.warpAffine(small.astype(np.uint16) << 6, m, (W, H), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-    cv2.convertScaleAbs(wide, pixels, 1 / 64, -63 / 128)
+    for _ in _upscaled_bands(small, k, pixels.shape[1], pixels.shape[0], pixels):
+        pass
+
+
+def _upscaled_bands(small: np.ndarray, k: int, W: int, H: int,
+                    out: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(top row, rows) of the k-times picture of ``small`` (``_upscale_into``), BAND_ROWS at a time:
+    written into ``out``'s rows, or into one reused band (each yielded band is overwritten by the
+    next). A whole-canvas 16-bit scratch (17 MB at 1080x1920) grew the compose workers' kept heap
+    the first time a scene had two such runs; a band of it is ~1 MB."""
+    wide16 = small.astype(np.uint16) << 6
+    reuse = out is None
+    target = np.empty((min(BAND_ROWS, H), W, 4), np.uint8) if out is None else out
+    for top in range(0, H, BAND_ROWS):
+        rows = min(BAND_ROWS, H - top)
+        dst = target[:rows] if reuse else target[top:top + rows]
+        # the same inverse map as the whole picture's (every coefficient a binary fraction), moved up
+        m = np.array([[k, 0.0, (k - 1) / 2], [0.0, k, (k - 1) / 2 - top]])
+        wide = cv2.warpAffine(wide16, m, (W, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        cv2.convertScaleAbs(wide, dst, 1 / 64, -63 / 128)
+        yield top, dst
 
 
 def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: int,
