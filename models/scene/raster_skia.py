@@ -382,12 +382,14 @@ def _upscaled_bands(small: np.ndarray, k: int, W: int, H: int,
     wide16 = small.astype(np.uint16) << 6
     reuse = out is None
     target = np.empty((min(BAND_ROWS, H), W, 4), np.uint8) if out is None else out
+    scratch = np.empty((min(BAND_ROWS, H), W, 4), np.uint16)  # one per call, not one per band
     for top in range(0, H, BAND_ROWS):
         rows = min(BAND_ROWS, H - top)
         dst = target[:rows] if reuse else target[top:top + rows]
         # the same inverse map as the whole picture's (every coefficient a binary fraction), moved up
         m = np.array([[k, 0.0, (k - 1) / 2], [0.0, k, (k - 1) / 2 - top]])
-        wide = cv2.warpAffine(wide16, m, (W, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        wide = cv2.warpAffine(wide16, m, (W, rows), dst=scratch[:rows], flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
         cv2.convertScaleAbs(wide, dst, 1 / 64, -63 / 128)
         yield top, dst
 
