@@ -36,6 +36,7 @@ def palette_source(visual) -> Image.Image:
 
 
 _PHOTO_COLOURS: collections.OrderedDict[tuple, Image.Image | None] = collections.OrderedDict()
+_PHOTO_LOCK = threading.Lock()
 PHOTO_COLOURS_KEPT = 8
 
 
@@ -57,9 +58,6 @@ def photo_colours(img: Image.Image | None) -> Image.Image | None:
         while len(_PHOTO_COLOURS) > PHOTO_COLOURS_KEPT:
             _PHOTO_COLOURS.popitem(last=False)
     return small
-
-
-_PHOTO_LOCK = threading.Lock()
 
 
 def _photo_colours(img: Image.Image) -> Image.Image | None:
