@@ -15,9 +15,8 @@ import collections
 import functools
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import cv2
 import numpy as np
 import skia
 import torch
@@ -25,10 +24,9 @@ from PIL import Image
 from scipy.sparse.csgraph import connected_components
 
 from models.scene import format as F
+from models.scene import upscale
 from models.scene.geometry import (GRAIN_RGBA, VIGNETTE_STOPS, enumerate_periodic, ground_axis,
                                    layer_shape, veil_boxes)
-
-cv2.setNumThreads(1)  # the upscale (_upscale_into) runs in a compose worker, which holds one core
 
 
 def _color(rgb, alpha: float = 1.0) -> int:
@@ -192,69 +190,6 @@ def _reduction(sigma: float) -> int:
     return 1 if sigma < _SOFT_SIGMA else min(_SOFT_MAX_FACTOR, int(sigma // _SOFT_SIGMA_SMALL))
 
 
-_BLOCK = 16  # small px: the grain at which _draw_scaled looks for empty (all-zero) areas
-_BLOCK_DENSE = 0.8  # a picture with more of its blocks in use is drawn whole
-
-
-def _draw_scaled(canvas: skia.Canvas, image: skia.Image, dst: tuple[float, float, float, float],
-                 paint: skia.Paint | None = None, *, exact: tuple[int, int, int] | None = None) -> None:
-    """Draw ``image`` scaled up bilinearly onto ``dst`` (x0, y0, x1, y1 px), only where it has
-    something to show: a blurred layer's or the vignette's picture is often empty (all zero,
-    premultiplied) over much of its area, and a canvas pixel whose bilinear taps are all zero
-    is left exactly as it was by a source-over draw. So the draw is clipped to the blocks of the
-    image that hold a non-zero pixel (grown by the reach of the taps): the same pixels as the
-    whole draw, without the per-pixel work over the empty area.
-
-    ``exact`` = (k, W, H): ``dst`` is the canvas (W x H) from its origin at k times, k in
-    EXACT_FACTORS, and no ``paint``. A picture drawn whole is then scaled up by
-    ``_upscale_into`` and drawn 1:1: skia's source-over of its own truncated bilinear sample,
-    so the same bytes (tests/models/test_scene_merge.py), at half the cost."""
-    rect = skia.Rect.MakeLTRB(*dst)
-    sampling = skia.SamplingOptions(skia.FilterMode.kLinear)
-    sw, sh = image.width(), image.height()
-    px = image.toarray(colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
-    nz = np.ascontiguousarray(px).view(np.uint32)[..., 0] != 0
-    by, bx = -(-sh // _BLOCK), -(-sw // _BLOCK)
-    pad = np.zeros((by * _BLOCK, bx * _BLOCK), bool)
-    pad[:sh, :sw] = nz
-    used: np.ndarray = np.any(pad.reshape(by, _BLOCK, bx, _BLOCK), axis=(1, 3))
-    share = float(used.mean())
-    if share == 0.0:
-        return  # nothing but zeros: the draw would change no pixel
-    if share > _BLOCK_DENSE:
-        if exact is None:
-            canvas.drawImageRect(image, rect, sampling, paint)
-            return
-        k, W, H = exact
-        for top, band in _upscaled_bands(px, k, W, H):
-            # copy=False: the image reads the band, which is held (and not yet overwritten) until
-            # the draw is done: on a raster canvas, when drawImage returns
-            canvas.drawImage(skia.Image.fromarray(band, colorType=skia.kBGRA_8888_ColorType,
-                                                  alphaType=skia.kPremul_AlphaType, copy=False), 0, top)
-        return
-    # small pixel j reaches the canvas pixels whose centres lie within one small pixel of its
-    # centre: x in (x0 + (j - 0.5) sx - 0.5, x0 + (j + 1.5) sx - 0.5); one more px of margin
-    sx, sy = (dst[2] - dst[0]) / sw, (dst[3] - dst[1]) / sh
-    region = skia.Region()
-    for r in np.flatnonzero(np.any(used, axis=1)).tolist():
-        top = math.floor(dst[1] + (r * _BLOCK - 0.5) * sy) - 1
-        bottom = math.ceil(dst[1] + (min(sh, (r + 1) * _BLOCK) + 0.5) * sy) + 1
-        cols = np.flatnonzero(used[r]).tolist()
-        a = b = cols[0]
-        for c in cols[1:] + [-2]:  # runs of neighbouring blocks: one rectangle each
-            if c == b + 1:
-                b = c
-                continue
-            left = math.floor(dst[0] + (a * _BLOCK - 0.5) * sx) - 1
-            right = math.ceil(dst[0] + (min(sw, (b + 1) * _BLOCK) + 0.5) * sx) + 1
-            region.op(skia.IRect.MakeLTRB(left, top, right, bottom), skia.Region.kUnion_Op)
-            a = b = c
-    canvas.save()
-    canvas.clipRegion(region)
-    canvas.drawImageRect(image, rect, sampling, paint)
-    canvas.restore()
-
-
 def _paint_layer(canvas: skia.Canvas, shape, split: bool = False) -> None:
     """One layer at its opacity, in px units (the canvas's matrix maps them to its pixels): a
     union layer straight onto the canvas (``split``: see ``_draw_shape``), a per-piece layer
@@ -316,7 +251,7 @@ def _reduced(canvas: skia.Canvas, box, W: int, H: int, k: int, paint_small: Pain
     sc.scale(1 / k, 1 / k)
     sc.translate(-x0 * k, -y0 * k)
     paint_small(sc)
-    _draw_scaled(canvas, small.makeImageSnapshot(), (x0 * k, y0 * k, x1 * k, y1 * k), composite)
+    upscale.draw_scaled(canvas, small.makeImageSnapshot(), (x0 * k, y0 * k, x1 * k, y1 * k), composite)
 
 
 def _paint_layerwise(canvas: skia.Canvas, ground: skia.Shader, shapes: list, veils: list,
@@ -355,45 +290,6 @@ def _paint_layerwise(canvas: skia.Canvas, ground: skia.Shader, shapes: list, vei
         canvas.drawPaint(skia.Paint(Shader=_grain_shader_unpremul(), Alphaf=grain_alpha))
 
 
-EXACT_FACTORS = (2, 4)  # the reductions _upscale_into reproduces skia's bilinear upscale for
-BAND_ROWS = 128  # the upscale works a band of rows at a time: its 16-bit scratch stays ~1 MB
-
-
-def _upscale_into(small: np.ndarray, k: int, pixels: np.ndarray) -> None:
-    """Premultiplied BGRA ``small`` scaled up ``k`` times bilinearly into ``pixels`` (H, W, 4; the
-    top-left of the k-times picture), byte for byte what skia's ``drawImageRect`` with linear
-    sampling draws on an empty canvas, at a third of its cost (1080x1920: 1.7 ms against 5.5).
-
-    skia's 8-bit pipeline truncates the bilinear sum: floor(sum of w * p), pixel centres aligned,
-    edges clamped. For k = 2 and 4 every weight is a multiple of 1/8 on each axis, so 64 times
-    the sum is an integer: OpenCV's bilinear warp of the pixels times 64 (16 bits; its weights
-    are exact in 1/32) gives it exactly, and floor(v / 64) = round((v - 31.5) / 64) is one
-    saturating convert. (k = 3 is not exact this way: skia's own draw is used.)"""
-    for _ in _upscaled_bands(small, k, pixels.shape[1], pixels.shape[0], pixels):
-        pass
-
-
-def _upscaled_bands(small: np.ndarray, k: int, W: int, H: int,
-                    out: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """(top row, rows) of the k-times picture of ``small`` (``_upscale_into``), BAND_ROWS at a time:
-    written into ``out``'s rows, or into one reused band (each yielded band is overwritten by the
-    next). A whole-canvas 16-bit scratch (17 MB at 1080x1920) grew the compose workers' kept heap
-    the first time a scene had two such runs; a band of it is ~1 MB."""
-    wide16 = small.astype(np.uint16) << 6
-    reuse = out is None
-    target = np.empty((min(BAND_ROWS, H), W, 4), np.uint8) if out is None else out
-    scratch = np.empty((min(BAND_ROWS, H), W, 4), np.uint16)  # one per call, not one per band
-    for top in range(0, H, BAND_ROWS):
-        rows = min(BAND_ROWS, H - top)
-        dst = target[:rows] if reuse else target[top:top + rows]
-        # the same inverse map as the whole picture's (every coefficient a binary fraction), moved up
-        m = np.array([[k, 0.0, (k - 1) / 2], [0.0, k, (k - 1) / 2 - top]])
-        wide = cv2.warpAffine(wide16, m, (W, rows), dst=scratch[:rows], flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-        cv2.convertScaleAbs(wide, dst, 1 / 64, -63 / 128)
-        yield top, dst
-
-
 def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: int,
                pixels: np.ndarray | None = None) -> None:
     """Paint ``steps`` (reduction k, paint) in order. A step with k = 1 draws on the canvas; a run
@@ -404,8 +300,8 @@ def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: i
     composite of smooth layers at 1/k and then scaled up is the same picture within a level.
 
     The upscale is skia's draw, or for k = 2 and 4 the same bytes computed by OpenCV
-    (``_upscale_into``): ``pixels``, the canvas's own (empty) BGRA array, takes the first run
-    straight; a later run is drawn 1:1 (``_draw_scaled``'s ``exact``)."""
+    (``upscale.draw_run``): ``pixels``, the canvas's own (empty) BGRA array, takes the first run
+    straight."""
     i = 0
     while i < len(steps):
         k, paint = steps[i]
@@ -423,14 +319,7 @@ def _paint_all(canvas: skia.Canvas, steps: list[tuple[int, Paint]], W: int, H: i
         sc.scale(1 / k, 1 / k)
         for _, paint in steps[i:j]:
             paint(sc)
-        image = small.makeImageSnapshot()
-        if k not in EXACT_FACTORS:
-            _draw_scaled(canvas, image, (0, 0, sw * k, sh * k))
-        elif i == 0 and pixels is not None:  # nothing painted yet: the draw is a plain copy
-            _upscale_into(image.toarray(colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType), k,
-                          pixels)
-        else:
-            _draw_scaled(canvas, image, (0, 0, sw * k, sh * k), exact=(k, W, H))
+        upscale.draw_run(canvas, small.makeImageSnapshot(), k, W, H, pixels if i == 0 else None)
         i = j
 
 

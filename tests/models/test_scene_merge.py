@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.scene import format as F
-from models.scene import raster_skia
+from models.scene import raster_skia, upscale
 
 
 def _mad_psnr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -116,7 +116,7 @@ def _skia_upscaled(small: np.ndarray, k: int, base: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("k,size", [(4, (1080, 1920)), (4, (301, 250)), (2, (299, 253)), (2, (64, 2))])
 def test_the_opencv_upscale_is_skias_byte_for_byte(k, size):
-    """_upscale_into (OpenCV, for speed) reproduces skia's bilinear upscale exactly: on an empty
+    """upscale_into (OpenCV, for speed) reproduces skia's bilinear upscale exactly: on an empty
     canvas (the merged paint's first run) and, drawn 1:1, over other pixels (a later run)."""
     import skia
 
@@ -125,14 +125,14 @@ def test_the_opencv_upscale_is_skias_byte_for_byte(k, size):
     small = _premul(rng, max(2, -(-H // k)), max(2, -(-W // k)), clear_rows=3)
     empty = np.zeros((H, W, 4), np.uint8)
     mine = np.zeros_like(empty)
-    raster_skia._upscale_into(small, k, mine)
+    upscale.upscale_into(small, k, mine)
     assert np.array_equal(mine, _skia_upscaled(small, k, empty))
 
     base = _premul(rng, H, W)
     drawn = base.copy()
     surface = skia.Surface(drawn, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
     image = skia.Image.fromarray(small, colorType=skia.kBGRA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
-    raster_skia._draw_scaled(surface.getCanvas(), image, (0, 0, small.shape[1] * k, small.shape[0] * k),
+    upscale.draw_scaled(surface.getCanvas(), image, (0, 0, small.shape[1] * k, small.shape[0] * k),
                              exact=(k, W, H))
     del surface
     assert np.array_equal(drawn, _skia_upscaled(small, k, base))
@@ -140,11 +140,11 @@ def test_the_opencv_upscale_is_skias_byte_for_byte(k, size):
 
 def test_a_factor_of_three_keeps_skias_draw():
     """k = 3's weights are not multiples of 1/8: the OpenCV path would not be exact, so it is not used."""
-    assert 3 not in raster_skia.EXACT_FACTORS
+    assert 3 not in upscale.EXACT_FACTORS
     rng = np.random.default_rng(3)
     small = _premul(rng, 20, 30)
     mine = np.zeros((60, 90, 4), np.uint8)
-    raster_skia._upscale_into(small, 3, mine)
+    upscale.upscale_into(small, 3, mine)
     assert not np.array_equal(mine, _skia_upscaled(small, 3, np.zeros_like(mine)))
 
 
@@ -155,6 +155,6 @@ def test_renders_are_the_same_bytes_with_the_opencv_upscale_and_without(size, mo
     scenes = [F.random_scene(rng, n_layers=int(rng.integers(1, 12))) for _ in range(10)]
     keep = [[0.1 * W, 0.1 * H, 0.6 * W, 0.35 * H]]
     fast = [raster_skia.render(s, W, H, keep_out=keep if i % 2 else None) for i, s in enumerate(scenes)]
-    monkeypatch.setattr(raster_skia, "EXACT_FACTORS", ())
+    monkeypatch.setattr(upscale, "EXACT_FACTORS", ())
     for i, (s, img) in enumerate(zip(scenes, fast)):
         assert np.array_equal(img, raster_skia.render(s, W, H, keep_out=keep if i % 2 else None)), i
