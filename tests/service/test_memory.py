@@ -47,8 +47,14 @@ def _faults(mode: str) -> list[int]:
 
 def test_large_creatives_reuse_kept_memory_where_the_defaults_fault_it_in_again():
     kept, default = _faults("keep"), _faults("default")
-    # once the heap has grown (the first two rounds), a round's buffers come back without faults
-    assert max(kept[2:]) < CANVAS_PAGES * 0.1, kept
+    # once the heap has grown (mostly in the first two rounds), a round's buffers come back without
+    # faults; the heap may reach its high-water mark one round later, where a later scene is the first
+    # to need a larger set of buffers (CI saw 12299, 533, 12, 1524, 0, 4; this box 10632, 2090, 19, 2,
+    # 3, 3): at most one round after the first two faults more than a tenth of a canvas, and all of them
+    # together fault a tenth of what the defaults do
+    after = kept[2:]
+    assert sum(n >= CANVAS_PAGES * 0.1 for n in after) <= 1, kept
+    assert sum(after) < sum(default[2:]) * 0.1, (kept, default)
     # with glibc's defaults every round faults in fresh pages again (measured: ~29 MB a round)
     assert min(default[2:]) > CANVAS_PAGES, default
 
