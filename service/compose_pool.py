@@ -9,9 +9,12 @@ the event loop's GIL alone.
 A request's creatives are split into at most ``workers`` chunks, so its content (copy, decoded
 product photo and logo) is pickled once per chunk, not once per creative. Workers are spawned
 (not forked: the parent holds torch's thread pools), niced like the threads, and warm their
-fonts and caches before their first job. A worker that dies (killed, out of memory) breaks a
-``ProcessPoolExecutor`` for every job in it: the pool is rebuilt and the job retried once, so
-accepted work is not lost to a worker's death; a job that kills its worker twice fails alone.
+fonts and caches before their first job; each is driven over a pipe of its own by one thread
+of the serving process (service/process_lane.py: one hand-off each way, where a
+``ProcessPoolExecutor`` took two threads and the interpreter lock three times). A worker that
+dies (killed, out of memory) breaks its lane for every job in it: the lane is rebuilt and the
+job retried once, so accepted work is not lost to a worker's death; a job that kills its worker
+twice fails alone.
 """
 from __future__ import annotations
 
@@ -22,17 +25,17 @@ import heapq
 import itertools
 import logging
 import math
-import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
 from service.memory import keep_freed_memory
+from service.process_lane import ProcessLane
 
 log = logging.getLogger("adloom.compose")
 
@@ -149,9 +152,7 @@ class ComposePool:
                 return concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix=prefix)
             return concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix=prefix,
                                                          initializer=self._thread_initializer, initargs=(nice,))
-        return concurrent.futures.ProcessPoolExecutor(
-            size, mp_context=multiprocessing.get_context("spawn"), initializer=_init_process,
-            initargs=(nice, self.png_level))
+        return ProcessLane(size, _init_process, (nice, self.png_level), name=prefix)
 
     @property
     def executor(self) -> concurrent.futures.Executor:
@@ -163,8 +164,8 @@ class ComposePool:
         operator (or a fault test) looks for in ``ps``."""
         pids: set[int] = set()
         for lane in self._lanes:
-            procs = getattr(lane.executor, "_processes", None) or {}  # ProcessPoolExecutor keeps no public list
-            pids.update(p.pid for p in procs.values() if p.pid is not None)
+            if isinstance(lane.executor, ProcessLane):
+                pids |= lane.executor.pids()
         return pids
 
     @property
@@ -178,13 +179,18 @@ class ComposePool:
         order)``: ``priority`` is the request's estimated compose seconds, so a small request
         overtakes a large one queued less than that long before it (shortest first, aged: a large
         one is never passed for ever). A job with ``priority`` up to ``LIGHT_S`` is light."""
+        return await self.submit(fn, *args, priority=priority, order=order)
+
+    def submit(self, fn: Callable, *args, priority: float = 0.0, order: float = 0.0) -> asyncio.Future:
+        """``run``'s job queued (and handed to a free worker) now, on the running loop: its future.
+        Cancelling the future drops the job if no worker has taken it yet."""
         loop = asyncio.get_running_loop()
         job = _Queued((time.monotonic() + priority, order, next(self._seq)), fn, args, loop.create_future(), loop,
                       light=priority <= LIGHT_S)
         with self._lock:
             self._queue(job)
         self._pump()
-        return await job.future
+        return job.future
 
     def _queue(self, job: "_Queued") -> None:
         """Put a job on its heap (under the lock)."""
@@ -312,15 +318,19 @@ class ComposePool:
         results crossing back to this process, and the next chunk's job crossing to the worker,
         left the worker idle 3-12 ms per chunk (one request for all 11 sizes: 6 chunks on 2
         workers), and a light request that arrives meanwhile has its own lane."""
+        return await self.submit_chunked(fn, jobs, *args, cost=cost)
+
+    def submit_chunked(self, fn: Callable, jobs: list, *args,
+                       cost: Callable[[Any], float] | None = None) -> Awaitable[list]:
+        """``map_chunked`` with every chunk queued (and handed to free workers) now, before this
+        returns: await the result to get the results in job order. A caller with other work to
+        start (the request's score batch) starts it after this, so the longer compose stage has
+        the cores first."""
         parts, part_costs = self._parts(jobs, cost, whole=self.idle())
         total = sum(part_costs)
-        results = await asyncio.gather(*(self.run(fn, [jobs[i] for i in part], *args, priority=total, order=-c)
-                                         for part, c in zip(parts, part_costs)))
-        out: list = [None] * len(jobs)
-        for part, res in zip(parts, results):
-            for i, r in zip(part, res):
-                out[i] = r
-        return out
+        futures = [self.submit(fn, [jobs[i] for i in part], *args, priority=total, order=-c)
+                   for part, c in zip(parts, part_costs)]
+        return _in_job_order(futures, parts, len(jobs))
 
     def shutdown(self) -> None:
         with self._lock:
@@ -345,6 +355,17 @@ class _Queued:
     loop: asyncio.AbstractEventLoop = field(compare=False)
     light: bool = field(default=False, compare=False)
     retried: bool = field(default=False, compare=False)
+
+
+async def _in_job_order(futures: list[asyncio.Future], parts: list[list[int]], n: int) -> list:
+    """The chunks' results (a list per chunk) put back in job order; cancelling this cancels every
+    chunk (a chunk no worker has taken is then never composed)."""
+    results = await asyncio.gather(*futures)
+    out: list = [None] * n
+    for part, res in zip(parts, results):
+        for i, r in zip(part, res):
+            out[i] = r
+    return out
 
 
 def _deliver(future: asyncio.Future, done: concurrent.futures.Future) -> None:

@@ -340,12 +340,19 @@ class CreativePipeline:
             self._arrive(ahead, "score")  # in the same step as the items are queued: no await between
             return await self._submit("score", [(vis, c) for vis in visuals], deadline, queue, reserved)
 
-        score_task = asyncio.ensure_future(_timed(score()))
+        # The compose chunks are handed to the workers first, then the score batch is queued: at
+        # concurrency 1 composition is the longer of the two, and it no longer starts after the
+        # score batch's hand-off to the model process.
         png = self.settings.png_compress_level
         try:
-            rendered = await self.compose_pool.map_chunked(
+            composing = self.compose_pool.submit_chunked(
                 render_jobs, [job(visuals[v], size, first + v, seeds[v]) for size, v in jobs], self.render, content,
                 req.format, req.return_layers, b64, png, cost=job_cost)
+        except Exception as exc:
+            raise StageError("compose", batched=False) from exc
+        score_task = asyncio.ensure_future(_timed(score()))
+        try:
+            rendered = await composing
         except BaseException as exc:
             score_task.cancel()
             if isinstance(exc, Exception) and not isinstance(exc, _CONTROL_ERRORS):
