@@ -23,7 +23,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar
+from typing import Awaitable, Callable, Generic, TypeVar
 
 from service.errors import BatcherClosedError, DeadlineExceededError, QueueFullError
 from service.metrics import BATCH_FLUSHES, BATCH_SIZE, QUEUE_DEPTH, QUEUE_WAIT, REJECTED, STAGE_DURATION
@@ -156,6 +156,9 @@ class MicroBatcher(Generic[T, R]):
     ``on_batch``: called on the event loop with the values of each batch just before it is
     computed (for tracing, and for tests to fault the loop): whatever it raises is a loop error,
     which fails that batch (``RuntimeError: ... internal error``) while the loop goes on.
+    ``afn``: a coroutine function computing a batch on the loop itself, used instead of ``fn`` on
+    the executor (for work that happens elsewhere, as in the model process: waiting for it needs
+    no thread).
     """
 
     def __init__(
@@ -171,6 +174,7 @@ class MicroBatcher(Generic[T, R]):
         upstream: Callable[[], int] | None = None,
         clock: Clock = time.monotonic,
         on_batch: Callable[[list[T]], None] | None = None,
+        afn: Callable[[list[T]], Awaitable[list[R]]] | None = None,
     ):
         if not isinstance(stage, str) or not stage:
             raise ValueError(f"stage must be a non-empty string, got {stage!r}")
@@ -195,6 +199,8 @@ class MicroBatcher(Generic[T, R]):
             raise TypeError(f"clock must be callable (returning seconds), got {type(clock).__name__}")
         if on_batch is not None and not callable(on_batch):
             raise TypeError(f"on_batch must be callable or None, got {type(on_batch).__name__}")
+        if afn is not None and not callable(afn):
+            raise TypeError(f"afn must be callable or None, got {type(afn).__name__}")
 
         self.stage = stage
         self.max_batch_size = max_batch_size
@@ -202,6 +208,7 @@ class MicroBatcher(Generic[T, R]):
         self.max_queue = max_queue
         self.isolate_failures = isolate_failures
         self._fn = fn
+        self._afn = afn
         self._upstream = upstream
         self._clock = clock
         self._on_batch = on_batch
@@ -438,7 +445,11 @@ class MicroBatcher(Generic[T, R]):
         self._size_hist.observe(len(items))
         started = time.perf_counter()
         try:
-            results = await loop.run_in_executor(self._executor, self._fn, [i.value for i in items])
+            values = [i.value for i in items]
+            if self._afn is not None:
+                results = await self._afn(values)
+            else:
+                results = await loop.run_in_executor(self._executor, self._fn, values)
             results = list(results)
             if len(results) != len(items):
                 raise RuntimeError(

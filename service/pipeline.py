@@ -144,11 +144,15 @@ class CreativePipeline:
         # is 0 has everything that is coming and flushes without waiting (see batching.py).
         self._ahead = dict.fromkeys(STAGES, 0)
 
+        # Models in a process of their own take a batch from the loop (ProcessEngine.run_batch).
+        on_loop = callable(getattr(engine, "run_batch", None)) and submit is None
+
         def batcher(stage: Stage) -> MicroBatcher:
             upstream = functools.partial(self._ahead.__getitem__, stage) if settings.flush_when_idle else None
             return MicroBatcher(stage, functools.partial(self._batch, stage), upstream=upstream,
                                 max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
-                                max_queue=settings.max_queue, executor=self.model_pool)
+                                max_queue=settings.max_queue, executor=self.model_pool,
+                                afn=functools.partial(self._run_batch, stage) if on_loop else None)
 
         self.encoder, self.generator, self.scorer = (batcher(s) for s in STAGES)
         self._by_stage = {b.stage: b for b in self.batchers}
@@ -168,10 +172,11 @@ class CreativePipeline:
     def _batch(self, stage: Stage, items: list[tuple[object, list[float]]]) -> list:
         """A MicroBatcher's batch function: stamps each item's ticket with the batch start (for
         the request's queue time), then hands the payloads to the engine."""
-        now = time.monotonic()
-        for _, ticket in items:
-            ticket.append(now)
-        return getattr(self.engine, stage)([payload for payload, _ in items])
+        return getattr(self.engine, stage)(_stamped(items))
+
+    async def _run_batch(self, stage: Stage, items: list[tuple[object, list[float]]]) -> list:
+        """``_batch`` for an engine that takes batches on the loop (``run_batch``)."""
+        return await self.engine.run_batch(stage, _stamped(items))  # type: ignore[attr-defined]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -429,6 +434,14 @@ class CreativePipeline:
             by_role[role] = vectors[i:i + len(ts)]
             i += len(ts)
         return mix_conditioning(by_role), hits, misses
+
+
+def _stamped(items: list[tuple[object, list[float]]]) -> list:
+    """The payloads of a batch's items, each item's ticket stamped with the batch's start."""
+    now = time.monotonic()
+    for _, ticket in items:
+        ticket.append(now)
+    return [payload for payload, _ in items]
 
 
 async def _timed(coro):

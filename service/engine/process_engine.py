@@ -18,6 +18,7 @@ The child exits when the serving process does (its control pipe closes).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing as mp
 import os
@@ -25,6 +26,7 @@ import pickle
 import signal
 import threading
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from service.config import Settings
@@ -109,6 +111,62 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
         elif msg[0] == "stop":
             break
     os._exit(0)  # the stage threads may be blocked in recv; nothing is left to flush
+
+
+# ASYNC_NOTE. At concurrency 1 a 300x250 request's encode and generate batches each spent about
+# 1.3 and 0.7 ms beyond the child's own time (bench/RESULTS.md, "Issue 27, fourth session"): the
+# batcher's executor thread waking for the batch, then the loop waking for its answer, each
+# waiting for the interpreter lock. ``run_batch`` writes a batch that fits the pipe's buffer from
+# the loop itself (the child's stage thread is waiting on that pipe, and a stage runs one batch at
+# a time) and waits for the answer with ``loop.add_reader``.
+DIRECT_BYTES = 64 * 1024
+
+
+def _pickled(payload: list) -> bytes | None:
+    """The batch as the pipe carries it, or None when it is larger than DIRECT_BYTES."""
+    data = ForkingPickler.dumps(payload, pickle.HIGHEST_PROTOCOL)
+    return bytes(data) if len(data) <= DIRECT_BYTES else None
+
+
+async def _readable(conn: Connection) -> None:
+    """Until ``conn`` has something to read (or is closed)."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    fd = conn.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+def _discard_answer(conn: Connection, lock: threading.Lock) -> None:
+    """Read off the answer of a batch whose caller has gone, then free the stage's pipe."""
+    try:
+        conn.recv()
+    except (EOFError, OSError):
+        pass
+    finally:
+        lock.release()
+
+
+def _received(stage: str, result: Any) -> Any:
+    """A stage's results as the caller gets them: generate's thumbnails (rendered in the child)
+    are remembered for their scenes."""
+    if stage != "generate":
+        return result
+    from models.scene.raster_skia import remember_thumbnail
+
+    scenes, thumbs = result
+    for scene, thumb in zip(scenes, thumbs):
+        if thumb is not None:
+            remember_thumbnail(scene, thumb)
+    return scenes
 
 
 def _exchange(conn: Connection, payload: list) -> tuple[str, Any]:
@@ -210,17 +268,43 @@ class ProcessEngine:
             raise result
         return result
 
+    async def run_batch(self, stage: Stage, payload: list) -> list:
+        """``stage``'s batch from the event loop: written to its pipe by the loop's thread, its
+        answer awaited on the loop, with no executor thread between (each hand-off to a thread
+        and back waited for the interpreter lock the loop holds; see ASYNC_NOTE). A batch too
+        large to write without blocking, a stage busy with a blocking call, or a child found dead
+        goes through the blocking exchange on a thread (which starts a new child and sends the
+        batch again)."""
+        lock = self._stage_locks[stage]
+        data = _pickled(payload)
+        if data is None or not lock.acquire(blocking=False):
+            return await asyncio.to_thread(getattr(self, stage), payload)
+        conn = self._child.stages[stage]
+        try:
+            conn.send_bytes(data)
+            if not conn.poll():
+                await _readable(conn)
+            status, result = conn.recv()
+        except (EOFError, OSError):
+            lock.release()
+            return await asyncio.to_thread(getattr(self, stage), payload)
+        except asyncio.CancelledError:  # a stop without drain while the answer is on its way
+            threading.Thread(target=_discard_answer, args=(conn, lock), name=f"adloom-model-{stage}-discard",
+                             daemon=True).start()
+            raise
+        except BaseException:
+            lock.release()
+            raise
+        lock.release()
+        if status == "error":
+            raise result
+        return _received(stage, result)
+
     def encode(self, texts: list[str]) -> list[Embedding]:
         return self._call("encode", list(texts))
 
     def generate(self, items: list[GenerateItem]) -> list[Visual]:
-        from models.scene.raster_skia import remember_thumbnail
-
-        scenes, thumbs = self._call("generate", list(items))
-        for scene, thumb in zip(scenes, thumbs):
-            if thumb is not None:
-                remember_thumbnail(scene, thumb)
-        return scenes
+        return _received("generate", self._call("generate", list(items)))
 
     def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
         return self._call("score", list(items))

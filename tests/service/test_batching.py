@@ -395,6 +395,31 @@ async def test_bisection_isolates_the_poisoned_item(make_batcher):
     assert await b.submit(9, deadline=in_(AMPLE_S)) == 90
 
 
+async def test_an_async_batch_function_runs_on_the_loop_and_failures_are_still_isolated(make_batcher):
+    """``afn`` (the model process's batches): awaited on the loop, no executor thread; a failing
+    batch is bisected as with ``fn``."""
+    loop_thread = threading.get_ident()
+    sync = Recorder()
+    seen: list[list] = []
+    threads: set[int] = set()
+
+    async def afn(items: list) -> list:
+        seen.append(list(items))
+        threads.add(threading.get_ident())
+        await asyncio.sleep(0)
+        if 13 in items:
+            raise ValueError("poisoned item(s) [13]")
+        return [i * 10 for i in items]
+
+    b = await make_batcher(sync, afn=afn, max_batch_size=8, max_wait_ms=50)
+    items = [1, 2, 3, 13, 5, 6, 7, 8]
+    results = await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in items), return_exceptions=True)
+    assert isinstance(results[3], ValueError)
+    assert [r for i, r in enumerate(results) if i != 3] == [10, 20, 30, 50, 60, 70, 80]
+    assert seen[0] == items and [13] in seen
+    assert threads == {loop_thread} and sync.batches == []  # never the executor's fn
+
+
 async def test_wrong_result_count_is_an_error_for_that_batch(make_batcher):
     b = await make_batcher(lambda items: items[:-1], max_batch_size=2, max_wait_ms=20, isolate_failures=False)
     results = await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in (1, 2)), return_exceptions=True)

@@ -54,6 +54,45 @@ def test_a_failing_batch_raises_in_the_caller_and_the_process_carries_on(process
     assert len(process_engine.encode(["still here"])) == 1
 
 
+async def test_a_batch_sent_from_the_loop_gives_the_blocking_call_s_results(process_engine, loaded_models):
+    import asyncio
+
+    got = await asyncio.wait_for(process_engine.run_batch("encode", TEXTS), HANG_GUARD_S)
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(got, loaded_models.encode(TEXTS)))
+    items = [(got[i], 11 + i, None) for i in range(len(TEXTS))]
+    scenes = await asyncio.wait_for(process_engine.run_batch("generate", items), HANG_GUARD_S)
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(scenes, loaded_models.generate(items)))
+    assert all(cached_thumbnail(s) is not None for s in scenes)
+    pairs = [(s, got[0]) for s in scenes]
+    assert await process_engine.run_batch("score", pairs) == loaded_models.score(pairs)
+    # a batch too large to write from the loop goes through a thread, with the same results
+    many = [f"{t} {i}" for i in range(120) for t in TEXTS]
+    big = await asyncio.wait_for(process_engine.run_batch("encode", many), HANG_GUARD_S)
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(big, process_engine.encode(many)))
+    with pytest.raises(ValueError, match="384"):  # the child's error, raised here
+        await process_engine.run_batch("generate", [(np.zeros(3, np.float32), 1, None)])
+
+
+async def test_a_batch_from_the_loop_survives_a_killed_model_process_and_a_cancelled_wait(process_engine,
+                                                                                            loaded_models):
+    import asyncio
+
+    before, pid = process_engine.restarts, process_engine.pid
+    os.kill(pid, signal.SIGKILL)
+    got = await asyncio.wait_for(process_engine.run_batch("encode", TEXTS), HANG_GUARD_S)
+    assert process_engine.restarts == before + 1 and process_engine.pid != pid
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(got, loaded_models.encode(TEXTS)))
+    # a caller that goes away while its answer is on its way: the answer is read off the pipe, and
+    # the next batch gets its own answer, not that one
+    task = asyncio.ensure_future(process_engine.run_batch("encode", [t * 40 for t in TEXTS]))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    again = await asyncio.wait_for(process_engine.run_batch("encode", TEXTS[:1]), HANG_GUARD_S)
+    assert len(again) == 1 and again[0].tobytes() == got[0].tobytes()
+
+
 def test_close_stops_the_model_process():
     engine = ProcessEngine(hermetic_settings())
     proc = engine._child.process
