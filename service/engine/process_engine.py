@@ -118,8 +118,11 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
 # batcher's executor thread waking for the batch, then the loop waking for its answer, each
 # waiting for the interpreter lock. ``run_batch`` writes a batch that fits the pipe's buffer from
 # the loop itself (the child's stage thread is waiting on that pipe, and a stage runs one batch at
-# a time) and waits for the answer with ``loop.add_reader``.
+# a time) and waits for the answer with ``loop.add_reader``. Only where the answer is small too:
+# the loop reads it whole once the first bytes are there, and a large one (generate's scenes with
+# their thumbnails, ~14 KB an item) could keep it reading while a niced child is still writing.
 DIRECT_BYTES = 64 * 1024
+ANSWER_BYTES = {"encode": 1_700, "generate": 15_000, "score": 100}  # pickled, per item (bounds)
 
 
 def _pickled(payload: list) -> bytes | None:
@@ -271,12 +274,12 @@ class ProcessEngine:
     async def run_batch(self, stage: Stage, payload: list) -> list:
         """``stage``'s batch from the event loop: written to its pipe by the loop's thread, its
         answer awaited on the loop, with no executor thread between (each hand-off to a thread
-        and back waited for the interpreter lock the loop holds; see ASYNC_NOTE). A batch too
-        large to write without blocking, a stage busy with a blocking call, or a child found dead
-        goes through the blocking exchange on a thread (which starts a new child and sends the
-        batch again)."""
+        and back waited for the interpreter lock the loop holds; see ASYNC_NOTE). A batch whose
+        question or answer is too large for that, a stage busy with a blocking call, or a child
+        found dead goes through the blocking exchange on a thread (which starts a new child and
+        sends the batch again)."""
         lock = self._stage_locks[stage]
-        data = _pickled(payload)
+        data = _pickled(payload) if len(payload) * ANSWER_BYTES[stage] <= DIRECT_BYTES else None
         if data is None or not lock.acquire(blocking=False):
             return await asyncio.to_thread(getattr(self, stage), payload)
         conn = self._child.stages[stage]
