@@ -146,6 +146,9 @@ async def _readable(conn: Connection) -> None:
         await ready
     finally:
         loop.remove_reader(fd)
+        # uvloop (what uvicorn runs) puts a watched fd in non-blocking mode and leaves it so: the
+        # blocking reads of the thread path would then fail with EAGAIN and read as a dead child
+        os.set_blocking(fd, True)
 
 
 def _discard_answer(conn: Connection, lock: threading.Lock) -> None:

@@ -93,6 +93,21 @@ async def test_a_batch_from_the_loop_survives_a_killed_model_process_and_a_cance
     assert len(again) == 1 and again[0].tobytes() == got[0].tobytes()
 
 
+def test_batches_from_a_uvloop_loop_leave_the_pipes_to_the_blocking_calls(process_engine, loaded_models):
+    """uvicorn runs uvloop, which leaves a watched fd non-blocking: the blocking exchange after a
+    batch from the loop must still work, without taking the child for dead."""
+    import asyncio
+
+    uvloop = pytest.importorskip("uvloop")
+    before = process_engine.restarts
+    for _ in range(3):
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            got = runner.run(asyncio.wait_for(process_engine.run_batch("encode", TEXTS), HANG_GUARD_S))
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(got, loaded_models.encode(TEXTS)))
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(process_engine.encode(TEXTS), got))
+    assert process_engine.restarts == before
+
+
 def test_close_stops_the_model_process():
     engine = ProcessEngine(hermetic_settings())
     proc = engine._child.process
