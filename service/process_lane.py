@@ -44,7 +44,7 @@ STOP_JOIN_S = 5.0  # how long a stopping driver waits for its worker to exit bef
 DIRECT_BYTES = 64 * 1024
 
 
-def _portable(exc: BaseException) -> BaseException:
+def portable(exc: BaseException) -> BaseException:
     """The exception itself when it pickles, else a RuntimeError with its text."""
     try:
         pickle.loads(pickle.dumps(exc))
@@ -79,7 +79,7 @@ def _serve(conn: Connection, initializer: Callable[..., None] | None, initargs: 
         try:
             payload = ForkingPickler.dumps(answer, pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # noqa: BLE001 - an unpicklable result or exception: its text instead
-            payload = ForkingPickler.dumps(("error", _portable(e if answer[0] == "ok" else answer[1]), answer[2]))
+            payload = ForkingPickler.dumps(("error", portable(e if answer[0] == "ok" else answer[1]), answer[2]))
         conn.send_bytes(payload)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from service.config import Settings
 from service.engine.protocol import Embedding, GenerateItem, Score, Visual
+from service.process_lane import DIRECT_BYTES, portable
 from service.vocabulary import STAGES, Stage
 
 log = logging.getLogger("adloom.engine")
@@ -41,15 +42,6 @@ LOAD_TIMEOUT_S = 600.0
 
 class EngineProcessError(RuntimeError):
     """The model process died (twice for one batch) or could not start."""
-
-
-def _portable(exc: BaseException) -> BaseException:
-    """The exception itself when it pickles, else a RuntimeError with its text."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:  # noqa: BLE001 - any unpicklable exception is reported by its text
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 def _stage_loop(engine: Any, stage: str, conn: Connection) -> None:
@@ -68,7 +60,7 @@ def _stage_loop(engine: Any, stage: str, conn: Connection) -> None:
                 result = (result, [cached_thumbnail(scene) for scene in result])
             conn.send(("ok", result))
         except BaseException as e:  # noqa: BLE001 - the batch's error belongs to the caller
-            conn.send(("error", _portable(e)))
+            conn.send(("error", portable(e)))
 
 
 def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connection]) -> None:
@@ -91,7 +83,7 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
 
         engine = TorchEngine.load(settings)
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which fails start-up
-        control.send(("error", _portable(e)))
+        control.send(("error", portable(e)))
         return
     control.send(("ready", engine.ids, engine.text_dim))
     for stage, conn in stages.items():
@@ -107,7 +99,7 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
                 engine.warm_up(msg[1])
                 control.send(("ok", None))
             except BaseException as e:  # noqa: BLE001
-                control.send(("error", _portable(e)))
+                control.send(("error", portable(e)))
         elif msg[0] == "stop":
             break
     os._exit(0)  # the stage threads may be blocked in recv; nothing is left to flush
@@ -121,7 +113,7 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
 # a time) and waits for the answer with ``loop.add_reader``. Only where the answer is small too:
 # the loop reads it whole once the first bytes are there, and a large one (generate's scenes with
 # their thumbnails, ~14 KB an item) could keep it reading while a niced child is still writing.
-DIRECT_BYTES = 64 * 1024
+# DIRECT_BYTES (64 KiB, from service/process_lane.py) bounds what the loop writes and reads.
 ANSWER_BYTES = {"encode": 1_700, "generate": 15_000, "score": 100}  # pickled, per item (bounds)
 
 
