@@ -90,6 +90,7 @@ class _Worker:
     # what the driver thread waits for: (future, the job's bytes when the driver sends them itself)
     # for a job on its way to the worker, or None: stop
     sent: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    driver: threading.Thread | None = None  # stops the worker and joins it (the one thread that does)
 
 
 class ProcessLane(concurrent.futures.Executor):
@@ -117,9 +118,11 @@ class ProcessLane(concurrent.futures.Executor):
             proc.start()
             there.close()  # only the worker holds its end: a dead worker is EOF (or EPIPE) here
             worker = _Worker(proc, here)
+            worker.driver = threading.Thread(target=self._drive, args=(worker,), name=f"{name}-{i}-driver",
+                                             daemon=True)
             self._workers.append(worker)
             self._idle.append(worker)
-            threading.Thread(target=self._drive, args=(worker,), name=f"{name}-{i}-driver", daemon=True).start()
+            worker.driver.start()
 
     def pids(self) -> set[int]:
         """The process ids of the lane's live workers."""
@@ -155,9 +158,10 @@ class ProcessLane(concurrent.futures.Executor):
             idle, self._idle = self._idle, []
         for worker in idle:
             worker.sent.put(None)
-        if wait:
+        if wait:  # each driver stops and joins its worker (two threads joining one process race)
             for worker in self._workers:
-                worker.proc.join()
+                if worker.driver is not None:
+                    worker.driver.join()
 
     def _dispatch(self, worker: _Worker, item: tuple | None) -> None:
         """Send ``item`` to ``worker`` (idle, and now this caller's), or the next pending job it
@@ -222,16 +226,21 @@ class ProcessLane(concurrent.futures.Executor):
                 try:
                     if data is not None:
                         worker.conn.send_bytes(data)
-                    status, value, remote = pickle.loads(worker.conn.recv_bytes())
+                    raw = worker.conn.recv_bytes()
                 except (EOFError, OSError):
                     self._died(worker, future)
                     continue  # its stop is queued
-                if status == "ok":
-                    future.set_result(value)
+                try:
+                    status, value, remote = pickle.loads(raw)
+                except Exception as e:  # noqa: BLE001 - a result that cannot be rebuilt here fails its job alone
+                    future.set_exception(e)
                 else:
-                    if remote and value.__cause__ is None:
-                        value.__cause__ = RemoteTraceback(remote)
-                    future.set_exception(value)
+                    if status == "ok":
+                        future.set_result(value)
+                    else:
+                        if remote and value.__cause__ is None:
+                            value.__cause__ = RemoteTraceback(remote)
+                        future.set_exception(value)
                 self._dispatch(worker, self._take(worker))
         finally:
             self._stop(worker)

@@ -27,6 +27,21 @@ def _fail(text: str):
     raise ValueError(text)
 
 
+def _explode():
+    raise RuntimeError("cannot be rebuilt here")
+
+
+class _Unloadable:
+    """Pickles in the worker; unpickling it raises."""
+
+    def __reduce__(self):
+        return _explode, ()
+
+
+def _unloadable():
+    return _Unloadable()
+
+
 @pytest.fixture
 def lane():
     lane = ProcessLane(2, name="test-lane")
@@ -60,6 +75,13 @@ def test_an_unpicklable_job_fails_alone(lane):
     with pytest.raises(TypeError):
         f.result(HANG_GUARD_S)
     assert lane.submit(_echo, 2).result(HANG_GUARD_S)[1] == 2
+
+
+def test_a_result_that_cannot_be_rebuilt_here_fails_its_job_alone(lane):
+    f = lane.submit(_unloadable)
+    with pytest.raises(RuntimeError, match="cannot be rebuilt"):
+        f.result(HANG_GUARD_S)
+    assert [lane.submit(_echo, i).result(HANG_GUARD_S)[1] for i in range(4)] == [0, 1, 2, 3]
 
 
 def test_a_killed_worker_breaks_the_lane_while_the_other_finishes_its_job(lane):
