@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import logging
 import math
 import time
@@ -156,15 +157,14 @@ class MicroBatcher(Generic[T, R]):
     ``on_batch``: called on the event loop with the values of each batch just before it is
     computed (for tracing, and for tests to fault the loop): whatever it raises is a loop error,
     which fails that batch (``RuntimeError: ... internal error``) while the loop goes on.
-    ``afn``: a coroutine function computing a batch on the loop itself, used instead of ``fn`` on
-    the executor (for work that happens elsewhere, as in the model process: waiting for it needs
-    no thread).
+    ``fn`` may be a coroutine function: it is then awaited on the loop, not run on the executor
+    (work done elsewhere, as in the model process, needs no thread to wait for it).
     """
 
     def __init__(
         self,
         stage: Stage,
-        fn: Callable[[list[T]], list[R]],
+        fn: Callable[[list[T]], list[R]] | Callable[[list[T]], Awaitable[list[R]]],
         *,
         max_batch_size: int,
         max_wait_ms: float,
@@ -174,7 +174,6 @@ class MicroBatcher(Generic[T, R]):
         upstream: Callable[[], int] | None = None,
         clock: Clock = time.monotonic,
         on_batch: Callable[[list[T]], None] | None = None,
-        afn: Callable[[list[T]], Awaitable[list[R]]] | None = None,
     ):
         if not isinstance(stage, str) or not stage:
             raise ValueError(f"stage must be a non-empty string, got {stage!r}")
@@ -199,8 +198,6 @@ class MicroBatcher(Generic[T, R]):
             raise TypeError(f"clock must be callable (returning seconds), got {type(clock).__name__}")
         if on_batch is not None and not callable(on_batch):
             raise TypeError(f"on_batch must be callable or None, got {type(on_batch).__name__}")
-        if afn is not None and not callable(afn):
-            raise TypeError(f"afn must be callable or None, got {type(afn).__name__}")
 
         self.stage = stage
         self.max_batch_size = max_batch_size
@@ -208,7 +205,7 @@ class MicroBatcher(Generic[T, R]):
         self.max_queue = max_queue
         self.isolate_failures = isolate_failures
         self._fn = fn
-        self._afn = afn
+        self._on_loop = inspect.iscoroutinefunction(fn)
         self._upstream = upstream
         self._clock = clock
         self._on_batch = on_batch
@@ -446,8 +443,8 @@ class MicroBatcher(Generic[T, R]):
         started = time.perf_counter()
         try:
             values = [i.value for i in items]
-            if self._afn is not None:
-                results = await self._afn(values)
+            if self._on_loop:
+                results = await self._fn(values)  # type: ignore[misc]
             else:
                 results = await loop.run_in_executor(self._executor, self._fn, values)
             results = list(results)

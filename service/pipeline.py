@@ -145,14 +145,13 @@ class CreativePipeline:
         self._ahead = dict.fromkeys(STAGES, 0)
 
         # Models in a process of their own take a batch from the loop (ProcessEngine.run_batch).
-        on_loop = callable(getattr(engine, "run_batch", None)) and submit is None
+        batch = self._run_batch if callable(getattr(engine, "run_batch", None)) else self._batch
 
         def batcher(stage: Stage) -> MicroBatcher:
             upstream = functools.partial(self._ahead.__getitem__, stage) if settings.flush_when_idle else None
-            return MicroBatcher(stage, functools.partial(self._batch, stage), upstream=upstream,
+            return MicroBatcher(stage, functools.partial(batch, stage), upstream=upstream,
                                 max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_batch_wait_ms,
-                                max_queue=settings.max_queue, executor=self.model_pool,
-                                afn=functools.partial(self._run_batch, stage) if on_loop else None)
+                                max_queue=settings.max_queue, executor=self.model_pool)
 
         self.encoder, self.generator, self.scorer = (batcher(s) for s in STAGES)
         self._by_stage = {b.stage: b for b in self.batchers}

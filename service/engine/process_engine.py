@@ -117,10 +117,10 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
 ANSWER_BYTES = {"encode": 1_700, "generate": 15_000, "score": 100}  # pickled, per item (bounds)
 
 
-def _pickled(payload: list) -> bytes | None:
+def _pickled(payload: list) -> memoryview | None:
     """The batch as the pipe carries it, or None when it is larger than DIRECT_BYTES."""
     data = ForkingPickler.dumps(payload, pickle.HIGHEST_PROTOCOL)
-    return bytes(data) if len(data) <= DIRECT_BYTES else None
+    return data if len(data) <= DIRECT_BYTES else None
 
 
 async def _readable(conn: Connection) -> None:

@@ -396,10 +396,9 @@ async def test_bisection_isolates_the_poisoned_item(make_batcher):
 
 
 async def test_an_async_batch_function_runs_on_the_loop_and_failures_are_still_isolated(make_batcher):
-    """``afn`` (the model process's batches): awaited on the loop, no executor thread; a failing
-    batch is bisected as with ``fn``."""
+    """A coroutine ``fn`` (the model process's batches): awaited on the loop, no executor thread;
+    a failing batch is bisected as with a plain one."""
     loop_thread = threading.get_ident()
-    sync = Recorder()
     seen: list[list] = []
     threads: set[int] = set()
 
@@ -411,13 +410,13 @@ async def test_an_async_batch_function_runs_on_the_loop_and_failures_are_still_i
             raise ValueError("poisoned item(s) [13]")
         return [i * 10 for i in items]
 
-    b = await make_batcher(sync, afn=afn, max_batch_size=8, max_wait_ms=50)
+    b = await make_batcher(afn, max_batch_size=8, max_wait_ms=50)
     items = [1, 2, 3, 13, 5, 6, 7, 8]
     results = await asyncio.gather(*(b.submit(i, deadline=in_(AMPLE_S)) for i in items), return_exceptions=True)
     assert isinstance(results[3], ValueError)
     assert [r for i, r in enumerate(results) if i != 3] == [10, 20, 30, 50, 60, 70, 80]
     assert seen[0] == items and [13] in seen
-    assert threads == {loop_thread} and sync.batches == []  # never the executor's fn
+    assert threads == {loop_thread}  # never on the executor
 
 
 async def test_wrong_result_count_is_an_error_for_that_batch(make_batcher):
