@@ -2,6 +2,7 @@
 close to float32, and an item's score independent of its batch in either precision."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -60,3 +61,35 @@ def test_bf16_scores_stay_close_to_float32_and_keep_the_order(loaded_models):
     # the realism ranking (what orders variants) is essentially unchanged
     assert spearmanr(f32[:, 0], b16[:, 0]).statistic > 0.95
     assert spearmanr(f32[:, 1], b16[:, 1]).statistic > 0.95
+
+
+def _with_critic(engine, critic):
+    return dataclasses.replace(engine, bundle=dataclasses.replace(engine.bundle, critic=critic))
+
+
+def test_the_critic_weights_layout_never_changes_a_score(loaded_models):
+    """Loading stores the critic's convolution weights channels-last where that keeps every score
+    bit for bit (CHANNELS_LAST_NOTE): the served engine scores exactly as contiguous weights do."""
+    critic = loaded_models.bundle.critic
+    assert loaded_models.critic_channels_last() == critic.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    contiguous = _with_critic(loaded_models, copy.deepcopy(critic).to(memory_format=torch.contiguous_format))
+    items = _items(loaded_models, 6)
+    assert loaded_models.score(items) == contiguous.score(items)
+    assert loaded_models.score(items[2:3]) == contiguous.score(items[2:3])
+
+
+def test_channels_last_weights_are_given_up_where_they_would_change_a_score(loaded_models, monkeypatch):
+    critic = copy.deepcopy(loaded_models.bundle.critic).to(memory_format=torch.contiguous_format)
+    engine = _with_critic(loaded_models, critic)
+    real = critic.score
+
+    def layout_dependent(images, c):  # as a CPU whose kernels round differently on the other layout would
+        realism, cosine = real(images, c)
+        return realism + float(critic.stem.weight.is_contiguous(memory_format=torch.channels_last)) * 1e-7, cosine
+
+    monkeypatch.setattr(critic, "score", layout_dependent)
+    assert engine.critic_channels_last() is False
+    assert critic.stem.weight.is_contiguous() and not critic.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    monkeypatch.setattr(critic, "score", real)
+    assert engine.critic_channels_last() is True
+    assert critic.stem.weight.is_contiguous(memory_format=torch.channels_last)
