@@ -79,9 +79,10 @@ class Settings(BaseSettings):
                     "large requests a light one never waits for a large one's creative; they also take light work "
                     "when idle. 0 = none.")
     compose_general_nice: int = Field(
-        3, ge=0, le=19,
+        11, ge=0, le=19,
         description="How much further the general compose workers are niced than ADLOOM_WORKER_NICE when there are "
-                    "light workers: on saturated cores a light request's creative gets the CPU first.")
+                    "light workers: on saturated cores a light request's creative, and the model stages that feed "
+                    "every creative, get the CPU first (the sum is capped at 19).")
     engine_mode: Literal["process", "thread"] = Field(
         "process", description="Where `adloom serve` runs the models: a process of their own (the event loop "
                                "then shares its interpreter lock with no model code) or threads of the serving "
