@@ -46,6 +46,13 @@ def use_bf16(setting: str, device: torch.device) -> bool:
     return setting == "on" or cpu_has_native_bf16()
 
 
+def _conv_weights(module: torch.nn.Module, layout: torch.memory_format) -> None:
+    """Every convolution weight of ``module`` stored in ``layout``, in place (CHANNELS_LAST_NOTE)."""
+    for m in module.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.weight.data = m.weight.data.contiguous(memory_format=layout)
+
+
 def critic_bf16(setting: str, device: torch.device) -> bool:
     """Whether the score stage runs the critic under bfloat16 autocast (CPU only)."""
     return use_bf16(setting, device)
@@ -182,10 +189,10 @@ class TorchEngine:
                 return [t for n in (2, 5) for t in critic.score(images[:n], c[:n])]
 
         before = scores()
-        critic.to(memory_format=torch.channels_last)
+        _conv_weights(critic, torch.channels_last)
         if all(torch.equal(a, b) for a, b in zip(before, scores())):
             return True
-        critic.to(memory_format=torch.contiguous_format)
+        _conv_weights(critic, torch.contiguous_format)
         log.warning("channels-last critic weights change the scores here; keeping contiguous weights",
                     extra={"event": "critic_channels_last_off"})
         return False

@@ -89,7 +89,8 @@ def test_channels_last_weights_are_given_up_where_they_would_change_a_score(load
 
     monkeypatch.setattr(critic, "score", layout_dependent)
     assert engine.critic_channels_last() is False
-    assert critic.stem.weight.is_contiguous() and not critic.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    weight = critic.stem.weight
+    assert weight.is_contiguous() and not weight.is_contiguous(memory_format=torch.channels_last)
     monkeypatch.setattr(critic, "score", real)
     assert engine.critic_channels_last() is True
     assert critic.stem.weight.is_contiguous(memory_format=torch.channels_last)
