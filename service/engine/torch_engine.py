@@ -155,15 +155,20 @@ class TorchEngine:
     def score(self, items: list[tuple[Visual, Embedding]]) -> list[Score]:
         """(scene (ROWS, P), c (D,)) pairs -> (realism 0..1, alignment cosine): the critic sees
         each scene rendered at its own size (64x64, skia)."""
-        self._pin_threads()
         n = len(items)
         items = _pad_single(items)
         size = self.bundle.critic.config.img_size
         images = torch.from_numpy(np.stack([thumbnail(sc, size) for sc, _ in items]))  # (B, S, S, 3)
         c = torch.from_numpy(np.stack([ci for _, ci in items]))  # (B, D)
-        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.score_bf16):
-            realism, cosine = self.bundle.critic.score(images, c)  # (B,), (B,)
+        realism, cosine = self._critic(images, c)  # (B,), (B,)
         return [(float(r), float(a)) for r, a in zip(realism[:n], cosine[:n])]
+
+    def _critic(self, images: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The critic on uint8 (B, S, S, 3) images and (B, D) embeddings, as the score stage runs
+        it (this engine's threads, bf16 autocast where chosen) -> (realism, cosine)."""
+        self._pin_threads()
+        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.score_bf16):
+            return self.bundle.critic.score(images, c)
 
     # CHANNELS_LAST_NOTE. The critic's input is a permuted (B, H, W, 3) array, so its activations
     # are channels-last, and each convolution converted its (contiguous) weight to channels-last
@@ -182,11 +187,8 @@ class TorchEngine:
         images = torch.randint(0, 256, (5, size, size, 3), dtype=torch.uint8, generator=rng)
         c = torch.nn.functional.normalize(torch.randn(5, dim, generator=rng), dim=1)
 
-        def scores() -> list[torch.Tensor]:
-            self._pin_threads()
-            with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.score_bf16):
-                # a lone item's padded pair, and a batch
-                return [t for n in (2, 5) for t in critic.score(images[:n], c[:n])]
+        def scores() -> list[torch.Tensor]:  # a lone item's padded pair, and a batch
+            return [t for n in (2, 5) for t in self._critic(images[:n], c[:n])]
 
         before = scores()
         _conv_weights(critic, torch.channels_last)
