@@ -46,9 +46,11 @@ LENGTH_BUCKETS = (8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, MAX_TOKENS)
 LINEAR_BLOCK = 32
 # SMALL_BLOCKS_NOTE. A call with at most 8 (16) token rows runs as one block of 8 (16) rows
 # instead of a padded 32: a lone 7-token title, what a request at low load encodes, took 19-21 ms
-# on 32-row blocks, 14-16 on 16 and 11-13 on 8 (one thread, this 2-core EPYC). Loading checks,
-# on PACKING_PROBES alone and in pairs, that every embedding is bit for bit what 32-row blocks
-# give, and keeps 32-row blocks everywhere if not, so batch invariance never rests on it untested.
+# on 32-row blocks, 14-16 on 16 and 11-13 on 8 (one thread, this 2-core EPYC). Loading checks each
+# size on its own, on PACKING_PROBES alone and in pairs, that every embedding is bit for bit what
+# 32-row blocks give, and keeps only the sizes that pass, so batch invariance never rests on a size
+# untested. Where GEMMs of 8 rows round differently but 16 do not (a 2-core AMX Xeon: a lone
+# 5-token title 15.6 ms on 32 rows, 12.5 on 16), 16 is kept without 8.
 SMALL_BLOCKS = (8, 16)
 
 # BF16_NOTE. With ``bf16`` (the service's ADLOOM_ENCODER_BF16, off by default) every Linear's GEMM
@@ -129,9 +131,9 @@ class TextEncoder:
         # PACKING_NOTE: on CPU one forward pass for every length group, used only where it was just
         # checked to give the same embeddings, bit for bit, as the per-group forward.
         self.packed = self.device.type == "cpu" and supports(self.model) and self._packing_holds()
-        # SMALL_BLOCKS_NOTE: a lone short text on one small block, where that was just checked
-        if self.blocks is not None and self._small_blocks_hold():
-            self.blocks.small = SMALL_BLOCKS
+        # SMALL_BLOCKS_NOTE: a lone short text on one small block, of the sizes that were just checked
+        if self.blocks is not None:
+            self.blocks.small = self._small_blocks_that_hold()
         name = self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
         # the weights: what a checkpoint was trained with (the precision does not change the space)
         self.id = f"{name}@{_weights_hash(self.path)}"
@@ -177,27 +179,31 @@ class TextEncoder:
         return same
 
     @torch.inference_mode()
-    def _small_blocks_hold(self) -> bool:
-        """Whether the probe texts, alone and in pairs, embed bit for bit the same on SMALL_BLOCKS
-        as on LINEAR_BLOCK rows (SMALL_BLOCKS_NOTE); ``self.blocks.small`` is left empty."""
+    def _small_blocks_that_hold(self) -> tuple[int, ...]:
+        """The sizes of SMALL_BLOCKS on which the probe texts, alone and in pairs, embed bit for bit
+        the same as on LINEAR_BLOCK rows (SMALL_BLOCKS_NOTE), each size checked on its own;
+        ``self.blocks.small`` is left empty."""
         assert self.blocks is not None
         sets = [[t] for t in PACKING_PROBES] + [PACKING_PROBES[i:i + 2] for i in range(0, 8, 2)]
-        # only sets of at most SMALL_BLOCKS[-1] real tokens reach a small block (packed or not:
-        # per bucket, a group's rows are at least its real tokens); the others would compare
-        # 32-row blocks with themselves
         tokens = {t: len(ids) for t, ids in zip(PACKING_PROBES, self.tokenizer(PACKING_PROBES, truncation=True,
                                                                              max_length=MAX_TOKENS)["input_ids"])}
-        probes = [texts for texts in sets if sum(tokens[t] for t in texts) <= SMALL_BLOCKS[-1]]
-        try:
-            self.blocks.small = SMALL_BLOCKS
-            small = [self._encode(texts, self.packed) for texts in probes]
-        except Exception as e:  # noqa: BLE001 - any failure means: do not use them
-            log.warning("small GEMM blocks failed (%s: %s); encoding on %d-row blocks", type(e).__name__, e,
-                        LINEAR_BLOCK)
-            return False
-        finally:
-            self.blocks.small = ()
-        same = all(torch.equal(a, self._encode(texts, self.packed)) for a, texts in zip(small, probes))
-        if not same:
-            log.warning("small GEMM blocks round differently here; encoding on %d-row blocks", LINEAR_BLOCK)
-        return same
+        # only sets of at most ``size`` real tokens reach a block of ``size`` rows (packed or not: per
+        # bucket, a group's rows are at least its real tokens); the others would compare 32-row
+        # blocks with themselves
+        held: list[int] = []
+        for size in SMALL_BLOCKS:
+            probes = [texts for texts in sets if sum(tokens[t] for t in texts) <= size]
+            try:
+                self.blocks.small = (size,)
+                small = [self._encode(texts, self.packed) for texts in probes]
+            except Exception as e:  # noqa: BLE001 - any failure means: do not use this size
+                log.warning("GEMM blocks of %d rows failed (%s: %s); not used", size, type(e).__name__, e)
+                continue
+            finally:
+                self.blocks.small = ()
+            if probes and all(torch.equal(a, self._encode(texts, self.packed)) for a, texts in zip(small, probes)):
+                held.append(size)
+        if len(held) < len(SMALL_BLOCKS):
+            log.warning("small GEMM blocks round differently here: %s of %s rows kept; the rest on %d-row blocks",
+                        held or "none", list(SMALL_BLOCKS), LINEAR_BLOCK)
+        return tuple(held)
