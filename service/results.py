@@ -1,6 +1,6 @@
 """What a request produces: one ``Rendered`` per size × variant, and the ``Result`` of a request.
 
-``Rendered.json_bytes`` is the creative's object of the JSON answer (service/schemas.py's
+``Rendered.json_parts`` is the creative's object of the JSON answer (service/schemas.py's
 ``Creative``, whose fields it writes); ``StageError`` is a server fault in one stage.
 """
 from __future__ import annotations
@@ -73,9 +73,14 @@ class Rendered:
     candidates: list | None = None  # optimize: every candidate's arm and propensity
 
     def json_bytes(self) -> bytes:
-        """This creative as a JSON object. The base64 image (megabytes) is spliced in as bytes
-        rather than passed through a JSON encoder: base64 needs no escaping, and encoding it
-        would hold the event loop (and the GIL) for milliseconds per creative."""
+        """This creative as a JSON object (``json_parts`` joined)."""
+        return b"".join(self.json_parts())
+
+    def json_parts(self) -> list[bytes]:
+        """This creative as a JSON object, in pieces to be written one after another. The base64
+        image (megabytes) is spliced in as bytes rather than passed through a JSON encoder:
+        base64 needs no escaping, and encoding it would hold the event loop (and the GIL) for
+        milliseconds per creative; nor is it copied into one string with the rest."""
         meta = {"size": self.size, "width": self.width, "height": self.height, "variant": self.variant,
                 "seed": self.seed, "format": self.format,
                 "layout": self.layout, "scores": self.scores, "design": self.design, "checks": self.checks,
@@ -91,7 +96,7 @@ class Rendered:
                 layers["scene"] = self.scene
             meta["layers"] = layers
         head = json.dumps(meta, separators=(",", ":")).encode()
-        return b"".join((head[:-1], b',"image":"', self.image_b64 or base64.b64encode(self.image), b'"}'))
+        return [head[:-1], b',"image":"', self.image_b64 or base64.b64encode(self.image), b'"}']
 
 
 @dataclass

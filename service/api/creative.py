@@ -92,31 +92,60 @@ async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKey
             "X-Adloom-Cache": f"hits={result.cache_hits}, misses={result.cache_misses}",
             "X-Adloom-Creative-Id": best.creative_id, "X-Adloom-Propensity": str(best.propensity),
             "Cache-Control": "no-store"})
-    # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_bytes.
+    # Built as bytes, not through a JSON encoder or a second validation: see Rendered.json_parts.
     head = json.dumps({"id": request_id or uuid.uuid4().hex, "campaign": result.campaign, "model": creatives.model_ids,
                        "seed": result.seed, "understood": result.understood,
                        "timings_ms": result.timings_ms,
                        "cache": {"hits": result.cache_hits, "misses": result.cache_misses}},
                       separators=(",", ":")).encode()
-    out = b"".join((head[:-1], b',"creatives":[', b",".join(c.json_bytes() for c in result.creatives), b"]}"))
-    return ChunkedResponse(out, media_type="application/json")
+    parts = [head[:-1], b',"creatives":[']
+    for i, c in enumerate(result.creatives):
+        parts += ([b","] if i else []) + c.json_parts()
+    parts.append(b"]}")
+    return ChunkedResponse(parts, media_type="application/json")
 
 
 class ChunkedResponse(Response):
-    """A Response whose body goes out in pieces of ``CHUNK`` bytes (Content-Length kept).
+    """A Response built from pieces of bytes, which go out in writes of at most ``CHUNK`` bytes
+    (Content-Length kept).
 
     A multi-megabyte answer handed to the transport in one write is copied into the socket in
     one go while the event loop waits; in pieces, the server's flow control (it awaits the
-    transport's drain between pieces, and we yield) lets other requests — a /healthz, a 429 — through."""
+    transport's drain between pieces, and we yield) lets other requests — a /healthz, a 429 — through.
+    Nor are the pieces joined first: for four 1080x1080 creatives (8 MB of base64) joining them
+    took the loop about 3 ms in one step, which a light request arriving then waited for."""
 
     CHUNK = 256 * 1024
 
+    def __init__(self, parts: list[bytes], status_code: int = 200, media_type: str | None = None):
+        self.parts = parts
+        self.length = sum(len(p) for p in parts)
+        body = b"".join(parts) if self.length <= self.CHUNK else None  # small: one write, as a plain Response
+        super().__init__(body, status_code, {"content-length": str(self.length)}, media_type)
+
     async def __call__(self, scope, receive, send) -> None:
-        if len(self.body) <= self.CHUNK:
+        if self.length <= self.CHUNK:
             return await super().__call__(scope, receive, send)
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        view = memoryview(self.body)
-        for start in range(0, len(view), self.CHUNK):
-            end = start + self.CHUNK
-            await send({"type": "http.response.body", "body": bytes(view[start:end]), "more_body": end < len(view)})
-            await asyncio.sleep(0)  # the server yields only when its buffer is full; let others in anyway
+        pending: list[bytes] = []  # small pieces gathered into one write
+        size = 0
+        for i, part in enumerate(self.parts):
+            last = i == len(self.parts) - 1
+            if pending and size + len(part) > self.CHUNK:
+                await self._write(send, b"".join(pending), False)
+                pending, size = [], 0
+            if len(part) <= self.CHUNK:
+                pending.append(part)
+                size += len(part)
+                if last:
+                    await self._write(send, b"".join(pending), True)
+                continue
+            view = memoryview(part)
+            for start in range(0, len(view), self.CHUNK):
+                end = start + self.CHUNK
+                await self._write(send, bytes(view[start:end]), last and end >= len(view))
+
+    @staticmethod
+    async def _write(send, body: bytes, last: bool) -> None:
+        await send({"type": "http.response.body", "body": body, "more_body": not last})
+        await asyncio.sleep(0)  # the server yields only when its buffer is full; let others in anyway
