@@ -137,3 +137,16 @@ async def test_a_full_backlog_sheds_what_the_schedule_brings_while_it_is_full(st
         scheduled += 1
         t += rng.expovariate(rate)
     assert len(res.samples) + s["shed"] == scheduled  # nothing lost, nothing counted twice
+
+
+async def test_the_window_opens_on_time_while_the_backlog_is_full(stub_server):
+    """With every place taken during the warm-up, the arrival loop still wakes at the arrival that
+    opens the measurement window: ``on_window("start")`` runs before the first answer (0.9 s away;
+    the fixture's start-up probe waits 1 s for its answer)."""
+    url = stub_server(Stub(delay_s=0.9))
+    done: list = []
+    seen: dict[str, int] = {}
+    res = await loadgen.run_load(url, dict, concurrency=1, rate=100, duration_s=1.5, warmup_s=0.1, max_backlog=1,
+                                 seed=2, on_done=done.append, on_window=lambda when: seen.setdefault(when, len(done)))
+    assert seen["start"] == 0 and "end" in seen
+    assert res.summary()["shed"] > 0  # the backlog was full when the window opened
