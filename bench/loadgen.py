@@ -168,6 +168,21 @@ async def run_load(
         next_at = 0.0
         arrivals = 0
         window_open: asyncio.Future | None = None
+
+        def arrive(shed: bool) -> None:
+            """The arrival scheduled at ``next_at``: opens the window when it is the first in it,
+            then is shed or sent; ``next_at`` moves on to the next one."""
+            nonlocal window_open, arrivals, next_at
+            if window_open is None and next_at >= warmup_s and on_window is not None:
+                window_open = asyncio.ensure_future(asyncio.to_thread(on_window, "start"))
+            arrivals += 1
+            if shed:
+                result.shed += warmup_s <= next_at
+            else:
+                payload = json.dumps(make_body()).encode()
+                tasks.append(asyncio.create_task(one(next_at, payload)))
+            next_at += rng.expovariate(rate)
+
         while next_at < end and (max_requests is None or arrivals < max_requests):
             if waiting >= max_backlog:
                 # SHED_NOTE. Every arrival until a place frees finds the backlog full and is shed:
@@ -185,24 +200,12 @@ async def run_load(
                     pass
                 now = loop.time() - t0
                 while next_at < min(now, end) and (max_requests is None or arrivals < max_requests):
-                    if window_open is None and next_at >= warmup_s and on_window is not None:
-                        window_open = asyncio.ensure_future(asyncio.to_thread(on_window, "start"))
-                    arrivals += 1
-                    result.shed += warmup_s <= next_at
-                    next_at += rng.expovariate(rate)
+                    arrive(shed=True)
                 continue
             delay = next_at - (loop.time() - t0)
             if delay > 0:
                 await asyncio.sleep(delay)
-            if window_open is None and next_at >= warmup_s and on_window is not None:
-                window_open = asyncio.ensure_future(asyncio.to_thread(on_window, "start"))
-            arrivals += 1
-            if waiting >= max_backlog:
-                result.shed += warmup_s <= next_at
-            else:
-                payload = json.dumps(make_body()).encode()
-                tasks.append(asyncio.create_task(one(next_at, payload)))
-            next_at += rng.expovariate(rate)
+            arrive(shed=waiting >= max_backlog)
         if max_requests is None or arrivals < max_requests:
             await asyncio.sleep(max(0.0, end - (loop.time() - t0)))  # the window closes on time
         if on_window is not None:

@@ -190,18 +190,21 @@ class TextEncoder:
         # only sets of at most ``size`` real tokens reach a block of ``size`` rows (packed or not: per
         # bucket, a group's rows are at least its real tokens); the others would compare 32-row
         # blocks with themselves
+        reach = {i: sum(tokens[t] for t in texts) for i, texts in enumerate(sets)}
+        # each probe on 32-row blocks once, the reference for every size
+        reference = {i: self._encode(sets[i], self.packed) for i, n in reach.items() if n <= SMALL_BLOCKS[-1]}
         held: list[int] = []
         for size in SMALL_BLOCKS:
-            probes = [texts for texts in sets if sum(tokens[t] for t in texts) <= size]
+            probes = [i for i in reference if reach[i] <= size]
             try:
                 self.blocks.small = (size,)
-                small = [self._encode(texts, self.packed) for texts in probes]
+                same = all(torch.equal(self._encode(sets[i], self.packed), reference[i]) for i in probes)
             except Exception as e:  # noqa: BLE001 - any failure means: do not use this size
                 log.warning("GEMM blocks of %d rows failed (%s: %s); not used", size, type(e).__name__, e)
                 continue
             finally:
                 self.blocks.small = ()
-            if probes and all(torch.equal(a, self._encode(texts, self.packed)) for a, texts in zip(small, probes)):
+            if probes and same:
                 held.append(size)
         if len(held) < len(SMALL_BLOCKS):
             log.warning("small GEMM blocks round differently here: %s of %s rows kept; the rest on %d-row blocks",

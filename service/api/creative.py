@@ -5,6 +5,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -127,25 +128,28 @@ class ChunkedResponse(Response):
         if self.length <= self.CHUNK:
             return await super().__call__(scope, receive, send)
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        pending: list[bytes] = []  # small pieces gathered into one write
+        writes = self._writes()
+        body = next(writes)  # a body over CHUNK: at least one write
+        for following in writes:
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+            await asyncio.sleep(0)  # the server yields only when its buffer is full; let others in anyway
+            body = following
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    def _writes(self) -> Iterator[bytes]:
+        """The body in writes of at most CHUNK bytes: small pieces gathered, large ones sliced."""
+        pending: list[bytes] = []
         size = 0
-        for i, part in enumerate(self.parts):
-            last = i == len(self.parts) - 1
+        for part in self.parts:
             if pending and size + len(part) > self.CHUNK:
-                await self._write(send, b"".join(pending), False)
+                yield b"".join(pending)
                 pending, size = [], 0
             if len(part) <= self.CHUNK:
                 pending.append(part)
                 size += len(part)
-                if last:
-                    await self._write(send, b"".join(pending), True)
                 continue
             view = memoryview(part)
             for start in range(0, len(view), self.CHUNK):
-                end = start + self.CHUNK
-                await self._write(send, bytes(view[start:end]), last and end >= len(view))
-
-    @staticmethod
-    async def _write(send, body: bytes, last: bool) -> None:
-        await send({"type": "http.response.body", "body": body, "more_body": not last})
-        await asyncio.sleep(0)  # the server yields only when its buffer is full; let others in anyway
+                yield bytes(view[start:start + self.CHUNK])
+        if pending:
+            yield b"".join(pending)

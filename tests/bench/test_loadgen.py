@@ -3,6 +3,7 @@
 Latencies are checked for what they measure (send to response, the backlog apart), never for how
 large they are; HANG_GUARD_S only keeps a broken run from hanging the suite."""
 import asyncio
+import random
 
 import pytest
 
@@ -131,7 +132,6 @@ async def test_a_full_backlog_sheds_what_the_schedule_brings_while_it_is_full(st
     s = res.summary()
     assert stub.peak == 1
     assert 1 <= s["sent"] <= 13  # one at a time at 0.1 s each, the one waiting sent when a place frees
-    import random
     rng, t, scheduled = random.Random(5), 0.0, 0
     while t < duration:
         scheduled += 1
