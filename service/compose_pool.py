@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
-from service.memory import keep_freed_memory
+from service.memory import freeze_loaded_heap, keep_freed_memory
 from service.process_lane import ProcessLane
 
 log = logging.getLogger("adloom.compose")
@@ -65,7 +65,8 @@ def _exit_with_parent(parent: int) -> None:
 
 def _init_process(nice: int, png_level: int) -> None:
     """A compose worker's start: lower its priority, leave Ctrl-C to the parent, exit with the
-    parent, keep freed memory for the next creative (service/memory.py), warm the compositor."""
+    parent, keep freed memory for the next creative (service/memory.py), warm the compositor, then
+    freeze what it loaded (FREEZE_NOTE there)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="adloom-parent-watch", daemon=True).start()
@@ -79,6 +80,7 @@ def _init_process(nice: int, png_level: int) -> None:
     from service.rendering import warm_compose
 
     warm_compose(png_level)
+    freeze_loaded_heap()
 
 
 def _started(hold_s: float) -> int:

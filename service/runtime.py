@@ -15,6 +15,7 @@ from service.creatives import CreativeService
 from service.engine import Engine, ProcessEngine, load_engine
 from service.feedback import Feedback
 from service.jobs.service import JobService
+from service.memory import freeze_loaded_heap
 from service.pipeline import CreativePipeline
 
 log = logging.getLogger("adloom.runtime")
@@ -40,6 +41,7 @@ class Runtime:
         self._task: asyncio.Task | None = None
         self._lag_task: asyncio.Task | None = None
         self._owned_engine: Engine | None = None  # loaded here (not given): closed by stop()
+        self.frozen_objects = 0  # objects put out of the cyclic collector's reach once loaded (memory.py)
         self._previous_sigterm: Callable[[int, FrameType | None], Any] | None = None
 
     def ready_creatives(self) -> CreativeService | None:
@@ -102,10 +104,16 @@ class Runtime:
             if not self.pipeline.ready:
                 await self.pipeline.start()
             self.creatives = CreativeService(self.pipeline, self.feedback)
+            if self._owned_engine is not None:
+                # a process of its own (adloom serve): what it loaded, out of the collector's reach
+                # (service/memory.py, FREEZE_NOTE). Not where the caller brought the pipeline
+                # (tests, embedding): their heap is theirs to manage.
+                self.frozen_objects = freeze_loaded_heap()
             if self.phase == "loading":
                 self.phase = "ready"
                 log.info("ready", extra={"event": "ready", **self.pipeline.engine.ids,
-                                         "startup_s": round(time.time() - self.started_at, 2)})
+                                         "startup_s": round(time.time() - self.started_at, 2),
+                                         "frozen_objects": self.frozen_objects})
         except Exception as e:  # noqa: BLE001 - reported by /readyz and the log, never swallowed
             self.phase = "failed"
             self.error = f"{type(e).__name__}: {e}"

@@ -31,6 +31,7 @@ from typing import Any
 
 from service.config import Settings
 from service.engine.protocol import Embedding, GenerateItem, Score, Visual
+from service.memory import freeze_loaded_heap
 from service.process_lane import DIRECT_BYTES, portable
 from service.vocabulary import STAGES, Stage
 
@@ -97,7 +98,8 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
         if msg[0] == "warm_up":
             try:
                 engine.warm_up(msg[1])
-                control.send(("ok", None))
+                # the models and their warm state, out of the collector's reach (service/memory.py)
+                control.send(("ok", freeze_loaded_heap()))
             except BaseException as e:  # noqa: BLE001
                 control.send(("error", portable(e)))
         elif msg[0] == "stop":
@@ -223,6 +225,7 @@ class ProcessEngine:
         self._stage_locks = {stage: threading.Lock() for stage in STAGES}  # one batch a pipe
         self._child = _Child(settings)
         self.restarts = 0
+        self.frozen_objects = 0  # set by warm_up: objects the model process put out of the collector's reach
         log.info("model process started", extra={"event": "model_process", "pid": self._child.process.pid})
 
     @classmethod
@@ -313,6 +316,7 @@ class ProcessEngine:
             status, result = self._child.control.recv()
         if status == "error":
             raise result
+        self.frozen_objects = result  # what the model process froze once warm (FREEZE_NOTE)
 
     def close(self) -> None:
         """Stop the model process (idempotent)."""

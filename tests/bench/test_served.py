@@ -1,5 +1,6 @@
 """The bench against a real ``adloom serve``: start it, load it, read its /metrics, stop it."""
 import asyncio
+import json
 
 import httpx
 
@@ -8,7 +9,8 @@ from bench.server import Served
 
 
 def test_load_against_adloom_serve_and_metrics_deltas(served_env):
-    with Served.adloom(served_env, name="test-adloom") as served:
+    # INFO: the "ready" line, read below
+    with Served.adloom({**served_env, "ADLOOM_LOG_LEVEL": "INFO"}, name="test-adloom") as served:
         assert served.url.startswith("http://127.0.0.1:") and served.startup_s > 0
         before = served.metrics()
         res = asyncio.run(loadgen.run_load(served.url, workload.Bodies("test-served-"), concurrency=2, rate=50,
@@ -23,6 +25,9 @@ def test_load_against_adloom_serve_and_metrics_deltas(served_env):
     assert prom.delta(before, after, "adloom_creatives_total", size="medium_rectangle") == 6
     assert prom.cache_counts(before, after)["miss"] >= 6  # every title is new
     assert proc.poll() is not None  # stopped on leaving the block
+    # once loaded, the serving process froze what it had loaded (service/memory.py)
+    ready = next(json.loads(line) for line in served.log_path.read_text().splitlines() if '"event":"ready"' in line)
+    assert ready["frozen_objects"] > 100_000, ready
 
 
 def test_workload_bodies_are_valid_requests_with_unique_titles():

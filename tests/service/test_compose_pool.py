@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import io
 import os
 import signal
@@ -94,6 +95,9 @@ async def test_warm_returns_only_when_every_worker_has_warmed():
         # a no-op answered by each worker: each has run its initializer (fonts, caches, one creative)
         assert len(pids) == 2
         assert pids == pool.worker_pids()  # the pool's own workers
+        # and then froze what it loaded (service/memory.py): a full collection no longer visits it
+        frozen = await asyncio.wait_for(pool.submit(gc.get_freeze_count), HANG_GUARD_S)
+        assert frozen > 50_000, frozen
     finally:
         pool.shutdown()
 

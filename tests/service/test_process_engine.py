@@ -108,6 +108,17 @@ def test_batches_from_a_uvloop_loop_leave_the_pipes_to_the_blocking_calls(proces
     assert process_engine.restarts == before
 
 
+def test_warming_up_freezes_what_the_model_process_loaded():
+    engine = ProcessEngine(hermetic_settings())
+    try:
+        assert engine.frozen_objects == 0
+        engine.warm_up([1])
+        # the models, the tokenizer and the imports, out of the cyclic collector's reach (service/memory.py)
+        assert engine.frozen_objects > 100_000
+    finally:
+        engine.close()
+
+
 def test_close_stops_the_model_process():
     engine = ProcessEngine(hermetic_settings())
     proc = engine._child.process
