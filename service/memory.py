@@ -49,10 +49,11 @@ def keep_freed_memory() -> bool:
 # FREEZE_NOTE. Python's cyclic collector visits every container object of a generation; its oldest
 # generation is everything that has lived a while: in a served process, what importing FastAPI,
 # pydantic, transformers, torch or skia and loading the models and fonts made, 230-400 thousand
-# objects. A full collection of that took the serving loop 160-180 ms, the model process 220-440
-# ms and a compose worker 150-250 ms (bench/RESULTS.md, "seventh session"): a stall for every
-# request in flight, whenever the objects that outlive a request (cached embeddings, feedback ids,
-# jobs) have grown the old generation by a quarter. None of the loaded state is ever garbage.
+# objects. A full collection of that, forced after 6 s of load, took the serving loop 160-180 ms,
+# the model process 220-445 ms and a compose worker 150-540 ms (all at once, on a busy 2-core box;
+# bench/RESULTS.md, "seventh session"): a stall for every request in flight, whenever the objects
+# that outlive a request (cached embeddings, feedback ids, jobs) have grown the old generation by a
+# quarter. None of the loaded state is ever garbage.
 
 
 def freeze_loaded_heap() -> int:

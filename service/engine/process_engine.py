@@ -86,6 +86,9 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which fails start-up
         control.send(("error", portable(e)))
         return
+    # the models out of the collector's reach (service/memory.py) now, not only after a warm-up: a
+    # process started again after a crash is not warmed up
+    freeze_loaded_heap()
     control.send(("ready", engine.ids, engine.text_dim))
     for stage, conn in stages.items():
         threading.Thread(target=_stage_loop, args=(engine, stage, conn), name=f"adloom-model-{stage}",
