@@ -184,6 +184,9 @@ class TextEncoder:
         the same as on LINEAR_BLOCK rows (SMALL_BLOCKS_NOTE), each size checked on its own;
         ``self.blocks.small`` is left empty."""
         assert self.blocks is not None
+        # the references on 32-row blocks only, whatever sizes an earlier check kept (called again on a
+        # loaded encoder, the references had been encoded on its small blocks)
+        self.blocks.small = ()
         sets = [[t] for t in PACKING_PROBES] + [PACKING_PROBES[i:i + 2] for i in range(0, 8, 2)]
         tokens = {t: len(ids) for t, ids in zip(PACKING_PROBES, self.tokenizer(PACKING_PROBES, truncation=True,
                                                                              max_length=MAX_TOKENS)["input_ids"])}
