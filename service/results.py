@@ -72,10 +72,6 @@ class Rendered:
     propensity: float = 1.0
     candidates: list | None = None  # optimize: every candidate's arm and propensity
 
-    def json_bytes(self) -> bytes:
-        """This creative as a JSON object (``json_parts`` joined)."""
-        return b"".join(self.json_parts())
-
     def json_parts(self) -> list[bytes]:
         """This creative as a JSON object, in pieces to be written one after another. The base64
         image (megabytes) is spliced in as bytes rather than passed through a JSON encoder:

@@ -51,6 +51,5 @@ async def test_a_creatives_json_pieces_are_its_json_object():
 
     r = Rendered(size="300x250", width=300, height=250, variant=0, seed=1, format="png", image=b"\x89PNG data",
                  layout="classic/left", checks={}, layout_scores={}, design={})
-    obj = json.loads(r.json_bytes())
+    obj = json.loads(b"".join(r.json_parts()))
     assert base64.b64decode(obj["image"]) == b"\x89PNG data" and obj["size"] == "300x250"
-    assert b"".join(r.json_parts()) == r.json_bytes()
