@@ -14,7 +14,7 @@ the per-pair ratios: throughput this / other (over 1: this tree is faster, as be
 (latency, CPU) this / other (under 1: this tree is faster).
 
 * default: the service's own ``CreativePipeline`` in process via ``bench.offline.Offline``,
-  c=64, fresh titles, one PNG a request at ``--size`` (300x250 unless given), 3 s warm-up.
+  c=64, fresh titles as ``make bench``'s (``RUN_TAG``), one PNG a request at ``--size`` (300x250 unless given), 3 s warm-up.
 * ``--all-sizes``: the same pipeline (its compose worker processes), one request at a time, each
   for all 11 named sizes (service/compose/sizes.py) and 1 variant, fresh titles; 2 requests
   warm-up, then the median latency of ``--requests``.
@@ -27,7 +27,8 @@ the per-pair ratios: throughput this / other (over 1: this tree is faster, as be
 * ``--served``: each tree's ``adloom serve`` (embedded defaults, started in its own tree) driven
   over HTTP by ``bench.loadgen`` from this process, c=64 in flight (arrivals far above what the
   server can take, a client backlog of 64: the server is never idle), ``Accept: image/png``, fresh
-  titles, 3 s warm-up; then this tree's in-process pipeline as in the default mode. Per pair: the
+  titles, 3 s warm-up; and this tree's in-process pipeline as in the default mode, run between
+  this tree's served run and the other's (which comes first alternates). Per pair: the
   served ratio this / other, and this tree's served / in-process ratio (HTTP's cost: under 1 means
   serving over HTTP loses throughput). Also the server's and the client's CPU cores.
 * ``--cpu``: ``compose_creative`` alone, one thread, 8 scenes and fresh copy per repetition,
@@ -46,8 +47,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
+# Titles as `make bench`'s (bench/run.py tags them "adloom-c64-"): 12-14 tokens, as a shop's are. A
+# run's titles are fresh because each run is a fresh process with an empty embedding cache (Redis
+# is switched off for every run, see _ENV), and warm-up and run tags differ. A 19-digit tag, as
+# these runs once had, made every title 21-23 tokens, past the encoder's 16-row GEMM block: the
+# encoder then cost about twice as much a title as on `make bench`'s (bench/RESULTS.md, issue 27,
+# eighth session).
+RUN_TAG, WARM_TAG = "ab-c64-", "ab-warm-"
+_ENV = {"ADLOOM_REDIS_URL": ""}  # the embedded cache: no run sees another's embeddings
+
 _THROUGHPUT = """
 import asyncio, json, sys, time
+RUN_TAG = %r""" % RUN_TAG + """
 sys.path.insert(0, '.')
 from service.config import Settings
 from bench import workload
@@ -77,8 +88,8 @@ async def drive(off, seconds, tag):
             "p99_ms": round(percentile(lat, 99) * 1000, 1)}}
 
 off = Offline(Settings())
-asyncio.run(drive(off, 3, 'warm'))
-r = asyncio.run(drive(off, {seconds}, 'run%d' % time.time_ns()))
+asyncio.run(drive(off, 3, 'ab-warm-'))
+r = asyncio.run(drive(off, {seconds}, RUN_TAG))
 off.close()
 print('AB ' + json.dumps(r), flush=True)
 """
@@ -196,7 +207,7 @@ print('AB ' + json.dumps(dict(workers=settings.compose_workers, balanced=cost is
 
 
 def run_once(tree: Path, program: str, timeout_s: float, threads: int | None = None) -> dict:
-    env = None if threads is None else {**os.environ, **{v: str(threads) for v in _THREAD_VARS}}
+    env = {**os.environ, **_ENV, **({} if threads is None else {v: str(threads) for v in _THREAD_VARS})}
     out = subprocess.run([sys.executable, "-c", program], cwd=tree, capture_output=True, text=True,
                          timeout=timeout_s, env=env)
     line = next((s for s in out.stdout.splitlines() if s.startswith("AB ")), None)
@@ -215,8 +226,8 @@ def served_once(tree: Path, size: str, seconds: float, concurrency: int = 64,
     from bench import loadgen, workload
     from bench.server import Served
 
-    with Served.adloom(env, name="ab", root=tree) as served:
-        asyncio.run(loadgen.run_load(served.url, workload.Bodies("abwarm-", size=size), concurrency=concurrency,
+    with Served.adloom({**_ENV, **(env or {})}, name="ab", root=tree) as served:
+        asyncio.run(loadgen.run_load(served.url, workload.Bodies(WARM_TAG, size=size), concurrency=concurrency,
                                      rate=1000.0, duration_s=3.0, max_backlog=concurrency))
         snaps = {}
 
@@ -224,7 +235,7 @@ def served_once(tree: Path, size: str, seconds: float, concurrency: int = 64,
             snaps[when] = (served.cpu_seconds(), time.process_time(), time.monotonic())
 
         res = asyncio.run(loadgen.run_load(
-            served.url, workload.Bodies(f"abrun{time.time_ns()}-", size=size), concurrency=concurrency,
+            served.url, workload.Bodies(RUN_TAG, size=size), concurrency=concurrency,
             rate=1000.0, duration_s=seconds, max_backlog=concurrency, on_window=snapshot, warmup_s=0.0))
     (s0, c0, t0), (s1, c1, t1) = snaps["start"], snaps["end"]
     out = res.summary()
@@ -303,9 +314,17 @@ def main(argv: list[str] | None = None) -> int:
 def _served_pairs(other: Path, size: str, seconds: float, pairs: int, in_process: str, timeout: float) -> int:
     vs_other, vs_in_process = [], []
     for i in range(pairs):
-        a = served_once(REPO, size, seconds)
-        b = served_once(other, size, seconds)
-        c = run_once(REPO, in_process, timeout)
+        # This tree's served and in-process runs side by side, the other tree's before or after them
+        # in turn: a VM's drift (its speed moved ±10 % within minutes here) hits each ratio's two
+        # runs alike, and each side of the other ratio as often.
+        if i % 2 == 0:
+            a = served_once(REPO, size, seconds)
+            c = run_once(REPO, in_process, timeout)
+            b = served_once(other, size, seconds)
+        else:
+            b = served_once(other, size, seconds)
+            c = run_once(REPO, in_process, timeout)
+            a = served_once(REPO, size, seconds)
         vs_other.append(a["creatives_per_s"] / b["creatives_per_s"])
         vs_in_process.append(a["creatives_per_s"] / c["creatives_per_s"])
         print(json.dumps({"pair": i + 1, "this_served": a, "other_served": b, "this_in_process": c,

@@ -47,8 +47,18 @@ async def require_api_key(bearer: Annotated[HTTPAuthorizationCredentials | None,
 require_metrics_key = require_api_key  # /metrics: checked by the middleware only with ADLOOM_METRICS_REQUIRE_KEY
 
 
+# The schemes as an operation's OpenAPI ``security`` (either one), for a route that declares them
+# without solving the two dependencies on every request (POST /creative: DEPS_NOTE there).
+API_KEY_SECURITY: list[dict[str, list[str]]] = [{_bearer.scheme_name: []}, {_api_key.scheme_name: []}]
+
+
 async def get_ready_creatives(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CreativeService:
     """The creative service, or 503 while loading, warming up, draining or after a failed load."""
+    return ready_creatives(runtime)
+
+
+def ready_creatives(runtime: Runtime) -> CreativeService:
+    """``get_ready_creatives`` as a plain call (for a route that reads it without a dependency)."""
     creatives = runtime.ready_creatives()
     if creatives is None:
         REJECTED.labels("draining" if runtime.phase == "draining" else "not_ready").inc()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from service.formats import MEDIA_TYPES
-from service.deps import ApiKeyDep, CreativesDep, RequestIdDep
+from service.deps import API_KEY_SECURITY, ready_creatives
 from service.schemas import CreativeRequest, CreativeResponse, ErrorResponse
 
 router = APIRouter(tags=["creative"])
@@ -65,15 +65,25 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "descr
 }.items()}
 
 
+# DEPS_NOTE. The hottest route takes no FastAPI dependency. FastAPI solves each dependency of a
+# route again on every request; the six this route had (the API-key schemes' two, the creative
+# service and the runtime under it, the request id) cost about 100 µs a request, half of
+# FastAPI's whole time on it (bench/RESULTS.md, issue 27, eighth session). The key itself is
+# checked by ApiKeyMiddleware before the body is read, so the schemes are only declared to
+# OpenAPI (``openapi_extra``: the same ``security`` as the routes that depend on ApiKeyDep); the
+# service is the one get_ready_creatives gives (503 while not ready) and the id the one
+# RequestContextMiddleware set.
 @router.post(
     "/creative", response_model=CreativeResponse,
     responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()},
                      "description": "JSON with every creative, or with `Accept: image/png` (webp, jpeg) the best "
                                     "one's bytes."},
-               **ERRORS})
-async def create_creative(body: CreativeRequest, request: Request, _auth: ApiKeyDep, creatives: CreativesDep,
-                          request_id: RequestIdDep):
+               **ERRORS},
+    openapi_extra={"security": API_KEY_SECURITY})
+async def create_creative(body: CreativeRequest, request: Request):
     """Generate ad creatives for a product, one per size and variant, best first."""
+    creatives = ready_creatives(request.app.state.runtime)
+    request_id: str = request.state.request_id
     deadline = time.monotonic() + creatives.settings.request_timeout_s
     raw_format = wanted_image_format(request.headers.get("accept"), body.format)
     if raw_format is not None:

@@ -62,6 +62,11 @@ async def test_health_ready_metrics_demo_and_docs(client):
     op = spec["paths"]["/creative"]["post"]
     assert {"200", "400", "401", "413", "422", "429", "503", "504"} <= set(op["responses"])
     assert "image/png" in op["responses"]["200"]["content"]
+    # declared through openapi_extra (the route solves no dependency: DEPS_NOTE), as the routes that
+    # depend on ApiKeyDep declare it, and each scheme it names is defined
+    assert op["security"] == spec["paths"]["/feedback"]["post"]["security"] == [{"HTTPBearer": []},
+                                                                                {"APIKeyHeader": []}]
+    assert {name for s in op["security"] for name in s} <= set(spec["components"]["securitySchemes"])
 
 
 async def test_creative_json_matches_the_contract(client, body):
