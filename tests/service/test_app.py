@@ -426,6 +426,9 @@ async def test_readyz_is_503_until_warm_then_200_then_503_when_draining(make_pip
             assert (await client.get("/healthz")).status_code == 200  # alive while loading
             early = await client.post("/creative", json=body())
             assert early.status_code == 503 and early.headers["retry-after"]
+            # a body that can never succeed is told so now, not asked to come back (DEPS_NOTE)
+            invalid = await client.post("/creative", json={**body(), "variants": 0})
+            assert invalid.status_code == 422 and invalid.json()["detail"][0]["loc"][-1] == "variants"
             await app.state.runtime.wait_ready(60)
             ready = await client.get("/readyz")
             assert ready.status_code == 200 and ready.json()["warmup_s"] > 0
