@@ -47,7 +47,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-# Titles as `make bench`'s (bench/run.py tags them "adloom-c64-"): 12-14 tokens, as a shop's are. A
+# Titles as `make bench`'s: 10-13 tokens with this tag (its in-process run's "inproc64-" gives the
+# same, its served runs' "adloom-c64-" 12-15), as a shop's are. A
 # run's titles are fresh because each run is a fresh process with an empty embedding cache (Redis
 # is switched off for every run, see _ENV), and warm-up and run tags differ. A 19-digit tag, as
 # these runs once had, made every title 21-23 tokens, past the encoder's 16-row GEMM block: the
