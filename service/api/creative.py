@@ -66,9 +66,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "descr
 
 
 # DEPS_NOTE. The hottest route takes no FastAPI dependency. FastAPI solves each dependency of a
-# route again on every request; the six this route had (the API-key schemes' two, the creative
-# service and the runtime under it, the request id) cost about 100 µs a request, half of
-# FastAPI's whole time on it (bench/RESULTS.md, issue 27, eighth session). The key itself is
+# route again on every request; solving the six this route had (the API-key declaration and its
+# two schemes, the creative service and the runtime under it, the request id) cost about 60 µs a
+# request, a quarter of what the app spent on it above CreativeService (275 -> 212 µs,
+# ``python -m bench.route``; bench/RESULTS.md, issue 27, eighth session). The key itself is
 # checked by ApiKeyMiddleware before the body is read, so the schemes are only declared to
 # OpenAPI (``openapi_extra``: the same ``security`` as the routes that depend on ApiKeyDep); the
 # service is the one get_ready_creatives gives (503 while not ready) and the id the one
