@@ -127,8 +127,15 @@ class CreativePipeline:
         nice = (settings.worker_nice,)
         on_cpu = engine.ids.get("device", "cpu").startswith("cpu")
         model_threads = len(STAGES) if settings.threads < available_cores() else 1
+        # MODEL_NICE_NOTE. The model stages run below the light compose lane (ADLOOM_MODEL_NICE), as in
+        # their own process (service/engine/process_engine.py). A stage's batch is what queued while its
+        # last batch ran, so a stage that gets the cores first runs small batches: served at c = 64, 8.8
+        # items against 13 in process, and the encoder costs 5.2 ms a title at 8, 4.0 at 16. Below the
+        # light lane they ran 21-24 items and the model process cost 1-3 ms a creative less
+        # (bench/RESULTS.md, issue 27, eighth session). Where the cores are not saturated nothing waits.
         self.model_pool = (concurrent.futures.ThreadPoolExecutor(model_threads, thread_name_prefix="adloom-model",
-                                                                 initializer=lower_thread_priority, initargs=nice)
+                                                                 initializer=lower_thread_priority,
+                                                                 initargs=(settings.model_nice_total,))
                            if on_cpu else None)
         # A custom render seam (tests, peers) may not pickle: it runs on threads.
         mode = settings.compose_mode if render is render_creative else "thread"

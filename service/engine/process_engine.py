@@ -74,9 +74,9 @@ def _child(fields: dict[str, Any], control: Connection, stages: dict[str, Connec
     # pipes, which is when this process ends (as the compose workers do).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(settings.log_level, settings.log_json)
-    if settings.worker_nice:
-        try:  # as the model threads were: the serving process's loop gets the cores first
-            os.nice(settings.worker_nice)
+    if settings.model_nice_total:
+        try:  # as the model threads are: the loop, then the light compose lane, get the cores first
+            os.nice(settings.model_nice_total)
         except OSError:
             pass
     try:

@@ -281,3 +281,23 @@ async def test_product_image_and_logo_are_used(pipeline):
     without = await pipeline.run(req(product={"title": "Lamp"}, brand={"name": "Acme"}))
     assert with_photo.creatives[0].image != without.creatives[0].image
     assert with_photo.creatives[0].background and with_photo.creatives[0].elements
+
+
+async def test_the_model_threads_run_below_the_compose_threads(make_pipeline):
+    """MODEL_NICE_NOTE, with the models on threads (the library's pipelines, ADLOOM_ENGINE_MODE=thread):
+    the model threads at ADLOOM_WORKER_NICE + ADLOOM_MODEL_NICE, a compose thread at ADLOOM_WORKER_NICE."""
+    import os
+    import threading
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    p = make_pipeline(compose_mode="thread", compose_light_workers=0, worker_nice=2, model_nice=4)
+    mine = nice()
+    try:
+        assert p.model_pool is not None
+        assert p.model_pool.submit(nice).result(timeout=HANG_GUARD_S) == min(19, mine + 6)
+        assert p.compose_pool.executor.submit(nice).result(timeout=HANG_GUARD_S) == min(19, mine + 2)
+    finally:
+        p.model_pool.shutdown(wait=False)
+        p.compose_pool.shutdown()

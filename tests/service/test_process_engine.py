@@ -172,3 +172,12 @@ def test_the_model_process_exits_when_the_serving_process_is_killed():
     while alive() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive()
+
+
+def test_the_model_process_runs_below_the_compose_workers(process_engine):
+    """MODEL_NICE_NOTE: the model stages at ADLOOM_WORKER_NICE + ADLOOM_MODEL_NICE, below the light
+    compose lane (ADLOOM_WORKER_NICE), so that on saturated cores their batches fill."""
+    settings = hermetic_settings()
+    assert settings.model_nice_total == min(19, settings.worker_nice + settings.model_nice) > settings.worker_nice
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, process_engine.pid) == min(19, mine + settings.model_nice_total)
