@@ -14,7 +14,8 @@ the per-pair ratios: throughput this / other (over 1: this tree is faster, as be
 (latency, CPU) this / other (under 1: this tree is faster).
 
 * default: the service's own ``CreativePipeline`` in process via ``bench.offline.Offline``,
-  c=64, fresh titles as ``make bench``'s (``RUN_TAG``), one PNG a request at ``--size`` (300x250 unless given), 3 s warm-up.
+  c=64, fresh titles as ``make bench``'s (``RUN_TAG``), one PNG a request at ``--size`` (300x250
+  unless given), 3 s warm-up.
 * ``--all-sizes``: the same pipeline (its compose worker processes), one request at a time, each
   for all 11 named sizes (service/compose/sizes.py) and 1 variant, fresh titles; 2 requests
   warm-up, then the median latency of ``--requests``.

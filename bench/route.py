@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             h.setStream(io.StringIO())
     for stub in args.stub or ["service", "pipeline"]:
         per = asyncio.run(_measure(stub, args.requests, args.reps))
-        print(json.dumps({"stub": stub, "requests": args.requests, "cpu_us_per_request": round(statistics.median(per), 1),
+        print(json.dumps({"stub": stub, "requests": args.requests,
+                          "cpu_us_per_request": round(statistics.median(per), 1),
                           "passes_us": [round(p, 1) for p in per]}), flush=True)
     return 0
 
