@@ -60,7 +60,6 @@ _ENV = {"ADLOOM_REDIS_URL": ""}  # the embedded cache: no run sees another's emb
 
 _THROUGHPUT = """
 import asyncio, json, sys, time
-RUN_TAG = %r""" % RUN_TAG + """
 sys.path.insert(0, '.')
 from service.config import Settings
 from bench import workload
@@ -90,8 +89,8 @@ async def drive(off, seconds, tag):
             "p99_ms": round(percentile(lat, 99) * 1000, 1)}}
 
 off = Offline(Settings())
-asyncio.run(drive(off, 3, 'ab-warm-'))
-r = asyncio.run(drive(off, {seconds}, RUN_TAG))
+asyncio.run(drive(off, 3, {warm_tag!r}))
+r = asyncio.run(drive(off, {seconds}, {run_tag!r}))
 off.close()
 print('AB ' + json.dumps(r), flush=True)
 """
@@ -294,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if len(sizes) != 1:
             ap.error("throughput takes one --size")
-        name, program = "throughput", _THROUGHPUT.format(size=sizes[0], seconds=args.seconds)
+        name, program = "throughput", _THROUGHPUT.format(size=sizes[0], seconds=args.seconds, run_tag=RUN_TAG,
+                                                      warm_tag=WARM_TAG)
         timeout = args.seconds + 240
     if args.served:
         if len(sizes) != 1:
